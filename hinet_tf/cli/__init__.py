@@ -1,0 +1,1 @@
+"""The `hinet` command line."""

@@ -1,0 +1,52 @@
+"""Half Instance Normalization (HIN), the core idea of HINet."""
+
+import keras
+from keras import ops
+
+INSTANCE_NORM_EPSILON = 1e-5  # PyTorch's InstanceNorm2d default; Keras' GroupNormalization uses 1e-3.
+
+
+@keras.saving.register_keras_serializable(package="hinet_tf")
+class HalfInstanceNormalization(keras.layers.Layer):
+    """Instance-normalises the first half of the channels and keeps the second half.
+
+    The statistics are taken per sample and channel over height and width (biased
+    variance), identically in training and inference; the affine scale and offset
+    act on the normalised half only. This matches `InstanceNorm2d(C // 2,
+    affine=True)` applied to `torch.chunk(x, 2, dim=1)[0]` in the official model.
+
+    Args:
+        epsilon: added to the variance before the square root.
+    """
+
+    def __init__(self, epsilon=INSTANCE_NORM_EPSILON, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = epsilon
+        self.supports_masking = False
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None or channels % 2:
+            raise ValueError(
+                "HalfInstanceNormalization needs an even, known channel count; "
+                f"got input shape {input_shape}."
+            )
+        self.half = channels // 2
+        # groups == channels makes GroupNormalization an instance normalisation.
+        self.instance_norm = keras.layers.GroupNormalization(
+            groups=self.half,
+            epsilon=self.epsilon,
+            dtype=self.dtype_policy,
+            name="instance_norm",
+        )
+        self.instance_norm.build((*input_shape[:-1], self.half))
+
+    def call(self, inputs):
+        normalised = self.instance_norm(inputs[..., : self.half])
+        return ops.concatenate([normalised, inputs[..., self.half :]], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

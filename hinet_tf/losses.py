@@ -1,0 +1,70 @@
+"""Restoration losses of the official HINet recipes."""
+
+import math
+
+import keras
+from keras import ops
+
+# ITU-R BT.601 luma from RGB in [0, 1], scaled to [0, 255] (as in MATLAB's rgb2ycbcr).
+BT601_Y_WEIGHTS = (65.481, 128.553, 24.966)
+BT601_Y_OFFSET = 16.0
+
+
+def rgb_to_y(images):
+    """BT.601 luma of RGB images in [0, 1], returned in [16/255, 235/255] with one channel."""
+    weights = ops.convert_to_tensor(BT601_Y_WEIGHTS, dtype=images.dtype)
+    return (ops.sum(images * weights, axis=-1, keepdims=True) + BT601_Y_OFFSET) / 255.0
+
+
+@keras.saving.register_keras_serializable(package="hinet_tf")
+class PSNRLoss(keras.losses.Loss):
+    """Minus the PSNR at peak 1, per image: `10 / ln(10) * ln(mean((pred - target)^2) + 1e-8)`.
+
+    The default reduction averages over the batch, which is the official loss.
+
+    Args:
+        y_channel: compare the BT.601 Y channel instead of RGB.
+        epsilon: added to each image's mean squared error.
+    """
+
+    def __init__(self, y_channel=False, epsilon=1e-8, name="psnr_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.y_channel = y_channel
+        self.epsilon = epsilon
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "float32")
+        y_pred = ops.cast(y_pred, "float32")
+        if self.y_channel:
+            y_true, y_pred = rgb_to_y(y_true), rgb_to_y(y_pred)
+        mse = ops.mean(ops.square(y_pred - y_true), axis=(1, 2, 3))
+        return (10.0 / math.log(10.0)) * ops.log(mse + self.epsilon)
+
+    def get_config(self):
+        return {**super().get_config(), "y_channel": self.y_channel, "epsilon": self.epsilon}
+
+
+@keras.saving.register_keras_serializable(package="hinet_tf")
+class L1Loss(keras.losses.Loss):
+    """Mean absolute error per image (the official SIDD recipe)."""
+
+    def __init__(self, name="l1_loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        difference = ops.cast(y_pred, "float32") - ops.cast(y_true, "float32")
+        return ops.mean(ops.abs(difference), axis=(1, 2, 3))
+
+
+_LOSSES = {"psnr": PSNRLoss, "psnr_y": lambda: PSNRLoss(y_channel=True), "l1": L1Loss}
+
+
+def get(identifier):
+    """Returns a loss from "psnr", "psnr_y" or "l1", or the given loss object itself."""
+    if isinstance(identifier, str):
+        if identifier not in _LOSSES:
+            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(_LOSSES)}.")
+        return _LOSSES[identifier]()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"A loss must be a name or a callable, got {identifier!r}.")

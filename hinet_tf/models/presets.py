@@ -1,0 +1,47 @@
+"""Named HINet configurations: the paper's models and the official checkpoints' layouts."""
+
+ALL_LEVELS = (0, 1, 2, 3, 4)
+DEEP_LEVELS = (3, 4)
+
+PRESETS = {
+    "hinet_1x": {
+        "description": "HINet (width 64, HIN in every encoder level), the paper's main model.",
+        "config": {"width": 64, "hin_levels": ALL_LEVELS},
+    },
+    "hinet_0.5x": {
+        "description": "HINet 0.5x (width 32).",
+        "config": {"width": 32, "hin_levels": ALL_LEVELS},
+    },
+    "hinet_2x": {
+        "description": "HINet 2x (width 128), the paper's wider variant.",
+        "config": {"width": 128, "hin_levels": ALL_LEVELS},
+    },
+    "hinet_deep": {
+        "description": "HINet with two extra residual blocks per encoder and decoder block.",
+        "config": {"width": 64, "hin_levels": ALL_LEVELS, "num_extra_blocks": 2},
+    },
+    "hinet_simple": {
+        "description": "HINet Simple: stage 1 of HINet 0.5x without encoder-decoder skips.",
+        "config": {"width": 32, "hin_levels": ALL_LEVELS, "num_stages": 1, "skip_connections": False},
+    },
+    "hinet_sidd_1x": {
+        "description": "Layout of HINet-SIDD-1x.pth (denoising, width 64, HIN levels 0-4).",
+        "config": {"width": 64, "hin_levels": ALL_LEVELS},
+    },
+    "hinet_sidd_0.5x": {
+        "description": "Layout of HINet-SIDD-0.5x.pth (denoising, width 32, HIN levels 0-4).",
+        "config": {"width": 32, "hin_levels": ALL_LEVELS},
+    },
+    "hinet_gopro": {
+        "description": "Layout of HINet-GoPro.pth (deblurring, width 64, HIN levels 3-4).",
+        "config": {"width": 64, "hin_levels": DEEP_LEVELS},
+    },
+    "hinet_reds": {
+        "description": "Layout of HINet-REDS.pth (deblurring with JPEG artefacts, width 64, HIN levels 3-4).",
+        "config": {"width": 64, "hin_levels": DEEP_LEVELS},
+    },
+    "hinet_rain13k": {
+        "description": "Layout of HINet-Rain13k.pth (deraining, width 64, HIN levels 0-4).",
+        "config": {"width": 64, "hin_levels": ALL_LEVELS},
+    },
+}

@@ -1,0 +1,35 @@
+"""Packaging for hinet-tf."""
+
+import pathlib
+
+from setuptools import find_packages
+from setuptools import setup
+
+ROOT = pathlib.Path(__file__).parent
+VERSION = {}
+exec((ROOT / "hinet_tf" / "version.py").read_text(), VERSION)
+
+
+def requirements(name):
+    lines = (ROOT / name).read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
+
+
+setup(
+    name="hinet-tf",
+    version=VERSION["__version__"],
+    description="HINet (Half Instance Normalization Network) image restoration for Keras 3 / TensorFlow.",
+    long_description=(ROOT / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.11",
+    packages=find_packages(include=["hinet_tf", "hinet_tf.*"]),
+    install_requires=requirements("requirements.txt"),
+    extras_require={"dev": requirements("requirements-dev.txt")},
+    entry_points={"console_scripts": ["hinet=hinet_tf.cli.main:main"]},
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Scientific/Engineering :: Image Processing",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)
