@@ -164,3 +164,20 @@ def _rain13k(root, split, subset):
 
 
 _LISTERS = {"pairs": _pairs, "gopro": _gopro, "sidd": _sidd, "reds": _reds, "rain13k": _rain13k}
+
+
+def list_images(root):
+    """Every PNG or JPEG image under `root` (searched recursively), sorted; for clean-only photo folders."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"Photo folder {root} does not exist.")
+    files = sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and path.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    )
+    if not files:
+        raise ValueError(f"Photo folder {root} has no PNG or JPEG images.")
+    return files

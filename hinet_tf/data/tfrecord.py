@@ -1,0 +1,122 @@
+"""TFRecord shards of image pairs: the TensorFlow counterpart of the official lmdb files.
+
+A prepared folder holds `<split>-00000-of-00008.tfrecord` ... and `<split>.json` (the
+shard names and pair count). Each record keeps the original encoded PNG/JPEG bytes of
+both images (no re-encoding, so no loss) and the degraded file's name.
+"""
+
+import json
+import os
+from pathlib import Path
+
+import tensorflow as tf
+
+from hinet_tf.data.decode import decode_image
+
+_FEATURES = {
+    "degraded": tf.io.FixedLenFeature([], tf.string),
+    "target": tf.io.FixedLenFeature([], tf.string),
+    "name": tf.io.FixedLenFeature([], tf.string),
+}
+
+
+def _bytes(value):
+    return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+
+
+def _example(degraded_bytes, target_bytes, name):
+    features = {"degraded": _bytes(degraded_bytes), "target": _bytes(target_bytes), "name": _bytes(name.encode())}
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+def shard_names(split, num_shards):
+    return [f"{split}-{index:05d}-of-{num_shards:05d}.tfrecord" for index in range(num_shards)]
+
+
+def write_shards(records, out_dir, split, num_shards, overwrite=False):
+    """Writes `(degraded_bytes, target_bytes, name)` records round-robin into shards.
+
+    Files are written under temporary names and renamed when complete. Existing shards
+    of the split are an error unless `overwrite`.
+
+    Returns:
+        the number of records written.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = shard_names(split, num_shards)
+    index_path = out_dir / f"{split}.json"
+    existing = [out_dir / name for name in names + [index_path.name] if (out_dir / name).exists()]
+    existing += [path for path in out_dir.glob(f"{split}-*.tfrecord") if path.name not in names]
+    if existing and not overwrite:
+        raise ValueError(f"{out_dir} already holds split {split!r} ({existing[0].name}); pass overwrite to replace it.")
+    temporary = [out_dir / f".{name}.tmp" for name in names]
+    writers = [tf.io.TFRecordWriter(str(path)) for path in temporary]
+    count = 0
+    try:
+        for count, (degraded, target, name) in enumerate(records, start=1):
+            writers[(count - 1) % num_shards].write(_example(degraded, target, name))
+    except BaseException:
+        for writer, path in zip(writers, temporary):
+            writer.close()
+            path.unlink(missing_ok=True)
+        raise
+    for writer in writers:
+        writer.close()
+    for path in existing:
+        path.unlink()
+    for path, name in zip(temporary, names):
+        os.replace(path, out_dir / name)
+    _write_json(index_path, {"split": split, "count": count, "shards": names})
+    return count
+
+
+def file_records(pairs):
+    """Records from `(degraded_path, target_path)` pairs: the files' bytes as they are."""
+    for degraded, target in pairs:
+        yield Path(degraded).read_bytes(), Path(target).read_bytes(), Path(degraded).name
+
+
+def array_records(degraded, target, prefix):
+    """Records from uint8 arrays (N, H, W, 3), PNG-encoded (e.g. the SIDD validation blocks)."""
+    for index, (noisy, clean) in enumerate(zip(degraded, target)):
+        yield tf.io.encode_png(noisy).numpy(), tf.io.encode_png(clean).numpy(), f"{prefix}_{index:05d}.png"
+
+
+def read_index(folder, split):
+    """The `<split>.json` index of a prepared folder; ValueError naming what is missing."""
+    path = Path(folder) / f"{split}.json"
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(folder).glob("*.json"))
+        raise ValueError(f"No TFRecord split {split!r} in {folder} (missing {path.name}; found: {available or 'none'}).")
+    index = json.loads(path.read_text())
+    missing = [name for name in index["shards"] if not (Path(folder) / name).is_file()]
+    if missing:
+        raise ValueError(f"TFRecord shards listed in {path} are missing: {', '.join(missing)}.")
+    return index
+
+
+def tfrecord_pairs(folder, split, shuffle=False, seed=None):
+    """Full `(degraded, target)` images from a prepared split."""
+    index = read_index(folder, split)
+    files = [str(Path(folder) / name) for name in index["shards"]]
+    dataset = tf.data.Dataset.from_tensor_slices(files)
+    if shuffle:
+        dataset = dataset.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.interleave(
+        tf.data.TFRecordDataset, cycle_length=min(len(files), 8), num_parallel_calls=tf.data.AUTOTUNE
+    )
+    if shuffle:
+        dataset = dataset.shuffle(64, seed=seed)
+
+    def parse(record):
+        example = tf.io.parse_single_example(record, _FEATURES)
+        return decode_image(example["degraded"]), decode_image(example["target"])
+
+    return dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _write_json(path, value):
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(json.dumps(value, indent=2) + "\n")
+    os.replace(temporary, path)
