@@ -25,7 +25,7 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["hinet_tf", "hinet_tf.*"]),
     install_requires=requirements("requirements.txt"),
-    extras_require={"dev": requirements("requirements-dev.txt")},
+    extras_require={"dev": requirements("requirements-dev.txt"), "torch": ["torch>=2.2"]},
     entry_points={"console_scripts": ["hinet=hinet_tf.cli.main:main"]},
     classifiers=[
         "Programming Language :: Python :: 3.11",

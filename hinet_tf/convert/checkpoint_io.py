@@ -1,0 +1,158 @@
+"""Reading and writing state dicts: official `.pth` files, `.npz` archives and in-memory mappings.
+
+PyTorch is optional: it is imported only to read or write `.pth` files, and only
+ever loads with `weights_only=True` (no arbitrary unpickling).
+"""
+
+import collections.abc
+import contextlib
+import os
+import pathlib
+import tempfile
+import zipfile
+import zlib
+
+import numpy as np
+
+from hinet_tf.convert.errors import CheckpointError
+
+TORCH_MISSING = (
+    ".pth files need PyTorch: install it with `pip install \"hinet-tf[torch]\"`, "
+    "or use a .npz archive of the same tensors instead"
+)
+NPZ_PARAMS_PREFIX = "params/"  # the fixtures store `params/<key>` next to reference inputs and outputs.
+DATA_PARALLEL_PREFIX = "module."
+
+
+def _import_torch():
+    try:
+        import torch
+    except ImportError as error:
+        raise CheckpointError(TORCH_MISSING) from error
+    return torch
+
+
+def describe(source):
+    """How error messages name a checkpoint source."""
+    return str(source) if isinstance(source, (str, os.PathLike)) else "the state dict"
+
+
+def _to_numpy(value, key, label):
+    if hasattr(value, "detach"):  # a torch.Tensor
+        value = value.detach().cpu()
+        value = (value.float() if value.is_floating_point() else value).numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        raise CheckpointError(f"{label} is not a state dict of tensors: {key!r} holds a {type(value).__name__}")
+    return array
+
+
+def _state_dict_from_mapping(mapping, label):
+    """Unwraps the official `{"params": state_dict}` and strips DataParallel's `module.` prefixes."""
+    params = mapping.get("params")
+    if isinstance(params, collections.abc.Mapping):
+        mapping = params
+    state_dict = {}
+    for key, value in mapping.items():
+        if not isinstance(key, str):
+            raise CheckpointError(f"{label} is not a state dict: it has a key {key!r} that is not a string")
+        name = key.removeprefix(DATA_PARALLEL_PREFIX)
+        if name in state_dict:
+            raise CheckpointError(
+                f"{label} holds {name!r} twice (with and without the {DATA_PARALLEL_PREFIX!r} prefix)"
+            )
+        state_dict[name] = _to_numpy(value, key, label)
+    return state_dict
+
+
+def _read_npz(path):
+    if not zipfile.is_zipfile(path):
+        raise CheckpointError(f"{path} is not a .npz archive (not a zip file: truncated, or another format)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        raise CheckpointError(f"{path} is a damaged .npz archive: {error}") from error
+    if any(name.startswith(NPZ_PARAMS_PREFIX) for name in arrays):
+        arrays = {
+            name.removeprefix(NPZ_PARAMS_PREFIX): array
+            for name, array in arrays.items()
+            if name.startswith(NPZ_PARAMS_PREFIX)
+        }
+    return {name: _to_numpy(array, name, str(path)) for name, array in arrays.items()}
+
+
+def _read_pth(path):
+    torch = _import_torch()
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch reports corrupt files as RuntimeError, UnpicklingError, EOFError, ...
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict): {reason}"
+        ) from error
+    if not isinstance(checkpoint, collections.abc.Mapping):
+        raise CheckpointError(f"{path} holds a {type(checkpoint).__name__}, not a state dict")
+    return _state_dict_from_mapping(checkpoint, str(path))
+
+
+def read_state_dict(source):
+    """Returns `{official key: numpy array}` (PyTorch layout) from a `.pth`/`.npz` path or a mapping.
+
+    Raises:
+        CheckpointError: the file is missing, truncated, not a state dict, or a `.pth`
+            without PyTorch installed.
+    """
+    if isinstance(source, collections.abc.Mapping):
+        return _state_dict_from_mapping(source, describe(source))
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source must be a path or a mapping of names to arrays, got {type(source).__name__}")
+    path = pathlib.Path(source)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    if path.suffix.lower() == ".npz":
+        return _read_npz(path)
+    return _read_pth(path)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_output(path, overwrite=False):
+    """Yields a temporary path next to `path`, renamed to `path` only if the block succeeds.
+
+    Raises:
+        FileExistsError: `path` exists and `overwrite` is false.
+    """
+    path = pathlib.Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(handle)
+    temporary = pathlib.Path(temporary)
+    try:
+        yield temporary
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode.
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_state_dict(state_dict, path, overwrite=False):
+    """Writes `{key: array}` to a `.npz` archive, or to a `.pth` file as the official `{"params": ...}`."""
+    path = pathlib.Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as file:
+            np.savez(file, **state_dict)
+    elif suffix in (".pth", ".pt"):
+        torch = _import_torch()
+        params = {key: torch.from_numpy(np.ascontiguousarray(array)) for key, array in state_dict.items()}
+        with atomic_output(path, overwrite) as temporary:
+            torch.save({"params": params}, temporary)
+    else:
+        raise ValueError(f"{path}: unknown checkpoint type {path.suffix!r}; use .pth or .npz")

@@ -1,0 +1,79 @@
+"""Official PyTorch HINet checkpoints to Keras models, and back."""
+
+from hinet_tf.convert.checkpoint_io import describe
+from hinet_tf.convert.checkpoint_io import read_state_dict
+from hinet_tf.convert.checkpoint_io import write_state_dict
+from hinet_tf.convert.errors import CheckpointError
+from hinet_tf.convert.state_dict import OFFICIAL_LAYOUT
+from hinet_tf.convert.state_dict import infer_config
+from hinet_tf.convert.state_dict import load_state_dict
+from hinet_tf.convert.state_dict import to_pytorch_state_dict
+from hinet_tf.models import HINet
+
+# Arguments that only shape the Keras model: a checkpoint neither stores nor constrains them.
+BUILD_OPTIONS = ("relu_slope", "dtype", "name")
+
+
+def _check_expected(config, expected_config, label):
+    known = (*config, *OFFICIAL_LAYOUT, *BUILD_OPTIONS)
+    unknown = sorted(set(expected_config) - set(known))
+    if unknown:
+        raise TypeError(f"from_pytorch() got unknown HINet arguments {unknown}; known ones: {', '.join(known)}")
+    stored = {**config, **OFFICIAL_LAYOUT}
+    mismatches = []
+    for name, value in expected_config.items():
+        if name in BUILD_OPTIONS:
+            continue
+        if name == "hin_levels":
+            value = tuple(range(config["depth"])) if value is None else tuple(sorted({int(v) for v in value}))
+        if value != stored[name]:
+            mismatches.append(f"{name}={value!r} was asked for, the checkpoint has {stored[name]!r}")
+    if mismatches:
+        raise CheckpointError(f"{label} does not match the requested configuration: " + "; ".join(mismatches))
+
+
+def from_pytorch(source, **expected_config):
+    """Builds a `HINet` holding the weights of an official PyTorch checkpoint.
+
+    The configuration (width, depth, HIN levels, input channels) is read off the
+    checkpoint's keys and shapes; any HINet argument given is checked against it
+    (`relu_slope`, `dtype` and `name` only shape the Keras model).
+
+    Args:
+        source: a `.pth` path (the official `{"params": state_dict}` or a bare state
+            dict; read with `torch.load(weights_only=True)`), a `.npz` path of the same
+            tensors (no PyTorch needed; `params/<key>` names are accepted too), or a
+            mapping of names to arrays or tensors. `module.` prefixes are stripped.
+        **expected_config: `HINet` arguments the checkpoint must agree with.
+
+    Returns:
+        A `HINet` with every variable set from the checkpoint.
+
+    Raises:
+        CheckpointError: the file is unreadable, is not a HINet checkpoint, disagrees
+            with `expected_config`, or has missing, unexpected or wrongly shaped tensors
+            (all of them are listed).
+    """
+    label = describe(source)
+    state_dict = read_state_dict(source)
+    config = infer_config(state_dict, label)
+    _check_expected(config, expected_config, label)
+    options = {name: expected_config[name] for name in BUILD_OPTIONS if name in expected_config}
+    model = HINet(**config, **options)
+    load_state_dict(model, state_dict, label)
+    return model
+
+
+def save_pytorch_checkpoint(model, path, overwrite=False):
+    """Writes `model`'s weights in the official key layout to `path`.
+
+    A `.pth` path gets the official `{"params": state_dict}` (needs PyTorch), loadable by
+    the official code; a `.npz` path gets one array per key (no PyTorch needed). The file
+    appears only once complete.
+
+    Raises:
+        ValueError: the model's layout has no official counterpart, or `path` is neither
+            `.pth` nor `.npz`.
+        FileExistsError: `path` exists and `overwrite` is false.
+    """
+    write_state_dict(to_pytorch_state_dict(model), path, overwrite=overwrite)
