@@ -1,5 +1,8 @@
 """Image quality metrics."""
 
+from hinet_tf.metrics.image_quality import psnr
+from hinet_tf.metrics.image_quality import ssim
+from hinet_tf.metrics.image_quality import ssim_map
 from hinet_tf.metrics.psnr_metric import PSNR
 
-__all__ = ["PSNR"]
+__all__ = ["PSNR", "psnr", "ssim", "ssim_map"]
