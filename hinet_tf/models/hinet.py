@@ -14,7 +14,7 @@ from hinet_tf.models.restoration_trainer import RestorationTrainer
 
 def _check_spatial_size(shape, multiple):
     height, width = shape[1], shape[2]
-    bad = [size for size in (height, width) if size is not None and size % multiple]
+    bad = [size for size in (height, width) if isinstance(size, int) and size % multiple]  # dynamic sizes: unchecked
     if bad:
         raise ValueError(
             f"HINet needs the input height and width to be multiples of {multiple}; got "
