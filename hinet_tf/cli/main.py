@@ -5,11 +5,12 @@ import sys
 
 from hinet_tf.cli import convert
 from hinet_tf.cli import info
+from hinet_tf.cli import prepare, train
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
-COMMANDS = (info, convert)
+COMMANDS = (info, convert, train, prepare)
 
 
 def build_parser():

@@ -2,8 +2,8 @@
 
 Layouts (`root` is the folder the data set was extracted to):
 
-- "pairs": `root/input/*` and `root/target/*`, matched by identical file name
-  (or `root/<split>/input` and `root/<split>/target` when `root/input` does not exist).
+- "pairs": `root/<split>/input/*` and `root/<split>/target/*`, matched by identical file
+  name; for split "train" also `root/input` and `root/target` when `root/train` does not exist.
 - "gopro": `root/<split>/{input,target}/*.png`, split "train" or "test".
 - "sidd": SIDD-Medium sRGB, `root/Data/<scene>/*_NOISY_SRGB_*.PNG` with the matching
   `*_GT_SRGB_*.PNG` (`root` may also be the `Data` folder itself). Only split "train":
@@ -97,8 +97,9 @@ def _check_split(layout, split, allowed):
 
 
 def _pairs(root, split, subset):
-    base = root if (root / "input").is_dir() or not (root / split).is_dir() else root / split
-    return match_by_name(base / "input", base / "target")
+    if (root / split / "input").is_dir() or split != "train":
+        return match_by_name(root / split / "input", root / split / "target")
+    return match_by_name(root / "input", root / "target")
 
 
 def _gopro(root, split, subset):

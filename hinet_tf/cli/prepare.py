@@ -1,0 +1,53 @@
+"""`hinet prepare`: packs a data set's image pairs into TFRecord shards for fast input."""
+
+from hinet_tf.cli.errors import CLIError
+
+SIDD_BLOCKS = "sidd_blocks"
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "prepare",
+        help="pack a data set into TFRecord shards (the counterpart of the official lmdb)",
+        description=(
+            "Check every image pair of a data set and pack the original PNG/JPEG bytes into TFRecord shards. "
+            "Train from them with data.layout=tfrecord and --data OUT_DIR. The split 'sidd_blocks' packs "
+            "the two SIDD validation .mat files found in DATA_DIR."
+        ),
+    )
+    parser.add_argument("layout", metavar="LAYOUT", help="pairs, gopro, sidd, reds or rain13k")
+    parser.add_argument("data", metavar="DATA_DIR", help="the data set's folder")
+    parser.add_argument("out", metavar="OUT_DIR", help="folder for the shards and their <split>.json index")
+    parser.add_argument("--splits", nargs="+", default=["train"], metavar="SPLIT", help="splits to pack (default: train)")
+    parser.add_argument("--subset", help="Rain13k test set, or 'all' for every REDS validation frame")
+    parser.add_argument("--shards", type=int, default=8, help="shards per split (default: 8)")
+    parser.add_argument("--check", choices=("full", "header"), default="full", help="decode every file (full) or read headers")
+    parser.add_argument("--overwrite", action="store_true", help="replace shards of the same split in OUT_DIR")
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    from hinet_tf.data import layouts
+
+    if args.layout not in layouts.LAYOUTS:
+        raise CLIError(f"unknown layout {args.layout!r}; choose one of: {', '.join(layouts.LAYOUTS)}")
+    if args.shards < 1:
+        raise CLIError(f"--shards must be at least 1, got {args.shards}")
+    from hinet_tf.data import check
+    from hinet_tf.data import sidd_blocks
+    from hinet_tf.data import tfrecord
+
+    try:
+        for split in args.splits:
+            if split == SIDD_BLOCKS:
+                noisy, gt = sidd_blocks.read_validation_blocks(args.data)
+                records = tfrecord.array_records(noisy, gt, prefix="block")
+            else:
+                pairs = layouts.list_pairs(args.data, args.layout, split, args.subset)
+                print(f"{split}: checking {len(pairs)} pairs...")
+                check.check_pairs(pairs, full=args.check == "full")
+                records = tfrecord.file_records(pairs)
+            count = tfrecord.write_shards(records, args.out, split, args.shards, overwrite=args.overwrite)
+            print(f"{split}: wrote {count} pairs into {args.shards} shard(s) in {args.out}")
+    except ValueError as error:
+        raise CLIError(str(error)) from error

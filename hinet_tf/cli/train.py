@@ -1,0 +1,48 @@
+"""`hinet train`: trains HINet from a YAML recipe, resuming an interrupted run."""
+
+from hinet_tf.cli.errors import CLIError
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train HINet from a YAML recipe (resumes an interrupted run)",
+        description=(
+            "Train HINet with model.fit on every visible GPU (MultiWorkerMirroredStrategy when TF_CONFIG is set). "
+            "Rerunning the same command after a crash resumes from the last epoch's backup."
+        ),
+    )
+    parser.add_argument("config", metavar="CONFIG", help="a recipe, e.g. configs/gopro.yaml or configs/photos_cpu.yaml")
+    parser.add_argument("--data", metavar="DIR", help="the data set's folder (overrides data.root)")
+    parser.add_argument("--out", metavar="RUN_DIR", required=True, help="folder of checkpoints, logs and the final model")
+    parser.add_argument(
+        "--set",
+        metavar="KEY=VALUE",
+        action="append",
+        default=[],
+        dest="overrides",
+        help="override a config value, e.g. --set train.batch_size=8 (repeatable)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args):
+    from pathlib import Path
+
+    from hinet_tf.training.config import load_config
+
+    try:
+        config = load_config(args.config, args.overrides)
+    except ValueError as error:
+        raise CLIError(str(error)) from error
+    root = args.data or config["data"]["root"]
+    if not root:
+        raise CLIError("no training data: give --data DIR (or data.root in the config)")
+    config["data"]["root"] = str(Path(root).resolve())
+
+    from hinet_tf.training.trainer import train
+
+    try:
+        train(config, args.out)
+    except ValueError as error:
+        raise CLIError(str(error)) from error

@@ -1,0 +1,1 @@
+"""Training: YAML recipes, the learning-rate schedule, callbacks and the `model.fit` trainer."""

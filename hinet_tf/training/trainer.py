@@ -1,0 +1,221 @@
+"""Trains HINet from a validated config with `model.fit`, on every visible GPU or several machines.
+
+A run folder holds:
+
+- `config.yaml`: the resolved config (a rerun must match it, and then resumes);
+- `backup/`: the `BackupAndRestore` state, rewritten after every epoch;
+- `best.keras` (highest validation PSNR) and `last.keras`, after every epoch;
+- `logs/`: TensorBoard summaries; `history.csv`: the metrics of every epoch;
+- `model.keras`: the final model, written when training completes.
+
+Under `MultiWorkerMirroredStrategy` the chief writes the run folder; every other worker
+keeps its backup and final model in `workers/worker_<index>/`.
+"""
+
+import csv
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+import yaml
+
+from hinet_tf.models import HINet
+from hinet_tf.training import config as config_lib
+from hinet_tf.training.callbacks import ImageStrip
+from hinet_tf.training.datasets import build_datasets
+from hinet_tf.training.schedules import CosineWithWarmup
+
+MODEL_FILE = "model.keras"
+CONFIG_FILE = "config.yaml"
+
+
+def make_strategy():
+    """`MultiWorkerMirroredStrategy` when `TF_CONFIG` is set, else `MirroredStrategy` over all GPUs.
+
+    Without a GPU, `MirroredStrategy` has one CPU replica.
+    """
+    if os.environ.get("TF_CONFIG"):
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.MirroredStrategy()
+
+
+def worker_role(strategy):
+    """`(is_chief, worker_index)` of this process."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True, 0
+    cluster = resolver.cluster_spec().as_dict()
+    is_chief = resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0 and "chief" not in cluster
+    )
+    return is_chief, resolver.task_id
+
+
+def build_model(config):
+    """The compiled HINet of a config; call inside `strategy.scope()`."""
+    model = HINet(**config["model"])
+    optimizer_config = config["optimizer"]
+    schedule = CosineWithWarmup(
+        peak=optimizer_config["learning_rate"],
+        total_steps=config["train"]["steps"],
+        floor=optimizer_config["min_learning_rate"],
+        warmup_steps=optimizer_config["warmup_steps"],
+    )
+    optimizer = keras.optimizers.Adam(schedule, beta_1=optimizer_config["beta_1"], beta_2=optimizer_config["beta_2"])
+    model.compile(
+        optimizer=optimizer,
+        loss=config["loss"]["name"],
+        stage_weights=(config["loss"]["weight"],) * len(model.outputs),
+        clip_norm=optimizer_config["clip_norm"],
+        steps_per_execution=config["train"]["steps_per_execution"],
+    )
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+def _best_so_far(history_path, monitor):
+    """The best `monitor` value logged by an interrupted run, so a resumed run keeps its best checkpoint."""
+    if not history_path.is_file():
+        return None
+    with open(history_path, newline="") as file:
+        values = [float(row[monitor]) for row in csv.DictReader(file) if row.get(monitor) not in (None, "")]
+    return max(values) if values else None
+
+
+def build_callbacks(config, run_dir, val_batches, is_chief, backup_dir):
+    """BackupAndRestore and TerminateOnNaN on every worker; checkpoints and logs on the chief."""
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch", delete_checkpoint=False),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if not is_chief:
+        return callbacks
+    monitor = "val_psnr" if val_batches is not None else "psnr"
+    log_dir = run_dir / "logs"
+    callbacks += [
+        keras.callbacks.ModelCheckpoint(
+            str(run_dir / "best.keras"),
+            monitor=monitor,
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=_best_so_far(run_dir / "history.csv", monitor),
+        ),
+        keras.callbacks.ModelCheckpoint(str(run_dir / "last.keras")),
+        keras.callbacks.TensorBoard(str(log_dir), write_graph=False),
+        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+    ]
+    count = config["train"]["log_images"]
+    if val_batches is not None and count:
+        degraded, target = next(iter(val_batches.unbatch().batch(count).take(1)))
+        callbacks.append(ImageStrip(degraded, target, log_dir / "images"))
+    return callbacks
+
+
+def prepare_run_dir(config, run_dir):
+    """Creates the run folder, or checks that an interrupted run in it has the same config.
+
+    Raises:
+        ValueError: the folder holds a finished run or a run with another config.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if (run_dir / MODEL_FILE).exists():
+        raise ValueError(f"{run_dir} already holds a finished run ({MODEL_FILE}); choose another --out folder")
+    config_path = run_dir / CONFIG_FILE
+    if config_path.exists():
+        saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
+        changed = [
+            f"{section}.{key}: {saved[section][key]!r} -> {config[section][key]!r}"
+            for section in config
+            for key in config[section]
+            if saved[section][key] != config[section][key]
+        ]
+        if changed:
+            raise ValueError(
+                f"{run_dir} holds a run with another config ({'; '.join(changed)}); "
+                "rerun with the same config to resume it, or choose another --out folder"
+            )
+    else:
+        _atomic_write_text(config_path, config_lib.dump_config(config))
+
+
+def _atomic_write_text(path, text):
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def _save_model(model, path):
+    temporary = path.with_name(f".tmp-{path.name}")  # keeps the .keras suffix Keras requires
+    model.save(str(temporary))
+    os.replace(temporary, path)
+
+
+def _resume_point(backup_dir, steps_per_epoch):
+    metadata = backup_dir / "training_metadata.json"
+    if not metadata.is_file():
+        return None
+    epoch = json.loads(metadata.read_text())["epoch"]
+    return epoch, epoch * steps_per_epoch
+
+
+def train(config, run_dir, log=print):
+    """Trains (or resumes) the run of a validated config in `run_dir`; returns the trained model.
+
+    Raises:
+        ValueError: bad data, an incompatible run folder, or a crop size the model cannot take.
+    """
+    run_dir = Path(run_dir)
+    train_config = config["train"]
+    keras.utils.set_random_seed(train_config["seed"])
+    keras.mixed_precision.set_global_policy("mixed_float16" if train_config["mixed_precision"] else "float32")
+    strategy = make_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if train_config["batch_size"] % replicas:
+        raise ValueError(f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas")
+    with strategy.scope():
+        model = build_model(config)
+    multiple = model.size_multiple
+    for key in ("train.crop_size", "data.val_crop"):
+        section, name = key.split(".")
+        if config[section][name] % multiple:
+            raise ValueError(f"{key} ({config[section][name]}) must be a multiple of {multiple} for this model depth")
+
+    train_batches, val_batches, description = build_datasets(config)
+    is_chief, worker_index = worker_role(strategy)
+    out_dir = run_dir if is_chief else run_dir / "workers" / f"worker_{worker_index}"
+    if is_chief:
+        prepare_run_dir(config, run_dir)
+    else:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    steps_per_epoch = train_config["steps_per_epoch"]
+    epochs = train_config["steps"] // steps_per_epoch
+    backup_dir = out_dir / "backup"
+    log(
+        f"Training HINet ({model.count_params():,} parameters) on {description}: {train_config['steps']} steps "
+        f"of batch {train_config['batch_size']} over {replicas} replica(s), {epochs} epochs of {steps_per_epoch} steps."
+    )
+    resume = _resume_point(backup_dir, steps_per_epoch)
+    if resume:
+        log(f"Resuming from the backup in {backup_dir}: epoch {resume[0]}, step {resume[1]}.")
+    model.fit(
+        train_batches,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_batches,
+        callbacks=build_callbacks(config, run_dir, val_batches, is_chief, backup_dir),
+        verbose=1 if is_chief else 2,
+    )
+    _save_model(model, out_dir / MODEL_FILE)
+    log(f"Saved {out_dir / MODEL_FILE} after {int(model.optimizer.iterations.numpy())} steps.")
+    _remove_tree(backup_dir)
+    return model
+
+
+def _remove_tree(folder):
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*"), reverse=True):
+            path.rmdir() if path.is_dir() else path.unlink()
+        folder.rmdir()
