@@ -146,17 +146,13 @@ def test_missing_unexpected_and_misshaped_tensors_are_all_listed():
         (lambda params: params.update({"cat12.bias": np.zeros(8, "int64")}), "cat12.bias: int64, expected floating"),
     ],
 )
-def test_each_mismatch_fails_and_leaves_no_output(tmp_path, change, expected, capsys):
+def test_each_mismatch_fails_naming_the_file(tmp_path, change, expected):
     params = params_of("hin3-4")
     change(params)
     source = tmp_path / "broken.npz"
     np.savez(source, **params)
-    with pytest.raises(CheckpointError, match=expected):
+    with pytest.raises(CheckpointError, match=f"(?s)broken.npz does not fit HINet\\(width=8.*{expected}"):
         from_pytorch(source)
-    output = tmp_path / "out.keras"
-    assert main(["convert", str(source), "-o", str(output)]) == 2
-    assert f"{source} does not fit" in capsys.readouterr().err
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["broken.npz"]
 
 
 def test_a_non_hinet_file_is_named_in_the_error(tmp_path):
@@ -281,4 +277,14 @@ def test_cli_refuses_to_overwrite_and_checks_presets(tmp_path, capsys):
     assert "width=64 was asked for, the checkpoint has 8" in capsys.readouterr().err
     assert main(["convert", str(source), "-o", str(tmp_path / "x.h5")]) == 2
     assert "must end in .keras" in capsys.readouterr().err
+    params = params_of("hin0-4")
+    del params["conv_02.bias"]
+    broken = tmp_path / "broken.npz"
+    np.savez(broken, **params)
+    assert main(["convert", str(broken), "-o", str(tmp_path / "x.keras")]) == 2
+    assert "broken.npz does not fit" in capsys.readouterr().err
+    broken.unlink()
+    output.write_bytes(b"not a zip")
+    assert main(["convert", str(output), "--to-pytorch", "-o", str(tmp_path / "x.npz")]) == 2
+    assert "out.keras is not a .keras model" in capsys.readouterr().err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.keras"]

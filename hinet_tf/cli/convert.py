@@ -100,12 +100,16 @@ def _to_keras(source, output, args):
 
 
 def _to_pytorch(source, output, args):
+    import zipfile
+
     import keras
 
     from hinet_tf.convert import CheckpointError
     from hinet_tf.convert import save_pytorch_checkpoint
     from hinet_tf.models import HINet
 
+    if not zipfile.is_zipfile(source):
+        raise CLIError(f"{source} is not a .keras model (not a zip archive: truncated, or another format)")
     try:
         model = keras.saving.load_model(source, compile=False)
     except (ValueError, OSError) as error:
