@@ -79,7 +79,7 @@ def _read_npz(path):
             for name, array in arrays.items()
             if name.startswith(NPZ_PARAMS_PREFIX)
         }
-    return {name: _to_numpy(array, name, str(path)) for name, array in arrays.items()}
+    return _state_dict_from_mapping(arrays, str(path))
 
 
 def _read_pth(path):
