@@ -40,9 +40,11 @@ def run(args):
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
     config["data"]["root"] = str(Path(root).resolve())
 
-    from hinet_tf.training.trainer import train
+    from hinet_tf.training import trainer
 
     try:
-        train(config, args.out)
+        run = trainer.setup(config, args.out)
     except ValueError as error:
         raise CLIError(str(error)) from error
+    run.model.fit(**run.fit_arguments)
+    trainer.finish(run)

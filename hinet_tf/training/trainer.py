@@ -13,6 +13,7 @@ keeps its backup and final model in `workers/worker_<index>/`.
 """
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -32,13 +33,31 @@ MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
 
 
+class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """`MultiWorkerMirroredStrategy` whose `reduce` takes what Keras' `fit` gives it.
+
+    `fit` reduces its first `(degraded, target)` batch (a nested value, which only
+    `MirroredStrategy.reduce` accepts) and the scalar metrics with `axis=0` (which
+    needs a batch axis); here each value is reduced alone, scalars across replicas.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        parent = super()
+
+        def reduce_one(item):
+            rank = self.experimental_local_results(item)[0].shape.rank
+            return parent.reduce(reduce_op, item, axis if rank else None)
+
+        return tf.nest.map_structure(reduce_one, value)
+
+
 def make_strategy():
     """`MultiWorkerMirroredStrategy` when `TF_CONFIG` is set, else `MirroredStrategy` over all GPUs.
 
     Without a GPU, `MirroredStrategy` has one CPU replica.
     """
     if os.environ.get("TF_CONFIG"):
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _MultiWorkerStrategy()
     return tf.distribute.MirroredStrategy()
 
 
@@ -161,11 +180,23 @@ def _resume_point(backup_dir, steps_per_epoch):
     return epoch, epoch * steps_per_epoch
 
 
-def train(config, run_dir, log=print):
-    """Trains (or resumes) the run of a validated config in `run_dir`; returns the trained model.
+@dataclasses.dataclass
+class TrainingRun:
+    """Everything `model.fit` needs, set up by `setup`: call `run.model.fit(**run.fit_arguments)`."""
+
+    model: keras.Model
+    fit_arguments: dict
+    out_dir: Path
+    backup_dir: Path
+
+
+def setup(config, run_dir, log=print):
+    """Builds the strategy, model, datasets and callbacks of a validated config in `run_dir`.
+
+    Nothing is written before the config, the model and every data file are checked.
 
     Raises:
-        ValueError: bad data, an incompatible run folder, or a crop size the model cannot take.
+        ValueError: bad data, an incompatible run folder, or sizes the model cannot take.
     """
     run_dir = Path(run_dir)
     train_config = config["train"]
@@ -177,13 +208,14 @@ def train(config, run_dir, log=print):
         raise ValueError(f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas")
     with strategy.scope():
         model = build_model(config)
-    multiple = model.size_multiple
-    for key in ("train.crop_size", "data.val_crop"):
-        section, name = key.split(".")
-        if config[section][name] % multiple:
-            raise ValueError(f"{key} ({config[section][name]}) must be a multiple of {multiple} for this model depth")
-
+    for section, name in (("train", "crop_size"), ("data", "val_crop")):
+        if config[section][name] % model.size_multiple:
+            raise ValueError(
+                f"{section}.{name} ({config[section][name]}) must be a multiple of {model.size_multiple} "
+                f"for a model of depth {config['model']['depth']}"
+            )
     train_batches, val_batches, description = build_datasets(config)
+
     is_chief, worker_index = worker_role(strategy)
     out_dir = run_dir if is_chief else run_dir / "workers" / f"worker_{worker_index}"
     if is_chief:
@@ -200,18 +232,31 @@ def train(config, run_dir, log=print):
     resume = _resume_point(backup_dir, steps_per_epoch)
     if resume:
         log(f"Resuming from the backup in {backup_dir}: epoch {resume[0]}, step {resume[1]}.")
-    model.fit(
-        train_batches,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_batches,
-        callbacks=build_callbacks(config, run_dir, val_batches, is_chief, backup_dir),
-        verbose=1 if is_chief else 2,
-    )
-    _save_model(model, out_dir / MODEL_FILE)
-    log(f"Saved {out_dir / MODEL_FILE} after {int(model.optimizer.iterations.numpy())} steps.")
-    _remove_tree(backup_dir)
-    return model
+    fit_arguments = {
+        "x": train_batches,
+        "epochs": epochs,
+        "steps_per_epoch": steps_per_epoch,
+        "validation_data": val_batches,
+        "callbacks": build_callbacks(config, run_dir, val_batches, is_chief, backup_dir),
+        "verbose": 1 if is_chief else 2,
+    }
+    return TrainingRun(model, fit_arguments, out_dir, backup_dir)
+
+
+def finish(run, log=print):
+    """Saves the trained model as `model.keras` and removes the crash backup."""
+    path = run.out_dir / MODEL_FILE
+    _save_model(run.model, path)
+    log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} steps.")
+    _remove_tree(run.backup_dir)
+
+
+def train(config, run_dir, log=print):
+    """Trains (or resumes) the run of a validated config in `run_dir`; returns the trained model."""
+    run = setup(config, run_dir, log)
+    run.model.fit(**run.fit_arguments)
+    finish(run, log)
+    return run.model
 
 
 def _remove_tree(folder):

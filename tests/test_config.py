@@ -1,0 +1,112 @@
+"""Recipes: the shipped configs hold the paper's values; bad keys and values are named; overrides work."""
+
+import keras
+import numpy as np
+import pytest
+
+from hinet_tf.cli.main import main
+from hinet_tf.training import config as config_lib
+from hinet_tf.training.schedules import CosineWithWarmup
+
+RECIPES = ("sidd_1x", "sidd_0.5x", "gopro", "reds", "rain13k")
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_official_recipes_hold_the_common_settings(name):
+    config = config_lib.load_config(f"configs/{name}.yaml")
+    assert config["optimizer"]["learning_rate"] == 2e-4 and config["optimizer"]["clip_norm"] == 0.01
+    assert config["train"]["steps"] == 400000 and config["train"]["batch_size"] == 64
+    assert config["train"]["crop_size"] == 256 and config["data"]["augment"]
+
+
+def test_official_recipes_hold_the_table_per_task():
+    sidd, half, gopro, reds, rain = (config_lib.load_config(f"configs/{name}.yaml") for name in RECIPES)
+    assert (sidd["model"]["width"], half["model"]["width"], gopro["model"]["width"]) == (64, 32, 64)
+    assert sidd["loss"] == {"name": "l1", "weight": 1.0} and gopro["loss"] == {"name": "psnr", "weight": 0.5}
+    assert gopro["model"]["hin_levels"] == reds["model"]["hin_levels"] == [3, 4]
+    assert rain["model"]["hin_levels"] == [0, 1, 2, 3, 4]
+    assert sidd["optimizer"]["beta_2"] == 0.999 and gopro["optimizer"]["beta_2"] == 0.99
+    assert sidd["optimizer"]["min_learning_rate"] == 1e-6 and reds["optimizer"]["min_learning_rate"] == 1e-7
+    assert rain["optimizer"]["warmup_steps"] == 10000 and gopro["optimizer"]["warmup_steps"] == 0
+    assert (sidd["data"]["layout"], sidd["data"]["val_split"]) == ("sidd", "sidd_blocks")
+    assert (reds["data"]["layout"], reds["data"]["val_split"]) == ("reds", "val")
+
+
+def test_photo_recipe_is_small_blind_gaussian_denoising():
+    config = config_lib.load_config("configs/photos_cpu.yaml")
+    assert config["data"]["layout"] == "photos" and config["train"]["batch_size"] == 8
+    assert 8 <= config["model"]["width"] <= 16 and 64 <= config["train"]["crop_size"] <= 128
+    assert config["data"]["degradations"] == [{"type": "gaussian_noise", "sigma": [0, 50]}]
+
+
+def test_overrides_are_read_as_yaml():
+    config = config_lib.load_config(
+        "configs/gopro.yaml",
+        ["train.batch_size=8", "model.hin_levels=[0, 1]", "optimizer.learning_rate=1e-3", "data.val_split=null"],
+    )
+    assert config["train"]["batch_size"] == 8 and config["model"]["hin_levels"] == [0, 1]
+    assert config["optimizer"]["learning_rate"] == 1e-3 and config["data"]["val_split"] is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("train:\n  batchsize: 8\n", r"unknown config key 'train.batchsize' \(did you mean 'train.batch_size'\?\)"),
+        ("trian:\n  steps: 8\n", r"unknown config key 'trian' \(did you mean 'train'\?\)"),
+        ("train:\n  batch_size: 0\n", r"'train.batch_size' must be >= 1, got 0"),
+        ("train:\n  batch_size: 2.5\n", r"'train.batch_size' must be an integer"),
+        ("loss:\n  name: ssim\n", r"'loss.name' must be one of psnr, psnr_y, l1; got 'ssim'"),
+        ("train:\n  mixed_precision: yes please\n", r"'train.mixed_precision' must be true or false"),
+        ("train:\n  steps: 100\n  steps_per_epoch: 30\n", r"'train.steps' \(100\) must be a multiple"),
+        ("data:\n  layout: photos\n", r"'data.degradations' must not be empty"),
+        ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),
+        ("model: [1, 2]\n", r"section 'model' must be a mapping"),
+        ("model:\n  width: [\n", r"not valid YAML"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, text, message):
+    with pytest.raises(ValueError, match=message):
+        config_lib.load_config(_write(tmp_path, text))
+
+
+def test_yaml_exponent_without_dot_is_a_number(tmp_path):
+    config = config_lib.load_config(_write(tmp_path, "optimizer:\n  learning_rate: 2e-4\n  min_learning_rate: 1e-7\n"))
+    assert config["optimizer"]["learning_rate"] == 2e-4
+
+
+def test_bad_override_and_missing_file():
+    with pytest.raises(ValueError, match="section.key=value"):
+        config_lib.load_config("configs/gopro.yaml", ["batch_size=8"])
+    with pytest.raises(ValueError, match="cannot read config"):
+        config_lib.load_config("configs/nope.yaml")
+
+
+def test_validated_config_round_trips_through_yaml():
+    import yaml
+
+    config = config_lib.load_config("configs/photos_cpu.yaml")
+    assert config_lib.validate(yaml.safe_load(config_lib.dump_config(config))) == config
+
+
+def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):
+    assert main(["train", "configs/gopro.yaml", "--out", str(tmp_path / "run"), "--set", "train.crop=3"]) == 2
+    assert "hinet: error: configs/gopro.yaml: unknown config key 'train.crop'" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_cosine_schedule_with_and_without_warmup():
+    cosine = CosineWithWarmup(peak=2e-4, total_steps=1000, floor=1e-7)
+    values = [float(cosine(step)) for step in (0, 500, 1000, 2000)]
+    np.testing.assert_allclose(values, [2e-4, (2e-4 + 1e-7) / 2, 1e-7, 1e-7], rtol=1e-5)
+    warm = CosineWithWarmup(peak=2e-4, total_steps=1000, floor=1e-7, warmup_steps=100)
+    np.testing.assert_allclose([float(warm(0)), float(warm(50)), float(warm(100))], [0, 1e-4, float(cosine(100))], rtol=1e-5)
+    restored = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(warm))
+    assert isinstance(restored, CosineWithWarmup) and restored.get_config() == warm.get_config()
+    with pytest.raises(ValueError, match="floor <= peak"):
+        CosineWithWarmup(peak=1e-4, total_steps=10, floor=1e-3)
