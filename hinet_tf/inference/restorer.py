@@ -1,0 +1,93 @@
+"""Restores images of any size with one or more models: padding, tiling, test-time augmentation."""
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+from hinet_tf.inference import tiling
+from hinet_tf.inference import tta
+
+
+class Restorer:
+    """Restores (H, W, C) float images in [0, 1] of any height and width.
+
+    Each image is reflect-padded at the bottom and right to a multiple of the models'
+    `size_multiple`, cut into overlapping tiles (so memory depends on `tile`, not on the
+    image), and cropped back. Every tile goes through one traced `tf.function` with a
+    dynamic spatial shape, which averages, as in the paper, the outputs of all `models`
+    and, with `tta`, of the 8 flips and rotations (each inverted first; the four of each
+    shape go through a model as one batch). Models returning
+    several outputs (HINet's two stages) contribute their last one.
+
+    A grayscale image given to RGB models is restored as three equal channels and
+    averaged back to one.
+
+    Args:
+        models: a Keras model or a list of them (an ensemble), each mapping NHWC to NHWC.
+        tile: tile size in pixels, a multiple of the models' size multiple; tiles are
+            smaller only when the padded image is.
+        overlap: minimum overlap of neighbouring tiles, in pixels.
+        tta: average over the 8 dihedral transforms.
+    """
+
+    def __init__(self, models, tile=256, overlap=32, tta=False):
+        self.models = list(models) if isinstance(models, (list, tuple)) else [models]
+        if not self.models:
+            raise ValueError("Restorer needs at least one model.")
+        self.size_multiple = math.lcm(*(getattr(model, "size_multiple", 1) for model in self.models))
+        channels = {model.inputs[0].shape[-1] for model in self.models}
+        if len(channels) != 1:
+            raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
+        self.channels = channels.pop()
+        if tile % self.size_multiple:
+            raise ValueError(f"The tile size must be a multiple of {self.size_multiple}, got {tile}.")
+        if not 0 <= overlap < tile:
+            raise ValueError(f"The overlap must lie in [0, tile), got {overlap} with tile {tile}.")
+        self.tile = tile
+        self.overlap = overlap
+        self.tta = tta
+        self.restore_tile = tf.function(
+            self._restore_batch,
+            input_signature=[tf.TensorSpec((None, None, None, self.channels), tf.float32)],
+        )
+
+    def __call__(self, image):
+        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape."""
+        image = np.asarray(image, np.float32)
+        squeeze = image.ndim == 2
+        if squeeze:
+            image = image[..., None]
+        height, width, channels = image.shape
+        if channels == 1 and self.channels == 3:
+            image = np.repeat(image, 3, axis=-1)
+        elif channels != self.channels:
+            raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
+        padded = np.pad(
+            image,
+            ((0, -height % self.size_multiple), (0, -width % self.size_multiple), (0, 0)),
+            mode="reflect",
+        )
+        restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
+        if channels == 1 and self.channels == 3:
+            restored = restored.mean(axis=-1, keepdims=True)
+        return restored[..., 0] if squeeze else restored
+
+    def _run_tile(self, tile):
+        return self.restore_tile(tf.convert_to_tensor(tile[None]))[0].numpy()
+
+    def _restore_batch(self, images):
+        groups = tta.SHAPE_GROUPS if self.tta else ((0,),)
+        total = tf.zeros_like(images)
+        for model in self.models:
+            for group in groups:
+                # The transforms of a group share one shape: one batched model call each.
+                batch = tf.concat([tta.transform(images, index) for index in group], axis=0)
+                outputs = model(batch, training=False)
+                if isinstance(outputs, (list, tuple)):
+                    outputs = outputs[-1]
+                outputs = tf.split(tf.cast(outputs, tf.float32), len(group), axis=0)
+                for index, output in zip(group, outputs):
+                    total += tta.inverse_transform(output, index)
+        count = len(self.models) * sum(len(group) for group in groups)
+        return total / float(count)

@@ -1,0 +1,161 @@
+"""Tiled restoration, padding, test-time augmentation and ensembles."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hinet_tf.inference import Restorer
+from hinet_tf.inference import tiling
+from hinet_tf.inference import tta
+from hinet_tf.models import HINet
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    keras.utils.set_random_seed(7)
+    return HINet(width=4)
+
+
+@pytest.fixture(scope="module")
+def identity_like_model():
+    """A HINet whose last convolution is zero: its final output is its input."""
+    model = HINet(width=4)
+    last = model.get_layer("last")
+    last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
+    return model
+
+
+def pointwise_model():
+    """A per-pixel model: tiling cannot change its result."""
+    inputs = keras.Input((None, None, 3))
+    return keras.Model(inputs, keras.layers.Conv2D(3, 1, activation="sigmoid")(inputs))
+
+
+def random_image(height, width, channels=3, seed=0):
+    return np.random.default_rng(seed).random((height, width, channels), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def restorer(tiny_model):
+    """Shared by the tests, so the model is traced once."""
+    return Restorer(tiny_model, tile=64, overlap=16)
+
+
+def untiled(restorer, image):
+    """The model's output on the whole reflect-padded image, cropped back."""
+    height, width = image.shape[:2]
+    padded = np.pad(image, ((0, -height % 16), (0, -width % 16), (0, 0)), mode="reflect")
+    return restorer.restore_tile(padded[None])[0, :height, :width].numpy()
+
+
+def test_odd_sizes_come_back_at_their_size(restorer):
+    for height, width in ((97, 131), (17, 5), (1, 40)):
+        assert restorer(random_image(height, width)).shape == (height, width, 3)
+
+
+def test_untiled_result_is_the_padded_model_output_cropped_back(restorer, tiny_model):
+    image = random_image(37, 50)
+    padded = np.pad(image, ((0, 11), (0, 14), (0, 0)), mode="reflect")
+    expected = tiny_model(padded[None])[-1][0, :37, :50].numpy()
+    np.testing.assert_allclose(restorer(image), expected, atol=1e-5)
+
+
+def test_tile_larger_than_the_image_gives_exactly_the_untiled_result(restorer):
+    small = random_image(45, 60)  # padded to 48 x 64: one tile of 64
+    np.testing.assert_array_equal(restorer(small), untiled(restorer, small))
+    large = random_image(100, 90)  # several tiles: instance norm sees each tile alone
+    assert not np.allclose(restorer(large), untiled(restorer, large), atol=1e-4)
+
+
+def test_blending_of_overlapping_tiles_is_exact_for_a_per_pixel_model():
+    model = pointwise_model()
+    image = random_image(90, 75)
+    whole = Restorer(model, tile=128)(image)
+    tiled = Restorer(model, tile=32, overlap=12)(image)
+    np.testing.assert_allclose(tiled, whole, atol=1e-6)
+
+
+def test_the_model_only_sees_tiles():
+    seen = []
+
+    def record(tile):
+        seen.append(tile.shape)
+        return tile * 2
+
+    image = random_image(200, 130)
+    result = tiling.restore_tiled(record, image, tile=64, overlap=16)
+    assert max(shape[0] for shape in seen) == 64 and max(shape[1] for shape in seen) == 64
+    np.testing.assert_allclose(result, image * 2, rtol=1e-6)
+
+
+def test_tile_grid_is_the_official_one_without_overlap():
+    assert len(tiling.tile_starts(720, 256, 0)) * len(tiling.tile_starts(1280, 256, 0)) == 15
+    assert tiling.tile_starts(720, 256, 0) == [0, 232, 464]
+    starts = tiling.tile_starts(1000, 256, 32)
+    assert starts[0] == 0 and starts[-1] == 1000 - 256
+    assert all(256 - (b - a) >= 32 for a, b in zip(starts, starts[1:]))
+    assert tiling.tile_starts(100, 256, 32) == [0]
+
+
+def test_same_function_for_every_tile_size(restorer):
+    restorer(random_image(50, 70))
+    restorer(random_image(20, 33))
+    assert restorer.restore_tile.experimental_get_tracing_count() == 1
+
+
+def test_dihedral_transforms_are_eight_distinct_invertible_maps():
+    images = tf.random.uniform((1, 5, 7, 3))
+    outputs = []
+    for index in range(tta.NUM_TRANSFORMS):
+        transformed = tta.transform(images, index)
+        np.testing.assert_array_equal(tta.inverse_transform(transformed, index), images)
+        outputs.append(transformed.numpy().tobytes())
+    assert len(set(outputs)) == tta.NUM_TRANSFORMS
+
+
+@pytest.fixture(scope="module")
+def identity_tta_restorer(identity_like_model):
+    return Restorer(identity_like_model, tile=64, tta=True)
+
+
+def test_tta_of_an_identity_like_model_returns_the_input(identity_tta_restorer):
+    image = random_image(45, 61)
+    np.testing.assert_allclose(identity_tta_restorer(image), image, atol=1e-6)
+
+
+def test_tta_averages_the_inverted_outputs_of_the_eight_transforms(tiny_model, restorer):
+    image = random_image(32, 48)
+    expected = np.mean(
+        [
+            tta.inverse_transform(restorer(tta.transform(image[None], index)[0].numpy())[None], index)[0]
+            for index in range(tta.NUM_TRANSFORMS)
+        ],
+        axis=0,
+    )
+    with_tta = Restorer(tiny_model, tile=64, tta=True)(image)
+    np.testing.assert_allclose(with_tta, expected, atol=1e-5)
+    assert not np.allclose(with_tta, restorer(image), atol=1e-4)
+
+
+def test_ensemble_averages_the_models(tiny_model, restorer):
+    other = HINet(width=4)
+    image = random_image(40, 40)
+    single = [restorer(image), Restorer(other, tile=64)(image)]
+    np.testing.assert_allclose(Restorer([tiny_model, other], tile=64)(image), np.mean(single, axis=0), atol=1e-6)
+
+
+def test_grayscale_images_through_an_rgb_model(identity_tta_restorer):
+    image = random_image(30, 20, channels=1)
+    restored = identity_tta_restorer(image[..., 0])
+    assert restored.shape == (30, 20)
+    np.testing.assert_allclose(restored, image[..., 0], atol=1e-6)
+
+
+def test_bad_settings_raise(tiny_model, restorer):
+    with pytest.raises(ValueError, match="multiple of 16"):
+        Restorer(tiny_model, tile=100)
+    with pytest.raises(ValueError, match="overlap"):
+        Restorer(tiny_model, tile=64, overlap=64)
+    with pytest.raises(ValueError, match="channels"):
+        restorer(random_image(16, 16, channels=4))
