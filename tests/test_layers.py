@@ -1,0 +1,108 @@
+"""The building blocks: HIN statistics, config round trips, reuse in user models."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from hinet_tf import layers
+
+LAYER_CASES = [
+    (layers.HalfInstanceNormalization(epsilon=1e-5), (2, 8, 8, 6)),
+    (layers.InstanceBatchNormalization(), (2, 8, 8, 6)),
+    (layers.ResidualBlock(6, relu_slope=0.1), (2, 8, 8, 6)),
+    (layers.EncoderBlock(6, norm="half_instance", downsample=True, num_extra_blocks=1), (2, 8, 8, 3)),
+    (layers.EncoderBlock(6, norm="ibn"), (2, 8, 8, 3)),
+    (layers.DecoderBlock(4, relu_slope=0.3), [(2, 4, 4, 8), (2, 8, 8, 4)]),
+    (layers.DecoderBlock(4), (2, 4, 4, 8)),
+    (layers.CrossStageFeatureFusion(5), [(2, 8, 8, 5), (2, 8, 8, 5)]),
+    (layers.SupervisedAttention(6, image_channels=3), [(2, 8, 8, 6), (2, 8, 8, 3)]),
+]
+
+
+def _random_inputs(shapes):
+    if isinstance(shapes, list):
+        return [np.random.rand(*shape).astype("float32") for shape in shapes]
+    return np.random.rand(*shapes).astype("float32")
+
+
+@pytest.mark.parametrize("layer, shapes", LAYER_CASES, ids=lambda case: type(case).__name__)
+def test_layer_config_round_trip_gives_the_same_layer(layer, shapes):
+    inputs = _random_inputs(shapes)
+    expected = layer(inputs)
+    config = keras.saving.serialize_keras_object(layer)
+    clone = keras.saving.deserialize_keras_object(config)
+    assert type(clone) is type(layer)
+    assert clone.get_config() == layer.get_config()
+    clone(inputs)
+    clone.set_weights(layer.get_weights())
+    for want, got in zip(keras.tree.flatten(expected), keras.tree.flatten(clone(inputs))):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+
+
+def test_encoder_block_returns_downsampled_and_skip():
+    block = layers.EncoderBlock(6, downsample=True)
+    down, skip = block(np.random.rand(1, 16, 24, 3).astype("float32"))
+    assert down.shape == (1, 8, 12, 6)
+    assert skip.shape == (1, 16, 24, 6)
+    assert block.downsample.use_bias is False
+
+
+def test_encoder_block_with_csff_adds_both_stage1_features():
+    block = layers.EncoderBlock(4, downsample=True, use_csff=True)
+    x, encoder_feature, decoder_feature = _random_inputs([(1, 8, 8, 4)] * 3)
+    _, with_features = block([x, encoder_feature, decoder_feature])
+    _, with_zeros = block([x, np.zeros_like(encoder_feature), np.zeros_like(decoder_feature)])
+    expected = block.csff([encoder_feature, decoder_feature]) - block.csff([encoder_feature * 0, decoder_feature * 0])
+    np.testing.assert_allclose(with_features - with_zeros, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="CSFF"):
+        layers.EncoderBlock(4, use_csff=True)
+
+
+def test_half_instance_norm_normalises_only_the_first_half():
+    layer = layers.HalfInstanceNormalization()
+    rng = np.random.default_rng(0)
+    images = (rng.normal(3.0, 5.0, size=(2, 16, 16, 8)) * rng.uniform(0.5, 2.0, size=(2, 1, 1, 8))).astype("float32")
+    output = np.asarray(layer(images))
+    first, second = output[..., :4], output[..., 4:]
+    # Per sample and channel, over height and width, with the biased variance and eps 1e-5.
+    np.testing.assert_allclose(first.mean(axis=(1, 2)), 0.0, atol=1e-4)
+    variance = images[..., :4].var(axis=(1, 2))
+    np.testing.assert_allclose(first.std(axis=(1, 2)), np.sqrt(variance / (variance + 1e-5)), rtol=1e-4)
+    np.testing.assert_array_equal(second, images[..., 4:])
+    assert [tuple(w.shape) for w in layer.weights] == [(4,), (4,)]
+    # The affine parameters act on the normalised half only.
+    layer.instance_norm.gamma.assign(np.full(4, 2.0, "float32"))
+    layer.instance_norm.beta.assign(np.full(4, -1.0, "float32"))
+    shifted = np.asarray(layer(images))
+    np.testing.assert_allclose(shifted[..., :4], 2.0 * first - 1.0, atol=1e-4)
+    np.testing.assert_array_equal(shifted[..., 4:], images[..., 4:])
+
+
+def test_half_instance_norm_uses_the_same_statistics_in_training_and_inference():
+    layer = layers.HalfInstanceNormalization()
+    images = np.random.rand(2, 8, 8, 4).astype("float32") * 7
+    np.testing.assert_allclose(layer(images, training=True), layer(images, training=False), atol=1e-6)
+    assert not layer.non_trainable_weights
+
+
+def test_half_instance_norm_rejects_odd_channels():
+    with pytest.raises(ValueError, match="even"):
+        layers.HalfInstanceNormalization()(np.zeros((1, 4, 4, 3), "float32"))
+
+
+def test_user_functional_model_from_the_layers_trains_one_step():
+    inputs = keras.Input((None, None, 3))
+    features = keras.layers.Conv2D(8, 3, padding="same")(inputs)
+    down, skip = layers.EncoderBlock(8, downsample=True)(features)
+    bottom = layers.EncoderBlock(16)(down)
+    decoded = layers.DecoderBlock(8)([bottom, skip])
+    attended, image = layers.SupervisedAttention(8)([decoded, inputs])
+    outputs = keras.layers.Conv2D(3, 3, padding="same")(attended) + image
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    x = np.random.rand(4, 16, 16, 3).astype("float32")
+    history = model.fit(x, x, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))

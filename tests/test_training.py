@@ -1,0 +1,134 @@
+"""Losses, the multi-stage train_step, clipping, mixed precision and replica equivalence."""
+
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import keras
+
+from hinet_tf import HINet
+from hinet_tf import losses
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _noisy_batch(count=4, size=32, sigma=0.1, seed=0):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    clean = np.stack(
+        [np.stack([np.sin(6 * xx + k), np.cos(5 * yy - k), xx * yy], axis=-1) * 0.4 + 0.5 for k in range(count)]
+    ).astype("float32")
+    noisy = (clean + rng.normal(0, sigma, clean.shape)).astype("float32")
+    return noisy, clean
+
+
+def test_psnr_loss_is_minus_the_mean_per_image_psnr():
+    rng = np.random.default_rng(1)
+    target = rng.random((3, 8, 8, 3)).astype("float32")
+    prediction = (target + rng.normal(0, 0.1, target.shape)).astype("float32")
+    mse = ((prediction - target) ** 2).mean(axis=(1, 2, 3))
+    expected = np.mean(10 / math.log(10) * np.log(mse + 1e-8))
+    assert float(losses.PSNRLoss()(target, prediction)) == pytest.approx(expected, rel=1e-5)
+    psnr = -10 * np.log10(mse)
+    assert float(losses.PSNRLoss()(target, prediction)) == pytest.approx(-psnr.mean(), rel=1e-4)
+
+
+def test_psnr_loss_on_the_y_channel():
+    rng = np.random.default_rng(2)
+    target = rng.random((2, 8, 8, 3)).astype("float32")
+    prediction = np.clip(target + rng.normal(0, 0.05, target.shape), 0, 1).astype("float32")
+    weights = np.array([65.481, 128.553, 24.966])
+
+    def luma(images):
+        return ((images * weights).sum(-1) + 16.0) / 255.0
+
+    mse = ((luma(prediction) - luma(target)) ** 2).mean(axis=(1, 2))
+    expected = np.mean(10 / math.log(10) * np.log(mse + 1e-8))
+    assert float(losses.PSNRLoss(y_channel=True)(target, prediction)) == pytest.approx(expected, rel=1e-4)
+
+
+def test_l1_loss_and_loss_lookup():
+    target = np.zeros((2, 4, 4, 3), "float32")
+    prediction = np.full((2, 4, 4, 3), 0.25, "float32")
+    assert float(losses.get("l1")(target, prediction)) == pytest.approx(0.25)
+    assert losses.get("psnr_y").y_channel
+    with pytest.raises(ValueError, match="Unknown loss"):
+        losses.get("ssim")
+
+
+def test_loss_decreases_on_a_tiny_denoising_batch():
+    noisy, clean = _noisy_batch()
+    model = HINet(width=4)
+    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="psnr", stage_weights=(0.5, 0.5))
+    history = model.fit(noisy, clean, batch_size=4, epochs=40, verbose=0)
+    loss = history.history["loss"]
+    assert np.isfinite(loss).all()
+    assert np.mean(loss[-5:]) < np.mean(loss[:5]) - 1.5  # decibels (minus PSNR)
+    assert set(history.history) >= {"loss", "psnr_stage1", "psnr_stage2", "psnr"}
+    assert history.history["psnr_stage2"][-1] > history.history["psnr_stage2"][0]
+
+
+def test_validation_reports_the_final_stage_psnr():
+    noisy, clean = _noisy_batch()
+    model = HINet(width=4)
+    model.compile(optimizer="adam")
+    results = model.evaluate(noisy, clean, batch_size=2, return_dict=True, verbose=0)
+    stage2 = model.predict(noisy, verbose=0)[1]
+    mse = ((np.clip(stage2, 0, 1) - clean) ** 2).mean(axis=(1, 2, 3))
+    assert results["psnr"] == pytest.approx(np.mean(-10 * np.log10(mse)), abs=1e-3)
+
+
+def test_gradient_clipping_bounds_the_global_step_norm():
+    noisy, clean = _noisy_batch()
+    model = HINet(width=4)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0), clip_norm=1e-3)
+    before = [np.array(v) for v in model.trainable_variables]
+    model.train_on_batch(noisy, clean)
+    step = np.sqrt(sum(((np.array(v) - b) ** 2).sum() for v, b in zip(model.trainable_variables, before)))
+    assert step == pytest.approx(1e-3, rel=1e-3)
+
+
+def test_compile_rejects_optimizer_clipping_and_wrong_stage_weights():
+    model = HINet(width=4)
+    with pytest.raises(ValueError, match="clip_norm"):
+        model.compile(optimizer=keras.optimizers.Adam(global_clipnorm=0.01))
+    with pytest.raises(ValueError, match="stage_weights"):
+        model.compile(optimizer="adam", stage_weights=(1.0,))
+
+
+def test_mixed_precision_training_step():
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    noisy, clean = _noisy_batch()
+    model = HINet(width=4)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    before = [np.array(v) for v in model.trainable_variables]
+    # Dynamic loss scaling skips the first steps while it halves an overflowing scale.
+    for _ in range(8):
+        logs = model.train_on_batch(noisy, clean, return_dict=True)
+    assert np.isfinite(logs["loss"])
+    assert int(model.optimizer.iterations) > 0
+    assert all(output.dtype == "float32" for output in model(noisy))
+    assert model.get_layer("down_path_1_0").conv_1.compute_dtype == "float16"
+    assert any(not np.allclose(np.array(v), b) for v, b in zip(model.trainable_variables, before))
+
+
+def test_one_step_on_two_replicas_equals_one_step_on_one_device():
+    script = REPO_ROOT / "tests" / "helpers" / "replica_step.py"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO_ROOT)}
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+    assert int(report["replicas"]) == 2
+    assert float(report["unclipped_grad_norm"]) > float(report["clip_norm"])  # clipping really acts
+    # Clipped to 0.01 and scaled by the learning rate of 10, the step has norm 0.1.
+    assert float(report["update_norm"]) == pytest.approx(0.1, rel=1e-3)
+    assert float(report["update_relative_difference"]) < 1e-5
+    assert float(report["weight_relative_difference"]) < 1e-5
