@@ -15,6 +15,11 @@ def requirements(name):
     return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
 
 
+# The shipped default model of `hinet restore`, once it exists.
+DEFAULT_MODEL = "saved_models/hinet_photo_denoise.keras"
+DATA_FILES = [("share/hinet-tf/saved_models", [DEFAULT_MODEL])] if (ROOT / DEFAULT_MODEL).is_file() else []
+
+
 setup(
     name="hinet-tf",
     version=VERSION["__version__"],
@@ -25,7 +30,13 @@ setup(
     python_requires=">=3.11",
     packages=find_packages(include=["hinet_tf", "hinet_tf.*"]),
     install_requires=requirements("requirements.txt"),
-    extras_require={"dev": requirements("requirements-dev.txt"), "torch": ["torch>=2.2"]},
+    extras_require={
+        "dev": requirements("requirements-dev.txt"),
+        "torch": ["torch>=2.2"],
+        "tiff": ["tifffile>=2023.1"],
+        "litert": ["ai-edge-litert>=1.2"],
+    },
+    data_files=DATA_FILES,
     entry_points={"console_scripts": ["hinet=hinet_tf.cli.main:main"]},
     classifiers=[
         "Programming Language :: Python :: 3.11",

@@ -112,6 +112,8 @@ def atomic_write_bytes(path, data):
 
 
 def _from_array(array, path):
+    if array.size == 0:
+        raise ImageError(f"{path}: no image data (a damaged or empty image)")
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4) or 0 in array.shape:
