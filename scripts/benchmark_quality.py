@@ -1,0 +1,273 @@
+"""Denoising quality on real photos: noisy input, non-local means, CBM3D and HINet models.
+
+    python scripts/benchmark_quality.py \
+        --model "HINet (HIN)=saved_models/hinet_photo_denoise.keras" \
+        --model "HINet (no norm)=runs/photo_none/model.keras"
+
+For the centre `--crop` x `--crop` pixels (256 by default, to keep CBM3D within the CPU
+budget; 0 for whole photos) of every photo in `--photos` (by default `data/photos/eval`,
+from `scripts/prepare_photos.py`) and every sigma (15, 25, 50 on the 0-255 scale), white
+Gaussian noise is added with a seed fixed by the photo's name and sigma, and is not
+clipped. PSNR and SSIM are measured in float RGB in [0, 1] (peak 1, no rounding), with
+the denoised outputs clipped to [0, 1]; SSIM is scikit-image's with the settings of
+Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
+
+- Non-local means (`skimage.restoration.denoise_nl_means`, fast mode, told the true
+  sigma): `h`, the patch size and the search distance are tuned for each sigma by grid
+  search on crops of the validation photos (`data/photos/val`), never on the test photos.
+- CBM3D (`bm3d.bm3d_rgb`, told the true sigma, default profile). It is slow on a CPU, so
+  its outputs are cached in `--cache`.
+- HINet: each `--model LABEL=PATH`, restored with `hinet_tf.inference`.
+
+Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
+`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
+"""
+
+import argparse
+import itertools
+import json
+import pathlib
+import time
+import zlib
+
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+from skimage.metrics import peak_signal_noise_ratio
+from skimage.metrics import structural_similarity
+from skimage.restoration import denoise_nl_means
+
+SIGMAS = (15, 25, 50)
+NLM_GRID = {"h": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "patch_size": (5, 7), "patch_distance": (6, 11)}
+NLM_TUNING_CROP = 256
+FIGURE_CROPS = (("kodim23", 25, (0, 64)), ("monarch", 50, (64, 64)))  # photo, sigma, (top, left)
+FIGURE_CROP_SIZE = 128
+
+
+def load_photo(path, crop=0):
+    """The photo as float64 RGB in [0, 1]; only its centre `crop` x `crop` pixels unless `crop` is 0."""
+    image = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) / 255.0
+    if not crop:
+        return image
+    if min(image.shape[:2]) < crop:
+        raise SystemExit(f"{path} is {image.shape[1]}x{image.shape[0]}, smaller than --crop {crop}")
+    top, left = (image.shape[0] - crop) // 2, (image.shape[1] - crop) // 2
+    return image[top : top + crop, left : left + crop]
+
+
+def add_noise(clean, sigma, name):
+    """Unclipped white Gaussian noise of `sigma` (0-255 scale), seeded by photo name and sigma."""
+    rng = np.random.default_rng([zlib.crc32(name.encode()), sigma])
+    return clean + rng.normal(0.0, sigma / 255.0, clean.shape)
+
+
+def scores(clean, image):
+    return {
+        "psnr": float(peak_signal_noise_ratio(clean, image, data_range=1.0)),
+        "ssim": float(
+            structural_similarity(
+                clean, image, data_range=1.0, channel_axis=-1, gaussian_weights=True, sigma=1.5,
+                use_sample_covariance=False,
+            )
+        ),
+    }
+
+
+def nl_means(noisy, sigma, h, patch_size, patch_distance):
+    sigma = sigma / 255.0
+    return denoise_nl_means(
+        noisy, h=h * sigma, sigma=sigma, patch_size=patch_size, patch_distance=patch_distance, fast_mode=True,
+        channel_axis=-1,
+    )
+
+
+def tune_nl_means(tuning_photos, sigma):
+    """The grid point with the best mean PSNR on centre crops of the tuning photos."""
+    crops = [(path.stem, load_photo(path, NLM_TUNING_CROP)) for path in tuning_photos]
+    best = None
+    for values in itertools.product(*NLM_GRID.values()):
+        params = dict(zip(NLM_GRID, values))
+        psnr = np.mean(
+            [scores(clean, np.clip(nl_means(add_noise(clean, sigma, name), sigma, **params), 0, 1))["psnr"]
+             for name, clean in crops]
+        )
+        if best is None or psnr > best[0]:
+            best = (psnr, params)
+    return best[1]
+
+
+def cbm3d(noisy, sigma):
+    import bm3d
+
+    return bm3d.bm3d_rgb(noisy, sigma / 255.0)
+
+
+def cached(cache_dir, key, compute):
+    """Runs `compute()` once per key, keeping its image as float32 `.npy` in `cache_dir`."""
+    path = cache_dir / f"{key}.npy"
+    if path.exists():
+        return np.load(path).astype(np.float64)
+    result = compute()
+    partial = path.with_suffix(".partial.npy")
+    np.save(partial, result.astype(np.float32))
+    partial.replace(path)
+    return result
+
+
+class ModelDenoiser:
+    """A saved HINet `.keras` model restoring whole photos of any size."""
+
+    def __init__(self, path):
+        from hinet_tf import inference
+
+        self.path = path
+        self.restorer = inference.Restorer(inference.load_model(path))  # the tiling `hinet restore` uses
+
+    def __call__(self, noisy):
+        return self.restorer(noisy.astype(np.float32)).astype(np.float64)
+
+
+def run(args):
+    photos = sorted(args.photos.glob("*.png"))
+    if not photos:
+        raise SystemExit(f"no PNG photos in {args.photos}; run scripts/prepare_photos.py first")
+    tuning_photos = sorted(args.tuning_photos.glob("*.png"))
+    if "nlm" in args.methods and not tuning_photos:
+        raise SystemExit(f"no PNG photos to tune non-local means on in {args.tuning_photos}")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    models = {}
+    for spec in args.model:
+        label, separator, path = spec.partition("=")
+        if not separator or not pathlib.Path(path).is_file():
+            raise SystemExit(f"--model must be LABEL=PATH to an existing .keras file, got {spec!r}")
+        models[label] = ModelDenoiser(pathlib.Path(path))
+
+    nlm_params = {}
+    if "nlm" in args.methods:
+        for sigma in args.sigmas:
+            nlm_params[sigma] = cached_json(args.cache / f"nlm_params_s{sigma}.json", lambda: tune_nl_means(tuning_photos, sigma))
+            print(f"non-local means, sigma {sigma}: {nlm_params[sigma]}", flush=True)
+
+    per_photo = {}
+    seconds = {}
+    figure_images = {}
+    for sigma, path in itertools.product(args.sigmas, photos):
+        name = path.stem
+        clean = load_photo(path, args.crop)
+        noisy = add_noise(clean, sigma, name)
+        outputs = {"noisy": noisy}
+        if "nlm" in args.methods:
+            p = nlm_params[sigma]
+            key = f"nlm_{name}_c{args.crop}_s{sigma}_h{p['h']}_p{p['patch_size']}_d{p['patch_distance']}"
+            outputs["NLM"] = timed(seconds, "NLM", lambda: cached(args.cache, key, lambda: nl_means(noisy, sigma, **p)))
+        if "cbm3d" in args.methods:
+            key = f"cbm3d_{name}_c{args.crop}_s{sigma}"
+            outputs["CBM3D"] = timed(seconds, "CBM3D", lambda: cached(args.cache, key, lambda: cbm3d(noisy, sigma)))
+        for label, denoiser in models.items():
+            outputs[label] = timed(seconds, label, lambda: denoiser(noisy))
+        for method, image in outputs.items():
+            result = scores(clean, image if method == "noisy" else np.clip(image, 0.0, 1.0))
+            per_photo.setdefault(method, {}).setdefault(str(sigma), {})[name] = result
+        print(f"sigma {sigma} {name}: " + ", ".join(
+            f"{m} {per_photo[m][str(sigma)][name]['psnr']:.2f}" for m in outputs), flush=True)
+        for crop_name, crop_sigma, corner in FIGURE_CROPS:
+            if (crop_name, crop_sigma) == (name, sigma):
+                figure_images[(name, sigma)] = (clean, outputs, corner)
+
+    summary = {
+        method: {
+            sigma: {metric: float(np.mean([s[metric] for s in photos_scores.values()])) for metric in ("psnr", "ssim")}
+            for sigma, photos_scores in by_sigma.items()
+        }
+        for method, by_sigma in per_photo.items()
+    }
+    report = {
+        "photos": [path.stem for path in photos],
+        "sigmas": list(args.sigmas),
+        "crop": args.crop,
+        "protocol": __doc__.split("\n\n")[2].replace("\n", " "),
+        "nlm_params": {str(sigma): params for sigma, params in nlm_params.items()},
+        "models": {label: str(denoiser.path) for label, denoiser in models.items()},
+        "mean": summary,
+        "per_photo": per_photo,
+        "seconds_per_photo": {method: float(np.mean(times)) for method, times in seconds.items()},
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_text(args.out / "quality_benchmark.json", json.dumps(report, indent=2) + "\n")
+    write_text(args.out / "quality_benchmark.md", markdown_table(summary, args.sigmas))
+    if figure_images:
+        save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
+    print(markdown_table(summary, args.sigmas))
+
+
+def timed(seconds, method, compute):
+    start = time.perf_counter()
+    result = compute()
+    seconds.setdefault(method, []).append(time.perf_counter() - start)
+    return result
+
+
+def cached_json(path, compute):
+    if path.exists():
+        return json.loads(path.read_text())
+    value = compute()
+    write_text(path, json.dumps(value) + "\n")
+    return value
+
+
+def write_text(path, text):
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
+def markdown_table(summary, sigmas):
+    header = "| method | " + " | ".join(f"sigma {sigma}: PSNR / SSIM" for sigma in sigmas) + " |"
+    lines = [header, "| --- |" + " --- |" * len(sigmas)]
+    for method, by_sigma in summary.items():
+        cells = [f"{by_sigma[str(s)]['psnr']:.2f} dB / {by_sigma[str(s)]['ssim']:.4f}" for s in sigmas]
+        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def save_figure(figure_images, path, per_photo):
+    """One row per (photo, sigma): crops of the clean photo and of every method, 2x, labelled."""
+    scale, label_height = 2, 18
+    tile = FIGURE_CROP_SIZE * scale
+    rows = []
+    for (name, sigma), (clean, outputs, (top, left)) in sorted(figure_images.items(), key=lambda item: item[0][1]):
+        columns = [("clean", clean)] + list(outputs.items())[:4]
+        row = Image.new("RGB", (tile * len(columns), tile + label_height), "white")
+        draw = ImageDraw.Draw(row)
+        for index, (method, image) in enumerate(columns):
+            crop = np.clip(image[top : top + FIGURE_CROP_SIZE, left : left + FIGURE_CROP_SIZE], 0, 1)
+            crop = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize((tile, tile), Image.Resampling.NEAREST)
+            row.paste(crop, (index * tile, label_height))
+            text = f"{name}, sigma {sigma}" if method == "clean" else (
+                f"{method} {per_photo[method][str(sigma)][name]['psnr']:.2f} dB")
+            draw.text((index * tile + 4, 3), text, fill="black")
+        rows.append(row)
+    figure = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
+    for index, row in enumerate(rows):
+        figure.paste(row, (0, sum(r.height for r in rows[:index])))
+    partial = path.with_name(path.stem + ".partial.png")
+    figure.save(partial, optimize=True)
+    partial.replace(path)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
+    parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH", help="a HINet .keras model")
+    parser.add_argument("--methods", nargs="+", choices=("nlm", "cbm3d"), default=("nlm", "cbm3d"),
+                        help="classical denoisers to run")
+    parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
+    parser.add_argument("--sigmas", type=int, nargs="+", default=SIGMAS)
+    parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
+    run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
