@@ -207,7 +207,10 @@ def setup(config, run_dir, log=print):
     if train_config["batch_size"] % replicas:
         raise ValueError(f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas")
     with strategy.scope():
-        model = build_model(config)
+        try:
+            model = build_model(config)
+        except ValueError as error:
+            raise ValueError(f"config section 'model': {error}") from error
     for section, name in (("train", "crop_size"), ("data", "val_crop")):
         if config[section][name] % model.size_multiple:
             raise ValueError(

@@ -1,0 +1,227 @@
+"""`hinet train` end to end on tiny generated folders: loss falls, bad data stops it, a killed run resumes,
+and two MultiWorkerMirroredStrategy workers end with identical weights."""
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+
+from hinet_tf.cli.main import main
+
+# A 3-level, width-4 HINet on 32x32 crops: a training step takes milliseconds.
+TINY = [
+    "model.width=4",
+    "model.depth=3",
+    "train.batch_size=4",
+    "train.crop_size=32",
+    "data.val_crop=32",
+    "data.val_images=2",
+    "data.val_batch_size=2",
+    "optimizer.learning_rate=2e-3",
+]
+
+
+def _smooth_image(seed, height=48, width=56):
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width] / max(height, width)
+    phases = rng.uniform(0, 6, 3)
+    image = np.stack([0.5 + 0.4 * np.sin(3 * x + 2 * y + phase) for phase in phases], axis=-1)
+    return (image * 255).astype(np.uint8)
+
+
+def _photo_folder(root, count=6):
+    root.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        Image.fromarray(_smooth_image(index)).save(root / f"photo_{index}.png")
+    return root
+
+
+def _pair_folder(root, count=4):
+    for index in range(count):
+        clean = _smooth_image(index)
+        for folder, image in (("input", clean // 2), ("target", clean)):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(image).save(root / folder / f"{index}.png")
+    return root
+
+
+def _history(run_dir):
+    with open(run_dir / "history.csv", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _options(*overrides):
+    return [argument for override in (*TINY, *overrides) for argument in ("--set", override)]
+
+
+def _hinet(*arguments):
+    return [sys.executable, "-m", "hinet_tf.cli.main", *arguments]
+
+
+def _env(**extra):
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
+
+
+def test_train_on_photos_loss_falls_and_writes_the_run(tmp_path):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    overrides = _options("train.steps=40", "train.steps_per_epoch=20", "data.degradations=[{type: gaussian_noise, sigma: 25}]")
+    assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(run_dir), *overrides]) == 0
+
+    history = _history(run_dir)
+    assert len(history) == 2 and float(history[-1]["loss"]) < float(history[0]["loss"]) - 0.5
+    assert {"psnr_stage1", "psnr_stage2", "val_psnr"} <= set(history[0])
+    for name in ("model.keras", "best.keras", "last.keras", "config.yaml"):
+        assert (run_dir / name).is_file(), name
+    assert not (run_dir / "backup").exists()
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["model"]["width"] == 4 and saved["data"]["root"] == str(photos.resolve())
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert int(model.optimizer.iterations.numpy()) == 40
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tags = {}
+    for folder in ("train", "validation", "images"):
+        events = EventAccumulator(str(run_dir / "logs" / folder), size_guidance={"tensors": 0})
+        tags[folder] = set(events.Reload().Tags()["tensors"])
+    assert {"epoch_loss", "epoch_psnr_stage1", "epoch_psnr_stage2", "epoch_learning_rate"} <= tags["train"]
+    assert "epoch_psnr" in tags["validation"] and "degraded | restored | target" in tags["images"]
+
+    # The same command on a finished run refuses to start over.
+    assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(run_dir), *overrides]) == 2
+
+
+def test_bad_data_stops_before_anything_is_written(tmp_path, capsys):
+    data = _pair_folder(tmp_path / "data")
+    broken = data / "target" / "2.png"
+    broken.write_bytes(broken.read_bytes()[:100])
+    Image.fromarray(_smooth_image(0, 40, 40)).save(data / "target" / "3.png")
+    overrides = _options("data.layout=pairs", "model.hin_levels=null", "train.steps=4", "train.steps_per_epoch=2")
+    assert main(["train", "configs/gopro.yaml", "--data", str(data), "--out", str(tmp_path / "run"), *overrides]) == 2
+    error = capsys.readouterr().err
+    assert f"Cannot read image {broken}" in error and "Size mismatch" in error and "3.png is 56x48 but" in error
+    assert not (tmp_path / "run").exists()
+    (data / "input" / "extra.png").write_bytes((data / "input" / "0.png").read_bytes())
+    assert main(["train", "configs/gopro.yaml", "--data", str(data), "--out", str(tmp_path / "run"), *overrides]) == 2
+    assert "extra.png" in capsys.readouterr().err
+
+
+def test_rerun_with_another_config_is_refused(tmp_path, capsys):
+    from hinet_tf.training import config as config_lib
+    from hinet_tf.training.trainer import prepare_run_dir
+
+    config = config_lib.load_config("configs/photos_cpu.yaml")
+    prepare_run_dir(config, tmp_path)
+    prepare_run_dir(config, tmp_path)  # the same config: a resume
+    config["train"]["batch_size"] = 16
+    with pytest.raises(ValueError, match=r"another config \(train.batch_size: 8 -> 16\)"):
+        prepare_run_dir(config, tmp_path)
+
+
+def test_killed_run_resumes_from_its_backup(tmp_path):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    command = _hinet(
+        "train",
+        "configs/photos_cpu.yaml",
+        "--data",
+        str(photos),
+        "--out",
+        str(run_dir),
+        *_options("train.steps=24", "train.steps_per_epoch=4", "data.val_split=null", "train.log_images=0"),
+    )
+    metadata = run_dir / "backup" / "training_metadata.json"
+    process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while not (metadata.is_file() and json.loads(metadata.read_text() or "{}").get("epoch", 0) >= 1):
+            assert process.poll() is None, process.stdout.read().decode()[-3000:]
+            assert time.monotonic() < deadline, "no backup within 180 s"
+            time.sleep(0.1)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        process.stdout.close()
+    assert not (run_dir / "model.keras").exists()
+    rows_before = len(_history(run_dir)) if (run_dir / "history.csv").exists() else 0
+    backed_up = json.loads(metadata.read_text())["epoch"]
+    assert 1 <= backed_up < 6
+
+    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"Resuming from the backup in {run_dir / 'backup'}: epoch {backed_up}, step {4 * backed_up}." in result.stdout
+    resumed_epochs = [int(row["epoch"]) for row in _history(run_dir)[rows_before:]]
+    assert resumed_epochs == list(range(backed_up, 6))  # not from 0
+    model = keras.saving.load_model(run_dir / "model.keras")
+    assert int(model.optimizer.iterations.numpy()) == 24  # the step counter came back with the weights
+
+
+def _free_ports(count):
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("localhost", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_two_workers_end_with_identical_weights(tmp_path):
+    try:
+        ports = _free_ports(2)
+    except OSError as error:
+        pytest.skip(f"cannot bind localhost ports for the workers: {error}")
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    command = _hinet(
+        "train",
+        "configs/photos_cpu.yaml",
+        "--data",
+        str(photos),
+        "--out",
+        str(run_dir),
+        *_options("train.steps=3", "train.steps_per_epoch=3", "data.val_split=null", "train.log_images=0"),
+    )
+    workers = [
+        subprocess.Popen(
+            command,
+            env=_env(TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for index in range(2)
+    ]
+    outputs = []
+    try:
+        for worker in workers:
+            outputs.append(worker.communicate(timeout=300)[0])
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    for worker, output in zip(workers, outputs):
+        assert worker.returncode == 0, output[-3000:]
+    assert "over 2 replica(s)" in outputs[0]
+    chief = keras.saving.load_model(run_dir / "model.keras")
+    other = keras.saving.load_model(run_dir / "workers" / "worker_1" / "model.keras")
+    assert int(chief.optimizer.iterations.numpy()) == int(other.optimizer.iterations.numpy()) == 3
+    for chief_weight, other_weight in zip(chief.get_weights(), other.get_weights(), strict=True):
+        np.testing.assert_array_equal(chief_weight, other_weight)
+    assert not (run_dir / "workers" / "worker_1" / "history.csv").exists()  # only the chief logs
