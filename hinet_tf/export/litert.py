@@ -1,0 +1,52 @@
+"""LiteRT (`.tflite`) export: dynamic-size or fixed-tile models, float32, fp16 or int8 weights."""
+
+import tempfile
+
+import keras
+import tensorflow as tf
+
+from hinet_tf.export.graph import float_signature
+from hinet_tf.inference.image_io import atomic_write_bytes
+
+QUANTIZATIONS = (None, "fp16", "int8_dynamic")
+
+
+def export_litert(model, path, tile=None, quantization=None):
+    """Converts `model` to a `.tflite` file at `path` with one `serving_default` signature.
+
+    The signature takes float32 NHWC `images` in [0, 1] and returns `restored`.
+
+    Args:
+        model: a Keras model (HINet) taking NHWC images.
+        path: the `.tflite` file to write.
+        tile: None for a model of any height and width (batch 1 or more, padded inside
+            the graph; runs on the CPU/XNNPACK), or a tile size for a fixed 1 x tile x tile
+            model, which GPU delegates need (the caller tiles the image).
+        quantization: None (float32), "fp16" (float16 weights, half the size) or
+            "int8_dynamic" (int8 weights, dynamic-range quantisation, a quarter the size).
+    """
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
+    multiple = getattr(model, "size_multiple", 1)
+    if tile is not None and (tile <= 0 or tile % multiple):
+        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
+    shape = (None, None, None) if tile is None else (1, tile, tile)
+    with tempfile.TemporaryDirectory() as saved_model:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serving_default", float_signature(model, shape))
+        archive.write_out(saved_model, verbose=False)
+        return convert_saved_model(saved_model, path, quantization)
+
+
+def convert_saved_model(saved_model, path, quantization=None, signature="serving_default"):
+    """Converts one signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`."""
+    if quantization not in QUANTIZATIONS:
+        raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[signature])
+    if quantization is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "fp16":
+        converter.target_spec.supported_types = [tf.float16]
+    atomic_write_bytes(path, converter.convert())
+    return path

@@ -1,0 +1,142 @@
+"""SavedModel and LiteRT export: signatures, dynamic sizes, outputs against Keras."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+from skimage import data as skimage_data
+from skimage.transform import resize
+
+from hinet_tf.export import export_litert
+from hinet_tf.export import export_saved_model
+from hinet_tf.export.litert import convert_saved_model
+from hinet_tf.export.graph import reflect_pad_to_multiple
+from hinet_tf.metrics import psnr
+from hinet_tf.models import HINet
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(3)
+    return HINet(width=4, depth=3)  # a short graph: conversion time grows with the op count
+
+
+@pytest.fixture(scope="module")
+def exported(model, tmp_path_factory):
+    """Every exported artefact, made once for the module (conversion is slow)."""
+    folder = tmp_path_factory.mktemp("export")
+    saved_model = export_saved_model(model, folder / "savedmodel")
+    return {
+        "savedmodel": saved_model,
+        # The SavedModel's serving_default is the dynamic-size float32 graph.
+        "float32": convert_saved_model(saved_model, folder / "float32.tflite"),
+        "fp16": convert_saved_model(saved_model, folder / "fp16.tflite", quantization="fp16"),
+        "tile_int8": export_litert(model, folder / "tile_int8.tflite", tile=32, quantization="int8_dynamic"),
+    }
+
+
+def keras_restore(model, images):
+    """Reference: reflect-pad in NumPy, run Keras, crop back."""
+    height, width = images.shape[1:3]
+    multiple = model.size_multiple
+    padded = np.pad(images, ((0, 0), (0, -height % multiple), (0, -width % multiple), (0, 0)), mode="reflect")
+    return model(padded)[-1][:, :height, :width].numpy()
+
+
+def run_litert(path, images):
+    interpreter = Interpreter(model_path=str(path))
+    return interpreter.get_signature_runner("serving_default")(images=images)["restored"]
+
+
+def weight_types(interpreter):
+    return {tensor["dtype"] for tensor in interpreter.get_tensor_details()}
+
+
+def random_images(*shape, seed=0):
+    return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+
+def photos(size=48):
+    """Real photographs from scikit-image, resized to size x size, in [0, 1]."""
+    return np.stack(
+        [resize(image, (size, size), anti_aliasing=True) for image in (skimage_data.astronaut(), skimage_data.coffee())]
+    ).astype(np.float32)
+
+
+def test_in_graph_padding_is_numpy_reflect_padding():
+    images = random_images(2, 21, 35, 3)
+    expected = np.pad(images, ((0, 0), (0, 11), (0, 13), (0, 0)), mode="reflect")
+    np.testing.assert_array_equal(reflect_pad_to_multiple(tf.constant(images), 16).numpy(), expected)
+
+
+def test_saved_model_has_both_signatures_with_dynamic_shapes(exported):
+    loaded = tf.saved_model.load(str(exported["savedmodel"]))
+    assert set(loaded.signatures) == {"serving_default", "serving_uint8"}
+    for name, dtype in (("serving_default", tf.float32), ("serving_uint8", tf.uint8)):
+        signature = loaded.signatures[name]
+        spec = signature.structured_input_signature[1]["images"]
+        assert spec.shape.as_list() == [None, None, None, 3] and spec.dtype == dtype
+        assert signature.structured_outputs["restored"].dtype == dtype
+
+
+def test_saved_model_matches_keras_at_any_size(model, exported):
+    loaded = tf.saved_model.load(str(exported["savedmodel"]))
+    for shape in ((1, 32, 48, 3), (2, 37, 21, 3)):
+        images = random_images(*shape)
+        restored = loaded.signatures["serving_default"](images=tf.constant(images))["restored"].numpy()
+        assert restored.shape == shape
+        np.testing.assert_allclose(restored, keras_restore(model, images), atol=1e-5)
+
+
+def test_saved_model_uint8_signature(model, exported):
+    loaded = tf.saved_model.load(str(exported["savedmodel"]))
+    pixels = (random_images(1, 20, 30, 3) * 255).round().astype(np.uint8)
+    restored = loaded.signatures["serving_uint8"](images=tf.constant(pixels))["restored"].numpy()
+    expected = np.round(np.clip(keras_restore(model, pixels / np.float32(255)), 0, 1) * 255)
+    assert restored.dtype == np.uint8
+    assert np.abs(restored.astype(int) - expected).max() <= 1
+
+
+def test_saved_model_refuses_to_overwrite(model, exported):
+    with pytest.raises(FileExistsError):
+        export_saved_model(model, exported["savedmodel"])
+
+
+def test_litert_float32_matches_keras_at_two_sizes(model, exported):
+    interpreter = Interpreter(model_path=str(exported["float32"]))
+    details = interpreter.get_input_details()[0]
+    assert list(details["shape_signature"]) == [-1, -1, -1, 3]
+    for shape in ((1, 48, 64, 3), (1, 37, 53, 3)):
+        images = random_images(*shape, seed=shape[1])
+        restored = run_litert(exported["float32"], images)
+        assert restored.shape == shape
+        np.testing.assert_allclose(restored, keras_restore(model, images), atol=1e-4)
+
+
+def test_litert_fixed_tile_int8_dynamic_range_model(model, exported):
+    interpreter = Interpreter(model_path=str(exported["tile_int8"]))
+    assert list(interpreter.get_input_details()[0]["shape_signature"]) == [1, 32, 32, 3]
+    assert np.int8 in weight_types(interpreter)
+    images = photos(32)[:1]
+    restored = run_litert(exported["tile_int8"], images)
+    assert restored.shape == (1, 32, 32, 3)
+    assert psnr(restored[0], model(images)[-1][0].numpy(), quantize=False) > 25
+
+
+def test_litert_fp16_is_within_a_tenth_of_a_decibel_of_float32_on_photos(exported):
+    clean = photos()
+    noisy = np.clip(clean + np.random.default_rng(1).normal(0, 0.08, clean.shape), 0, 1).astype(np.float32)
+    assert np.float16 in weight_types(Interpreter(model_path=str(exported["fp16"])))
+    assert np.float16 not in weight_types(Interpreter(model_path=str(exported["float32"])))
+    for noisy_photo, clean_photo in zip(noisy, clean):
+        full = run_litert(exported["float32"], noisy_photo[None])[0]
+        half = run_litert(exported["fp16"], noisy_photo[None])[0]
+        assert abs(psnr(half, clean_photo) - psnr(full, clean_photo)) < 0.1
+
+
+def test_litert_rejects_bad_settings(model, tmp_path):
+    with pytest.raises(ValueError, match="multiple of 4"):
+        export_litert(model, tmp_path / "bad.tflite", tile=30)
+    with pytest.raises(ValueError, match="quantization"):
+        export_litert(model, tmp_path / "bad.tflite", quantization="int4")
