@@ -4,13 +4,16 @@ import argparse
 import sys
 
 from hinet_tf.cli import convert
+from hinet_tf.cli import evaluate
+from hinet_tf.cli import export
 from hinet_tf.cli import info
+from hinet_tf.cli import restore
 from hinet_tf.cli import prepare, train
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
-COMMANDS = (info, convert, train, prepare)
+COMMANDS = (info, convert, train, prepare, restore, evaluate, export)
 
 
 def build_parser():

@@ -1,0 +1,107 @@
+"""`hinet restore`: restore image files or folders with a trained model."""
+
+import sys
+from pathlib import Path
+
+from hinet_tf.cli.errors import CLIError
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser(
+        "restore",
+        help="restore images (files or folders) with a trained model",
+        description=(
+            "Restore PNG, JPEG or TIFF images of any size (8/16-bit, gray, RGB or RGBA; alpha is kept) "
+            "in overlapping tiles, optionally with test-time augmentation and model ensembles."
+        ),
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders (searched recursively)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="output folder; or an output file when INPUT is a single file and OUTPUT has an image suffix",
+    )
+    models = parser.add_mutually_exclusive_group()
+    models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file or a preset (default: shipped model)")
+    models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
+    parser.add_argument("--tile", type=int, default=256, help="tile size in pixels, a multiple of 16 (default 256)")
+    parser.add_argument("--overlap", type=int, default=32, help="minimum overlap of neighbouring tiles (default 32)")
+    parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    parser.set_defaults(func=run)
+
+
+def plan_outputs(inputs, output):
+    """Pairs each input image with its output path: `[(input, output)]`, in order.
+
+    A file goes to `output/<name>`, a folder's images to `output/<path inside the folder>`.
+    """
+    from hinet_tf.inference.image_io import is_supported
+
+    output = Path(output)
+    inputs = [Path(path) for path in inputs]
+    if len(inputs) == 1 and not inputs[0].is_dir() and is_supported(output):
+        return [(inputs[0], output)]
+    jobs = []
+    for path in inputs:
+        if path.is_dir():
+            files = sorted(
+                file
+                for file in path.rglob("*")
+                if file.is_file() and is_supported(file) and not file.name.startswith(".")
+            )
+            jobs.extend((file, output / file.relative_to(path)) for file in files)
+        else:
+            jobs.append((path, output / path.name))
+    return jobs
+
+
+def run(args):
+    jobs = plan_outputs(args.inputs, args.output)
+    if not jobs:
+        raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
+    # Refuse existing outputs before any work, so nothing is overwritten by accident.
+    failures = []
+    pending = []
+    targets = [target for _, target in jobs]
+    for source, target in jobs:
+        if targets.count(target) > 1:
+            failures.append(f"{source}: its output {target} is also the output of another input")
+        elif target.exists() and not args.overwrite:
+            failures.append(f"{target}: the output exists; pass --overwrite to replace it")
+        elif source.resolve() == target.resolve():
+            failures.append(f"{target}: the output would replace its input")
+        else:
+            pending.append((source, target))
+
+    import keras
+
+    from hinet_tf.inference import ImageError
+    from hinet_tf.inference import Restorer
+    from hinet_tf.inference import load_model
+    from hinet_tf.inference import read_image
+    from hinet_tf.inference import write_image
+
+    try:
+        models = [load_model(spec) for spec in args.ensemble] if args.ensemble else [load_model(args.model)]
+        restorer = Restorer(models, tile=args.tile, overlap=args.overlap, tta=args.tta)
+    except (FileNotFoundError, ValueError) as error:
+        raise CLIError(str(error)) from None
+
+    progress = keras.utils.Progbar(len(pending), unit_name="image") if pending else None
+    for done, (source, target) in enumerate(pending, start=1):
+        try:
+            image = read_image(source)
+            write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
+        except (ImageError, OSError) as error:
+            failures.append(str(error))
+        except ValueError as error:
+            failures.append(f"{source}: {error}")
+        progress.update(done)
+    for failure in failures:
+        print(f"hinet: error: {failure}", file=sys.stderr)
+    if failures:
+        raise CLIError(f"{len(failures)} of {len(jobs)} images failed; the others were written")
+    print(f"restored {len(jobs)} image(s) into {args.output}")
