@@ -3,6 +3,7 @@
 import argparse
 import sys
 
+from hinet_tf.cli import benchmark
 from hinet_tf.cli import convert
 from hinet_tf.cli import evaluate
 from hinet_tf.cli import export
@@ -13,7 +14,7 @@ from hinet_tf.cli.errors import CLIError
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
-COMMANDS = (info, convert, train, prepare, restore, evaluate, export)
+COMMANDS = (info, convert, train, prepare, benchmark, restore, evaluate, export)
 
 
 def build_parser():
