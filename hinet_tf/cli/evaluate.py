@@ -19,7 +19,7 @@ def add_parser(subparsers):
         help="PSNR / SSIM of a model on a test set",
         description=(
             "Restore a test set in tiles and print per-image and mean PSNR / SSIM (the official definitions: "
-            "8-bit rounding, peak 255). pairs: DIR/input + DIR/target; gopro: test/; reds: REDS-val-300; "
+            "8-bit rounding, peak 255). pairs: DIR/input + DIR/target (or DIR/test/...); gopro: test/; reds: REDS-val-300; "
             "rain13k: the five test sets and their average on the Y channel (Table 3); sidd: the validation "
             "blocks (ValidationNoisyBlocksSrgb.mat, ValidationGtBlocksSrgb.mat) on float outputs."
         ),
@@ -96,6 +96,8 @@ def _test_sets(root, layout):
         if layout == "rain13k":
             names = layouts.RAIN13K_TEST_SETS
             return {name: _file_samples(layouts.list_pairs(root, layout, "test", subset=name)) for name in names}
+        if layout == "pairs" and (root / "input").is_dir():
+            return {layout: _file_samples(layouts.match_by_name(root / "input", root / "target"))}
         return {layout: _file_samples(layouts.list_pairs(root, layout, EVALUATION_SPLITS[layout]))}
     except ValueError as error:
         raise CLIError(str(error)) from None

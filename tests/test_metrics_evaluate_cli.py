@@ -1,0 +1,82 @@
+"""`hinet evaluate`: per-image and mean PSNR / SSIM, CSV and JSON reports, Rain13k's five sets."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from hinet_tf.cli.main import main
+from hinet_tf.data.layouts import RAIN13K_TEST_SETS
+from hinet_tf.metrics import psnr
+from hinet_tf.metrics import ssim
+from hinet_tf.models import HINet
+
+
+@pytest.fixture(scope="module")
+def identity_model_path(tmp_path_factory):
+    """A saved HINet whose last convolution is zero: the restored image is the degraded one."""
+    model = HINet(width=4)
+    last = model.get_layer("last")
+    last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
+    path = tmp_path_factory.mktemp("models") / "identity.keras"
+    model.save(path)
+    return path
+
+
+def make_pair(folder, name, seed, noise):
+    rng = np.random.default_rng(seed)
+    target = rng.integers(40, 200, (36, 44, 3), dtype=np.uint8)
+    degraded = np.clip(target + rng.normal(0, noise, target.shape), 0, 255).astype(np.uint8)
+    for kind, image in (("input", degraded), ("target", target)):
+        (folder / kind).mkdir(parents=True, exist_ok=True)
+        (folder / kind / name).write_bytes(tf.io.encode_png(image).numpy())
+    return degraded, target
+
+
+def test_pairs_layout_reports_per_image_and_mean(tmp_path, identity_model_path, capsys):
+    pairs = [make_pair(tmp_path / "data", f"{name}.png", seed, noise) for seed, (name, noise) in enumerate((("a", 5), ("b", 20)))]
+    reports = tmp_path / "reports"
+    argv = ["evaluate", "--model", str(identity_model_path), "--data", str(tmp_path / "data"), "--layout", "pairs"]
+    assert main([*argv, "-o", str(reports), "--tile", "32", "--overlap", "8"]) == 0
+
+    expected_psnr = [psnr(degraded, target) for degraded, target in pairs]
+    expected_ssim = [ssim(degraded, target) for degraded, target in pairs]
+    rows = list(csv.DictReader((reports / "metrics.csv").open()))
+    assert [row["name"] for row in rows] == ["a.png", "b.png"]
+    np.testing.assert_allclose([float(row["psnr"]) for row in rows], expected_psnr, rtol=1e-9)
+    np.testing.assert_allclose([float(row["ssim"]) for row in rows], expected_ssim, rtol=1e-9)
+    report = json.loads((reports / "metrics.json").read_text())
+    assert report["mean"]["psnr"] == pytest.approx(np.mean(expected_psnr))
+    assert report["y_channel"] is False and report["uint8"] is True
+    assert f"PSNR {np.mean(expected_psnr):.2f} dB" in capsys.readouterr().out
+
+    assert main([*argv, "-o", str(reports)]) == 2  # reports exist: not replaced without --overwrite
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_rain13k_averages_the_five_test_sets_on_the_y_channel(tmp_path, identity_model_path):
+    root = tmp_path / "rain13k"
+    # Test2800 gets two images: the average is over sets, not over images.
+    per_set = {}
+    for index, name in enumerate(RAIN13K_TEST_SETS):
+        images = [make_pair(root / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(1 + (name == "Test2800"))]
+        per_set[name] = np.mean([psnr(degraded, target, y_channel=True) for degraded, target in images])
+    reports = tmp_path / "reports"
+    argv = ["evaluate", "--model", str(identity_model_path), "--data", str(root), "--layout", "rain13k"]
+    assert main([*argv, "-o", str(reports), "--tile", "48"]) == 0
+
+    report = json.loads((reports / "metrics.json").read_text())
+    assert report["y_channel"] is True
+    assert list(report["sets"]) == list(RAIN13K_TEST_SETS)
+    assert report["sets"]["Test2800"]["count"] == 2
+    for name, value in per_set.items():
+        assert report["sets"][name]["psnr"] == pytest.approx(value)
+    assert report["mean"]["psnr"] == pytest.approx(np.mean(list(per_set.values())))
+
+
+def test_a_missing_data_set_is_a_clear_error(tmp_path, capsys):
+    argv = ["evaluate", "--model", "unused.keras", "--data", str(tmp_path / "none"), "--layout", "gopro"]
+    assert main([*argv, "-o", str(tmp_path / "reports")]) == 2
+    assert "does not exist" in capsys.readouterr().err
