@@ -76,11 +76,16 @@ def _env(**extra):
 def test_train_on_photos_loss_falls_and_writes_the_run(tmp_path):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
-    overrides = _options("train.steps=40", "train.steps_per_epoch=20", "data.degradations=[{type: gaussian_noise, sigma: 25}]")
+    overrides = _options(
+        "train.steps=40",
+        "train.steps_per_epoch=20",
+        "optimizer.learning_rate=5e-3",
+        "data.degradations=[{type: gaussian_noise, sigma: 50}]",
+    )
     assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(run_dir), *overrides]) == 0
 
     history = _history(run_dir)
-    assert len(history) == 2 and float(history[-1]["loss"]) < float(history[0]["loss"]) - 0.5
+    assert len(history) == 2 and float(history[-1]["loss"]) < float(history[0]["loss"]) - 0.3, history
     assert {"psnr_stage1", "psnr_stage2", "val_psnr"} <= set(history[0])
     for name in ("model.keras", "best.keras", "last.keras", "config.yaml"):
         assert (run_dir / name).is_file(), name

@@ -240,6 +240,7 @@ def setup(config, run_dir, log=print):
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
         "validation_data": val_batches,
+        "shuffle": False,  # the datasets shuffle themselves
         "callbacks": build_callbacks(config, run_dir, val_batches, is_chief, backup_dir),
         "verbose": 1 if is_chief else 2,
     }
@@ -250,7 +251,7 @@ def finish(run, log=print):
     """Saves the trained model as `model.keras` and removes the crash backup."""
     path = run.out_dir / MODEL_FILE
     _save_model(run.model, path)
-    log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} steps.")
+    log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} optimizer steps.")
     _remove_tree(run.backup_dir)
 
 
