@@ -66,13 +66,14 @@ def main():
         else:
             write_pairs(Path(temporary) / "pairs", args.pairs, 720, 1280)
             pairs = layouts.list_pairs(Path(temporary) / "pairs", "pairs")
-        tfrecord.write_shards(tfrecord.file_records(pairs), Path(temporary) / "shards", "train", 4)
+        shards = Path(temporary) / "shards"
+        tfrecord.write_shards(tfrecord.file_records(pairs), shards, "train", 4)
         noise = synthetic.build_degradation([{"type": "gaussian_noise", "sigma": [0, 50]}])
         sources = {
             "PNG/JPEG pairs, 1 crop per image": (paired.image_pairs(pairs, shuffle=True), None, 1),
             "PNG/JPEG pairs, 4 crops per image": (paired.image_pairs(pairs, shuffle=True), None, 4),
-            "TFRecord shards, 1 crop per image": (tfrecord.tfrecord_pairs(Path(temporary) / "shards", "train", shuffle=True), None, 1),
-            "clean photos + Gaussian noise, 1 crop": (paired.clean_images([t for _, t in pairs], shuffle=True), noise, 1),
+            "TFRecord shards, 1 crop per image": (tfrecord.tfrecord_pairs(shards, "train", shuffle=True), None, 1),
+            "clean photos + Gaussian noise, 1 crop": (paired.clean_images([t for _, t in pairs], True), noise, 1),
         }
         for name, (images, degrade, patches) in sources.items():
             batches = paired.training_batches(images, args.crop, args.batch, degrade=degrade, patches_per_image=patches)

@@ -105,7 +105,8 @@ def test_cosine_schedule_with_and_without_warmup():
     values = [float(cosine(step)) for step in (0, 500, 1000, 2000)]
     np.testing.assert_allclose(values, [2e-4, (2e-4 + 1e-7) / 2, 1e-7, 1e-7], rtol=1e-5)
     warm = CosineWithWarmup(peak=2e-4, total_steps=1000, floor=1e-7, warmup_steps=100)
-    np.testing.assert_allclose([float(warm(0)), float(warm(50)), float(warm(100))], [0, 1e-4, float(cosine(100))], rtol=1e-5)
+    warm_values = [float(warm(0)), float(warm(50)), float(warm(100))]
+    np.testing.assert_allclose(warm_values, [0, 1e-4, float(cosine(100))], rtol=1e-5)
     restored = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(warm))
     assert isinstance(restored, CosineWithWarmup) and restored.get_config() == warm.get_config()
     with pytest.raises(ValueError, match="floor <= peak"):

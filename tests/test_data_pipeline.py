@@ -41,6 +41,10 @@ def test_decode_png8_png16_and_jpeg(tmp_path):
     decoded = read_image(str(tmp_path / "deep.png")).numpy()
     assert decoded.shape == (8, 8, 3)
     np.testing.assert_allclose(decoded[..., 1], deep / 65535.0, atol=1e-6)
+    deep_rgb = np.random.default_rng(2).integers(0, 65536, (8, 10, 3), dtype=np.uint16)
+    (tmp_path / "deep_rgb.png").write_bytes(tf.io.encode_png(deep_rgb).numpy())
+    np.testing.assert_allclose(read_image(str(tmp_path / "deep_rgb.png")).numpy(), deep_rgb / 65535.0, atol=1e-6)
+    assert check.image_size(tmp_path / "deep_rgb.png") == (10, 8)
     jpeg = _save(tmp_path / "a.jpg", image, quality=95)
     decoded = read_image(str(jpeg)).numpy()
     assert decoded.dtype == np.float32 and decoded.shape == (40, 48, 3) and 0 <= decoded.min() and decoded.max() <= 1

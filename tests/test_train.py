@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -166,7 +165,8 @@ def test_killed_run_resumes_from_its_backup(tmp_path):
 
     result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert f"Resuming from the backup in {run_dir / 'backup'}: epoch {backed_up}, step {4 * backed_up}." in result.stdout
+    resumed = f"Resuming from the backup in {run_dir / 'backup'}: epoch {backed_up}, step {4 * backed_up}."
+    assert resumed in result.stdout
     resumed_epochs = [int(row["epoch"]) for row in _history(run_dir)[rows_before:]]
     assert resumed_epochs == list(range(backed_up, 6))  # not from 0
     model = keras.saving.load_model(run_dir / "model.keras")

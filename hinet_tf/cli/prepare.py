@@ -18,10 +18,14 @@ def add_parser(subparsers):
     parser.add_argument("layout", metavar="LAYOUT", help="pairs, gopro, sidd, reds or rain13k")
     parser.add_argument("data", metavar="DATA_DIR", help="the data set's folder")
     parser.add_argument("out", metavar="OUT_DIR", help="folder for the shards and their <split>.json index")
-    parser.add_argument("--splits", nargs="+", default=["train"], metavar="SPLIT", help="splits to pack (default: train)")
+    parser.add_argument(
+        "--splits", nargs="+", default=["train"], metavar="SPLIT", help="splits to pack (default: train)"
+    )
     parser.add_argument("--subset", help="Rain13k test set, or 'all' for every REDS validation frame")
     parser.add_argument("--shards", type=int, default=8, help="shards per split (default: 8)")
-    parser.add_argument("--check", choices=("full", "header"), default="full", help="decode every file (full) or read headers")
+    parser.add_argument(
+        "--check", choices=("full", "header"), default="full", help="decode every file (full) or read headers only"
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace shards of the same split in OUT_DIR")
     parser.set_defaults(func=run)
 

@@ -14,7 +14,9 @@ def add_parser(subparsers):
     )
     parser.add_argument("config", metavar="CONFIG", help="a recipe, e.g. configs/gopro.yaml or configs/photos_cpu.yaml")
     parser.add_argument("--data", metavar="DIR", help="the data set's folder (overrides data.root)")
-    parser.add_argument("--out", metavar="RUN_DIR", required=True, help="folder of checkpoints, logs and the final model")
+    parser.add_argument(
+        "--out", metavar="RUN_DIR", required=True, help="folder of checkpoints, logs and the final model"
+    )
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",

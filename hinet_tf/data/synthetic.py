@@ -151,7 +151,9 @@ class RainStreaks(Degradation):
         size: odd side of the streak kernel.
     """
 
-    def __init__(self, density=(0.002, 0.01), length=(10, 30), angle=(-20, 20), intensity=(0.5, 0.9), size=31, **kwargs):
+    def __init__(
+        self, density=(0.002, 0.01), length=(10, 30), angle=(-20, 20), intensity=(0.5, 0.9), size=31, **kwargs
+    ):
         super().__init__(**kwargs)
         _check_odd_size("rain", size)
         _check_range("rain density", density, 0, 1)

@@ -88,7 +88,9 @@ def read_index(folder, split):
     path = Path(folder) / f"{split}.json"
     if not path.is_file():
         available = sorted(p.stem for p in Path(folder).glob("*.json"))
-        raise ValueError(f"No TFRecord split {split!r} in {folder} (missing {path.name}; found: {available or 'none'}).")
+        raise ValueError(
+            f"No TFRecord split {split!r} in {folder} (missing {path.name}; found: {available or 'none'})."
+        )
     index = json.loads(path.read_text())
     missing = [name for name in index["shards"] if not (Path(folder) / name).is_file()]
     if missing:

@@ -43,7 +43,7 @@ def _images(config, items, shuffle):
 def _sidd_validation(folder, count):
     noisy, gt = sidd_blocks.read_validation_blocks(folder)
     images = tf.data.Dataset.from_tensor_slices((noisy[:count], gt[:count]))
-    return images.map(lambda n, g: (tf.image.convert_image_dtype(n, tf.float32), tf.image.convert_image_dtype(g, tf.float32)))
+    return images.map(lambda *pair: tuple(tf.image.convert_image_dtype(block, tf.float32) for block in pair))
 
 
 def build_datasets(config):

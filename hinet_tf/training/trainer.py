@@ -15,8 +15,8 @@ keeps its backup and final model in `workers/worker_<index>/`.
 import csv
 import dataclasses
 import json
-import math
 import os
+import shutil
 from pathlib import Path
 
 import keras
@@ -107,7 +107,9 @@ def _best_so_far(history_path, monitor):
 def build_callbacks(config, run_dir, val_batches, is_chief, backup_dir):
     """BackupAndRestore and TerminateOnNaN on every worker; checkpoints and logs on the chief."""
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup_dir), save_freq="epoch", delete_checkpoint=False),
+        keras.callbacks.BackupAndRestore(
+            str(backup_dir), save_freq="epoch", double_checkpoint=True, delete_checkpoint=False
+        ),
         keras.callbacks.TerminateOnNaN(),
     ]
     if not is_chief:
@@ -176,7 +178,10 @@ def _resume_point(backup_dir, steps_per_epoch):
     metadata = backup_dir / "training_metadata.json"
     if not metadata.is_file():
         return None
-    epoch = json.loads(metadata.read_text())["epoch"]
+    try:
+        epoch = json.loads(metadata.read_text())["epoch"]
+    except (ValueError, KeyError):
+        return None  # written halfway when the run was killed
     return epoch, epoch * steps_per_epoch
 
 
@@ -205,7 +210,9 @@ def setup(config, run_dir, log=print):
     strategy = make_strategy()
     replicas = strategy.num_replicas_in_sync
     if train_config["batch_size"] % replicas:
-        raise ValueError(f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas")
+        raise ValueError(
+            f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas"
+        )
     with strategy.scope():
         try:
             model = build_model(config)
@@ -252,7 +259,7 @@ def finish(run, log=print):
     path = run.out_dir / MODEL_FILE
     _save_model(run.model, path)
     log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} optimizer steps.")
-    _remove_tree(run.backup_dir)
+    shutil.rmtree(run.backup_dir, ignore_errors=True)
 
 
 def train(config, run_dir, log=print):
@@ -261,10 +268,3 @@ def train(config, run_dir, log=print):
     run.model.fit(**run.fit_arguments)
     finish(run, log)
     return run.model
-
-
-def _remove_tree(folder):
-    if folder.is_dir():
-        for path in sorted(folder.rglob("*"), reverse=True):
-            path.rmdir() if path.is_dir() else path.unlink()
-        folder.rmdir()
