@@ -80,7 +80,8 @@ def test_bad_files_are_reported_and_the_others_processed(tmp_path, identity_mode
     (out / "taken.png").write_bytes(b"the user's file")
     names = ["good.png", "taken.png", "empty.png", "corrupt.jpg", "notes.txt"]
 
-    code = main(["restore", *(str(inputs / name) for name in names), "-o", str(out)] + ["--model", str(identity_model_path)])
+    model = ["--model", str(identity_model_path)]
+    code = main(["restore", *(str(inputs / name) for name in names), "-o", str(out), *model])
 
     errors = capsys.readouterr().err
     assert code == 2
@@ -91,7 +92,7 @@ def test_bad_files_are_reported_and_the_others_processed(tmp_path, identity_mode
     assert (out / "taken.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in out.iterdir()) == ["good.png", "taken.png"]  # no partial or temporary file
 
-    code = main(["restore", str(inputs / "taken.png"), "-o", str(out / "taken.png"), "--overwrite"] + ["--model", str(identity_model_path)])
+    code = main(["restore", str(inputs / "taken.png"), "-o", str(out / "taken.png"), "--overwrite", *model])
     assert code == 0
     assert read_image(out / "taken.png").pixels.shape == (20, 20, 3)
 

@@ -36,7 +36,7 @@ def make_pair(folder, name, seed, noise):
 
 
 def test_pairs_layout_reports_per_image_and_mean(tmp_path, identity_model_path, capsys):
-    pairs = [make_pair(tmp_path / "data", f"{name}.png", seed, noise) for seed, (name, noise) in enumerate((("a", 5), ("b", 20)))]
+    pairs = [make_pair(tmp_path / "data", "a.png", 0, 5), make_pair(tmp_path / "data", "b.png", 1, 20)]
     reports = tmp_path / "reports"
     argv = ["evaluate", "--model", str(identity_model_path), "--data", str(tmp_path / "data"), "--layout", "pairs"]
     assert main([*argv, "-o", str(reports), "--tile", "32", "--overlap", "8"]) == 0
@@ -61,7 +61,8 @@ def test_rain13k_averages_the_five_test_sets_on_the_y_channel(tmp_path, identity
     # Test2800 gets two images: the average is over sets, not over images.
     per_set = {}
     for index, name in enumerate(RAIN13K_TEST_SETS):
-        images = [make_pair(root / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(1 + (name == "Test2800"))]
+        count = 2 if name == "Test2800" else 1
+        images = [make_pair(root / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(count)]
         per_set[name] = np.mean([psnr(degraded, target, y_channel=True) for degraded, target in images])
     reports = tmp_path / "reports"
     argv = ["evaluate", "--model", str(identity_model_path), "--data", str(root), "--layout", "rain13k"]
@@ -80,3 +81,21 @@ def test_a_missing_data_set_is_a_clear_error(tmp_path, capsys):
     argv = ["evaluate", "--model", "unused.keras", "--data", str(tmp_path / "none"), "--layout", "gopro"]
     assert main([*argv, "-o", str(tmp_path / "reports")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_sidd_scores_the_validation_blocks_on_float_outputs(tmp_path, identity_model_path):
+    scipy_io = pytest.importorskip("scipy.io", reason="scipy writes the .mat files")
+    rng = np.random.default_rng(5)
+    clean = rng.integers(30, 220, (2, 3, 32, 32, 3), dtype=np.uint8)  # 2 images x 3 blocks
+    noisy = np.clip(clean + rng.normal(0, 10, clean.shape), 0, 255).astype(np.uint8)
+    scipy_io.savemat(tmp_path / "ValidationNoisyBlocksSrgb.mat", {"ValidationNoisyBlocksSrgb": noisy})
+    scipy_io.savemat(tmp_path / "ValidationGtBlocksSrgb.mat", {"ValidationGtBlocksSrgb": clean})
+    reports = tmp_path / "reports"
+    argv = ["evaluate", "--model", str(identity_model_path), "--data", str(tmp_path), "--layout", "sidd"]
+    assert main([*argv, "-o", str(reports)]) == 0
+
+    report = json.loads((reports / "metrics.json").read_text())
+    assert report["uint8"] is False and report["sets"]["sidd_validation"]["count"] == 6
+    blocks = zip(noisy.reshape(6, 32, 32, 3) / 255, clean.reshape(6, 32, 32, 3) / 255)
+    expected = [psnr(degraded, target, quantize=False) for degraded, target in blocks]
+    assert report["mean"]["psnr"] == pytest.approx(np.mean(expected), abs=1e-4)

@@ -19,7 +19,8 @@ def add_parser(subparsers):
         help="PSNR / SSIM of a model on a test set",
         description=(
             "Restore a test set in tiles and print per-image and mean PSNR / SSIM (the official definitions: "
-            "8-bit rounding, peak 255). pairs: DIR/input + DIR/target (or DIR/test/...); gopro: test/; reds: REDS-val-300; "
+            "8-bit rounding, peak 255). pairs: DIR/input + DIR/target (or DIR/test/...); gopro: test/; "
+            "reds: REDS-val-300; "
             "rain13k: the five test sets and their average on the Y channel (Table 3); sidd: the validation "
             "blocks (ValidationNoisyBlocksSrgb.mat, ValidationGtBlocksSrgb.mat) on float outputs."
         ),

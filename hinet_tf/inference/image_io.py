@@ -81,7 +81,8 @@ def write_image(path, image, overwrite=False):
     """
     path = Path(path)
     if not is_supported(path):
-        raise ImageError(f"{path}: unsupported output format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise ImageError(f"{path}: unsupported output format {path.suffix!r}; use one of {supported}")
     if path.exists() and not overwrite:
         raise ImageError(f"{path}: the output exists; pass --overwrite to replace it")
     suffix = path.suffix.lower()
