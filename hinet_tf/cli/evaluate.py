@@ -48,12 +48,12 @@ def run(args):
     y_channel = args.y_channel or args.layout == "rain13k"
     quantize = args.layout != "sidd"
 
+    from hinet_tf.cli.restore import load_models
     from hinet_tf.inference import Restorer
-    from hinet_tf.inference import load_model
     from hinet_tf.inference.image_io import atomic_write_bytes
 
     try:
-        restorer = Restorer(load_model(args.model), tile=args.tile, overlap=args.overlap, tta=args.tta)
+        restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)
     except (FileNotFoundError, ValueError) as error:
         raise CLIError(str(error)) from None
 

@@ -33,12 +33,12 @@ def run(args):
     if output.exists() and not args.overwrite:
         raise CLIError(f"{output} exists; pass --overwrite to replace it")
 
+    from hinet_tf.cli.restore import load_models
     from hinet_tf.export import export_litert
     from hinet_tf.export import export_saved_model
-    from hinet_tf.inference import load_model
 
     try:
-        model = load_model(args.model)
+        (model,) = load_models([args.model])
         if args.format == "savedmodel":
             export_saved_model(model, output, overwrite=args.overwrite)
         else:

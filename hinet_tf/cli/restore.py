@@ -1,6 +1,7 @@
 """`hinet restore`: restore image files or folders with a trained model."""
 
 import sys
+import warnings
 from pathlib import Path
 
 from hinet_tf.cli.errors import CLIError
@@ -58,6 +59,18 @@ def plan_outputs(inputs, output):
     return jobs
 
 
+def load_models(specs):
+    """Loads each model (a path, a preset or None for the default), printing warnings as `hinet: warning:`."""
+    from hinet_tf.inference import load_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        models = [load_model(spec) for spec in specs]
+    for warning in caught:
+        print(f"hinet: warning: {warning.message}", file=sys.stderr)
+    return models
+
+
 def run(args):
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
@@ -75,23 +88,32 @@ def run(args):
             failures.append(f"{target}: the output would replace its input")
         else:
             pending.append((source, target))
+    if pending:
+        failures += _restore_files(pending, args)
+    for failure in failures:
+        print(f"hinet: error: {failure}", file=sys.stderr)
+    if failures:
+        others = "; the others were written" if len(failures) < len(jobs) else ""
+        raise CLIError(f"{len(failures)} of {len(jobs)} images failed{others}")
+    print(f"restored {len(jobs)} image(s) into {args.output}")
 
+
+def _restore_files(jobs, args):
+    """Restores each `(source, target)`; returns the messages of the files that failed."""
     import keras
 
     from hinet_tf.inference import ImageError
     from hinet_tf.inference import Restorer
-    from hinet_tf.inference import load_model
     from hinet_tf.inference import read_image
     from hinet_tf.inference import write_image
 
     try:
-        models = [load_model(spec) for spec in args.ensemble] if args.ensemble else [load_model(args.model)]
-        restorer = Restorer(models, tile=args.tile, overlap=args.overlap, tta=args.tta)
+        restorer = Restorer(load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta)
     except (FileNotFoundError, ValueError) as error:
         raise CLIError(str(error)) from None
-
-    progress = keras.utils.Progbar(len(pending), unit_name="image") if pending else None
-    for done, (source, target) in enumerate(pending, start=1):
+    failures = []
+    progress = keras.utils.Progbar(len(jobs), unit_name="image")
+    for done, (source, target) in enumerate(jobs, start=1):
         try:
             image = read_image(source)
             write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
@@ -100,8 +122,4 @@ def run(args):
         except ValueError as error:
             failures.append(f"{source}: {error}")
         progress.update(done)
-    for failure in failures:
-        print(f"hinet: error: {failure}", file=sys.stderr)
-    if failures:
-        raise CLIError(f"{len(failures)} of {len(jobs)} images failed; the others were written")
-    print(f"restored {len(jobs)} image(s) into {args.output}")
+    return failures

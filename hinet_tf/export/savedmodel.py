@@ -8,6 +8,7 @@ import keras
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
+from hinet_tf.inference.image_io import current_umask
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
@@ -37,6 +38,7 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
     try:
+        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes folders private
         archive.write_out(str(staging), verbose=False)
         if path.exists():
             shutil.rmtree(path) if path.is_dir() else path.unlink()

@@ -106,10 +106,18 @@ def atomic_write_bytes(path, data):
     try:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
+        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes files private
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def current_umask():
+    """The process's file-creation mask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _from_array(array, path):
