@@ -99,12 +99,13 @@ def _test_sets(root, layout):
             return {name: _file_samples(layouts.list_pairs(root, layout, "test", subset=name)) for name in names}
         if layout == "pairs" and (root / "input").is_dir():
             return {layout: _file_samples(layouts.match_by_name(root / "input", root / "target"))}
-        return {layout: _file_samples(layouts.list_pairs(root, layout, EVALUATION_SPLITS[layout]))}
+        pairs = layouts.list_pairs(root, layout, EVALUATION_SPLITS[layout])
+        return {layout: _file_samples(pairs, with_folder=layout == "reds")}  # REDS frame names repeat per clip
     except ValueError as error:
         raise CLIError(str(error)) from None
 
 
-def _file_samples(pairs):
+def _file_samples(pairs, with_folder=False):
     from hinet_tf.inference import ImageError
     from hinet_tf.inference import read_image
 
@@ -117,7 +118,10 @@ def _file_samples(pairs):
 
         return load
 
-    return [(degraded.name, loader(degraded, target)) for degraded, target in pairs]
+    def name(path):
+        return f"{path.parent.name}/{path.name}" if with_folder else path.name
+
+    return [(name(degraded), loader(degraded, target)) for degraded, target in pairs]
 
 
 def _sidd_blocks(root):

@@ -17,8 +17,8 @@ class Restorer:
     image), and cropped back. Every tile goes through one traced `tf.function` with a
     dynamic spatial shape, which averages, as in the paper, the outputs of all `models`
     and, with `tta`, of the 8 flips and rotations (each inverted first; the four of each
-    shape go through a model as one batch). Models returning
-    several outputs (HINet's two stages) contribute their last one.
+    shape go through a model as one batch). Models returning several outputs (HINet's
+    two stages) contribute their last one.
 
     A grayscale image given to RGB models is restored as three equal channels and
     averaged back to one.
