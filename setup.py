@@ -35,6 +35,7 @@ setup(
         "torch": ["torch>=2.2"],
         "tiff": ["tifffile>=2023.1"],
         "litert": ["ai-edge-litert>=1.2"],
+        "benchmark": ["scikit-image>=0.22", "bm3d>=4.0,<5"],  # scripts/benchmark_quality.py
     },
     data_files=DATA_FILES,
     entry_points={"console_scripts": ["hinet=hinet_tf.cli.main:main"]},
