@@ -110,3 +110,10 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_image(tmp_path / "out.png", Image(np.zeros((4, 4, 3), np.float32)))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_jpeg_exif_orientation_is_applied(tmp_path):
+    exif = PIL.Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    PIL.Image.fromarray(np.zeros((10, 30, 3), np.uint8)).save(tmp_path / "phone.jpg", exif=exif)
+    assert read_image(tmp_path / "phone.jpg").pixels.shape == (30, 10, 3)

@@ -45,6 +45,7 @@ class Image:
 
 
 def is_supported(path):
+    """Whether `path` has the suffix of a format this module reads and writes."""
     return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
 
 
@@ -165,10 +166,12 @@ def _encode_png(array):
 
 def _decode_jpeg(data):
     import PIL.Image
+    import PIL.ImageOps
 
     with PIL.Image.open(io.BytesIO(data)) as file:
         if file.format != "JPEG":
             raise ImageError(f"not a JPEG file (found {file.format})")
+        file = PIL.ImageOps.exif_transpose(file)  # phone photos: apply the EXIF orientation
         file = file if file.mode in ("L", "RGB") else file.convert("RGB")
         return np.asarray(file)
 
