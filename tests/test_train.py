@@ -230,3 +230,6 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     for chief_weight, other_weight in zip(chief.get_weights(), other.get_weights(), strict=True):
         np.testing.assert_array_equal(chief_weight, other_weight)
     assert not (run_dir / "workers" / "worker_1" / "history.csv").exists()  # only the chief logs
+    # The logged loss is the full loss (0.5 x minus PSNR per stage), not divided by the replica count.
+    (row,) = _history(run_dir)
+    assert float(row["loss"]) == pytest.approx(-(float(row["psnr_stage1"]) + float(row["psnr_stage2"])) / 2, abs=1.0)

@@ -7,6 +7,7 @@ from hinet_tf import losses as losses_lib
 from hinet_tf.metrics import PSNR
 
 DEFAULT_CLIP_NORM = 0.01  # Every official HINet recipe clips the global gradient norm at 0.01.
+_REPLICA_SCALED_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 
 
 class RestorationTrainer:
@@ -66,9 +67,14 @@ class RestorationTrainer:
         return [self.loss_tracker, *trackers, self.final_psnr]
 
     def _restoration_loss(self, target, outputs):
-        return tf.add_n(
+        loss = tf.add_n(
             [weight * self.restoration_loss(target, output) for weight, output in zip(self.stage_weights, outputs)]
         )
+        if getattr(self.restoration_loss, "reduction", None) in _REPLICA_SCALED_REDUCTIONS:
+            # Under tf.distribute, Keras 3 divides a loss's batch mean by the replica count
+            # already; undo it, so that this is the replica's own mean (train_step divides once).
+            loss *= tf.distribute.get_strategy().num_replicas_in_sync
+        return loss
 
     def _update_metrics(self, loss, target, outputs):
         self.loss_tracker.update_state(loss)
