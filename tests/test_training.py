@@ -127,8 +127,11 @@ def test_one_step_on_two_replicas_equals_one_step_on_one_device():
     assert result.returncode == 0, result.stdout + result.stderr
     report = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     assert int(report["replicas"]) == 2
-    assert float(report["unclipped_grad_norm"]) > float(report["clip_norm"])  # clipping really acts
-    # Clipped to 0.01 and scaled by the learning rate of 10, the step has norm 0.1.
-    assert float(report["update_norm"]) == pytest.approx(0.1, rel=1e-3)
-    assert float(report["update_relative_difference"]) < 1e-5
-    assert float(report["weight_relative_difference"]) < 1e-5
+    gradient_norm = float(report["unclipped_grad_norm"])
+    assert gradient_norm > float(report["clipped.clip_norm"])  # clipping really acts
+    # Clipped to 0.01 with a learning rate of 10 the step has norm 0.1; unclipped, lr x gradient norm.
+    assert float(report["clipped.update_norm"]) == pytest.approx(0.1, rel=1e-3)
+    assert float(report["unclipped.update_norm"]) == pytest.approx(0.01 * gradient_norm, rel=1e-3)
+    for case in ("clipped", "unclipped"):
+        assert float(report[f"{case}.update_relative_difference"]) < 1e-5
+        assert float(report[f"{case}.weight_relative_difference"]) < 1e-5

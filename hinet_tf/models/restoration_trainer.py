@@ -7,7 +7,6 @@ from hinet_tf import losses as losses_lib
 from hinet_tf.metrics import PSNR
 
 DEFAULT_CLIP_NORM = 0.01  # Every official HINet recipe clips the global gradient norm at 0.01.
-_REPLICA_SCALED_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 
 
 class RestorationTrainer:
@@ -66,15 +65,19 @@ class RestorationTrainer:
             return []
         return [self.loss_tracker, *trackers, self.final_psnr]
 
+    def _stage_loss(self, target, output):
+        """The loss's mean over this replica's batch.
+
+        A Keras loss's own reduction would also divide by the replica count under
+        `tf.distribute`; its unreduced values are taken instead, and `train_step`
+        divides once.
+        """
+        if isinstance(self.restoration_loss, keras.losses.Loss):
+            return tf.reduce_mean(self.restoration_loss.call(target, output))
+        return tf.reduce_mean(self.restoration_loss(target, output))
+
     def _restoration_loss(self, target, outputs):
-        loss = tf.add_n(
-            [weight * self.restoration_loss(target, output) for weight, output in zip(self.stage_weights, outputs)]
-        )
-        if getattr(self.restoration_loss, "reduction", None) in _REPLICA_SCALED_REDUCTIONS:
-            # Under tf.distribute, Keras 3 divides a loss's batch mean by the replica count
-            # already; undo it, so that this is the replica's own mean (train_step divides once).
-            loss *= tf.distribute.get_strategy().num_replicas_in_sync
-        return loss
+        return tf.add_n([weight * self._stage_loss(target, output) for weight, output in zip(self.stage_weights, outputs)])
 
     def _update_metrics(self, loss, target, outputs):
         self.loss_tracker.update_state(loss)

@@ -1,7 +1,7 @@
 """One training step on two logical CPU replicas versus one device, same global batch.
 
 Runs in its own process: logical devices must be configured before TensorFlow starts.
-Prints `key=value` lines for tests/test_training.py.
+Prints `case.key=value` lines for tests/test_training.py, for a clipped and an unclipped step.
 """
 
 import numpy as np
@@ -14,21 +14,22 @@ import keras  # noqa: E402
 
 from hinet_tf import HINet  # noqa: E402
 
-CLIP_NORM = 0.01
 GLOBAL_BATCH = 4
-LEARNING_RATE = 10.0  # Plain SGD: the update is the clipped gradient, scaled to stand well above rounding.
+# Plain SGD, so that the update is the (clipped) all-reduced gradient times the learning rate,
+# large enough to stand well above float rounding of the weights.
+CASES = {"clipped": {"clip_norm": 0.01, "learning_rate": 10.0}, "unclipped": {"clip_norm": None, "learning_rate": 0.01}}
 
 
-def make_model():
+def make_model(clip_norm, learning_rate):
     keras.utils.set_random_seed(7)
     model = HINet(width=4)
-    model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE), loss="psnr", clip_norm=CLIP_NORM, jit_compile=False)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="psnr", clip_norm=clip_norm, jit_compile=False)
     return model
 
 
-def one_step(strategy, images, targets):
+def one_step(strategy, images, targets, case):
     with strategy.scope():
-        model = make_model()
+        model = make_model(**case)
     initial = [np.array(v) for v in model.trainable_variables]
     dataset = tf.data.Dataset.from_tensor_slices((images, targets)).batch(GLOBAL_BATCH)
     model.fit(dataset, epochs=1, verbose=0)
@@ -47,27 +48,26 @@ def main():
     devices = [device.name for device in tf.config.list_logical_devices("CPU")]
     mirrored = tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
     single = tf.distribute.OneDeviceStrategy(devices[0])
-
-    initial, after_single = one_step(single, images, targets)
-    initial_mirrored, after_mirrored = one_step(mirrored, images, targets)
-    assert all(np.array_equal(a, b) for a, b in zip(initial, initial_mirrored)), "initial weights differ"
-
-    with tf.GradientTape() as tape:
-        keras.utils.set_random_seed(7)
-        reference = make_model()
-        loss = reference._restoration_loss(targets, reference(images, training=True))
-    gradients = tape.gradient(loss, reference.trainable_variables)
-
-    single_update = [a - i for a, i in zip(after_single, initial)]
-    mirrored_update = [b - i for b, i in zip(after_mirrored, initial)]
     print(f"replicas={mirrored.num_replicas_in_sync}")
-    print(f"clip_norm={CLIP_NORM}")
-    print(f"unclipped_grad_norm={float(tf.linalg.global_norm(gradients))}")
-    update_difference = global_norm([a - b for a, b in zip(single_update, mirrored_update)])
-    weight_difference = global_norm([a - b for a, b in zip(after_single, after_mirrored)])
-    print(f"update_norm={global_norm(single_update)}")
-    print(f"update_relative_difference={update_difference / global_norm(single_update)}")
-    print(f"weight_relative_difference={weight_difference / global_norm(after_single)}")
+
+    reference = make_model(**CASES["unclipped"])
+    with tf.GradientTape() as tape:
+        loss = reference._restoration_loss(targets, reference(images, training=True))
+    print(f"unclipped_grad_norm={float(tf.linalg.global_norm(tape.gradient(loss, reference.trainable_variables)))}")
+
+    for name, case in CASES.items():
+        initial, after_single = one_step(single, images, targets, case)
+        initial_mirrored, after_mirrored = one_step(mirrored, images, targets, case)
+        assert all(np.array_equal(a, b) for a, b in zip(initial, initial_mirrored)), "initial weights differ"
+        single_update = [a - i for a, i in zip(after_single, initial)]
+        mirrored_update = [b - i for b, i in zip(after_mirrored, initial)]
+        update_difference = global_norm([a - b for a, b in zip(single_update, mirrored_update)])
+        weight_difference = global_norm([a - b for a, b in zip(after_single, after_mirrored)])
+        print(f"{name}.learning_rate={case['learning_rate']}")
+        print(f"{name}.clip_norm={case['clip_norm']}")
+        print(f"{name}.update_norm={global_norm(single_update)}")
+        print(f"{name}.update_relative_difference={update_difference / global_norm(single_update)}")
+        print(f"{name}.weight_relative_difference={weight_difference / global_norm(after_single)}")
 
 
 if __name__ == "__main__":
