@@ -16,6 +16,8 @@ import pytest
 import yaml
 from PIL import Image
 
+import hinet_tf.models  # noqa: F401  (registers HINet for load_model)
+import hinet_tf.training  # noqa: F401  (registers the learning-rate schedule for load_model)
 from hinet_tf.cli.main import main
 
 # A 3-level, width-4 HINet on 32x32 crops: a training step takes milliseconds.
