@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 
@@ -13,3 +14,16 @@ def _seed_and_policy():
     keras.utils.set_random_seed(1234)
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def identity_model_path(tmp_path_factory):
+    """A saved width-4 HINet whose last convolution is zero: it returns its input."""
+    from hinet_tf.models import HINet
+
+    model = HINet(width=4)
+    last = model.get_layer("last")
+    last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
+    path = tmp_path_factory.mktemp("models") / "identity.keras"
+    model.save(path)
+    return path

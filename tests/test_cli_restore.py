@@ -14,18 +14,6 @@ from hinet_tf.cli.main import main
 from hinet_tf.inference import default_model
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
-from hinet_tf.models import HINet
-
-
-@pytest.fixture(scope="module")
-def identity_model_path(tmp_path_factory):
-    """A saved HINet whose last convolution is zero, so it returns its input."""
-    model = HINet(width=4)
-    last = model.get_layer("last")
-    last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
-    path = tmp_path_factory.mktemp("models") / "identity.keras"
-    model.save(path)
-    return path
 
 
 def write_png(path, array):

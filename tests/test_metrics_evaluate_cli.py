@@ -11,18 +11,6 @@ from hinet_tf.cli.main import main
 from hinet_tf.data.layouts import RAIN13K_TEST_SETS
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
-from hinet_tf.models import HINet
-
-
-@pytest.fixture(scope="module")
-def identity_model_path(tmp_path_factory):
-    """A saved HINet whose last convolution is zero: the restored image is the degraded one."""
-    model = HINet(width=4)
-    last = model.get_layer("last")
-    last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
-    path = tmp_path_factory.mktemp("models") / "identity.keras"
-    model.save(path)
-    return path
 
 
 def make_pair(folder, name, seed, noise):
