@@ -14,8 +14,8 @@ AUTOTUNE = tf.data.AUTOTUNE
 
 def image_pairs(pairs, shuffle=False, seed=None):
     """Full `(degraded, target)` images from a list of `(degraded_path, target_path)`."""
-    degraded, target = zip(*[(str(d), str(t)) for d, t in pairs]) if pairs else ((), ())
-    dataset = tf.data.Dataset.from_tensor_slices((list(degraded), list(target)))
+    degraded, target = [str(path) for path, _ in pairs], [str(path) for _, path in pairs]
+    dataset = tf.data.Dataset.from_tensor_slices((degraded, target))
     if shuffle:
         dataset = dataset.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
@@ -30,7 +30,7 @@ def clean_images(paths, shuffle=False, seed=None):
 
 
 def training_batches(
-    images, crop_size, batch_size, augment_flips=True, degrade=None, patches_per_image=1, shuffle_buffer=256
+    images, crop_size, batch_size, augment_flips=True, degrade=None, patches_per_image=1, shuffle_buffer=32
 ):
     """Endless batches of random crops of `images` (a dataset of full image pairs).
 
