@@ -81,6 +81,10 @@ def test_photos_hold_out_validation_and_degrade_on_the_fly(tmp_path):
     assert sum(batch[0].shape[0] for batch in val) == 2
     with pytest.raises(ValueError, match="too few to hold out"):
         build_datasets(_config("photos_cpu", tmp_path, "data.val_images=5"))
+    _save(tmp_path / "album" / "val" / "v.png", np.full((40, 40, 3), 128, np.uint8))
+    _, val, description = build_datasets(_config("photos_cpu", tmp_path / "album", "data.val_split=val"))
+    assert description.startswith("5 training photos")  # the validation subfolder is left out
+    assert sum(batch[0].shape[0] for batch in val) == 1
 
 
 def test_empty_photo_folder_is_named(tmp_path):

@@ -14,7 +14,7 @@ from hinet_tf.data import tfrecord
 
 def _holdout(items, count, root):
     if len(items) <= count:
-        raise ValueError(f"{root} has {len(items)} images: too few to hold out data.val_images={count} for validation.")
+        raise ValueError(f"{root} has {len(items)} images: too few to hold out data.val_images={count}.")
     return items[:-count], items[-count:]
 
 
@@ -74,7 +74,10 @@ def build_datasets(config):
         elif data["val_split"] == "sidd_blocks":
             val_images = _sidd_validation(val_root, data["val_images"])
         elif data["val_split"]:
-            val_images = _images(config, _list(config, val_root, data["val_split"]), shuffle=False)
+            val_items = _list(config, val_root, data["val_split"])
+            if data["layout"] == "photos":  # a validation folder inside the photo folder is not trained on
+                items = [item for item in items if item not in set(val_items)]
+            val_images = _images(config, val_items, shuffle=False)
         train_images = _images(config, items, shuffle=True)
         description = f"{len(items)} training {'photos' if data['layout'] == 'photos' else 'pairs'} in {root}"
     train_batches = paired.training_batches(
