@@ -1,8 +1,11 @@
 """Shared test setup: quiet TensorFlow, seeded runs, small models."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Converted LiteRT models are cached per test session, never in the user's cache.
+os.environ["HINET_CACHE"] = tempfile.mkdtemp(prefix="hinet-cache-")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402

@@ -30,6 +30,13 @@ def add_parser(subparsers):
     parser.add_argument("--tile", type=int, default=256, help="tile size in pixels, a multiple of 16 (default 256)")
     parser.add_argument("--overlap", type=int, default=32, help="minimum overlap of neighbouring tiles (default 32)")
     parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
+    parser.add_argument(
+        "--backend",
+        choices=("auto", "keras", "litert"),
+        default="auto",
+        help="run tiles on TensorFlow or on LiteRT/XNNPACK (converted once, cached); "
+        "auto: LiteRT without a GPU, else TensorFlow (default auto)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.set_defaults(func=run)
 
@@ -108,7 +115,9 @@ def _restore_files(jobs, args):
     from hinet_tf.inference import write_image
 
     try:
-        restorer = Restorer(load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta)
+        restorer = Restorer(
+            load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta, args.backend, log=print
+        )
     except (FileNotFoundError, ValueError) as error:
         raise CLIError(str(error)) from None
     failures = []

@@ -1,12 +1,16 @@
 """Restores images of any size with one or more models: padding, tiling, test-time augmentation."""
 
 import math
+import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from hinet_tf.inference import tiling
 from hinet_tf.inference import tta
+from hinet_tf.inference.litert_backend import LiteRTTileRunner
+
+BACKENDS = ("keras", "litert", "auto")
 
 
 class Restorer:
@@ -23,15 +27,21 @@ class Restorer:
     A grayscale image given to RGB models is restored as three equal channels and
     averaged back to one.
 
+    The tile function runs on TensorFlow (`backend="keras"`) or, converted once and
+    cached, on LiteRT with XNNPACK (`"litert"`), which spends less CPU time per tile;
+    `"auto"` takes LiteRT when no GPU is visible (and TensorFlow if conversion fails).
+
     Args:
         models: a Keras model or a list of them (an ensemble), each mapping NHWC to NHWC.
         tile: tile size in pixels, a multiple of the models' size multiple; tiles are
             smaller only when the padded image is.
         overlap: minimum overlap of neighbouring tiles, in pixels.
         tta: average over the 8 dihedral transforms.
+        backend: "keras", "litert" or "auto".
+        log: called with progress messages (the one-off LiteRT conversion).
     """
 
-    def __init__(self, models, tile=256, overlap=32, tta=False):
+    def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None):
         self.models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not self.models:
             raise ValueError("Restorer needs at least one model.")
@@ -47,10 +57,9 @@ class Restorer:
         self.tile = tile
         self.overlap = overlap
         self.tta = tta
-        self.restore_tile = tf.function(
-            self._restore_batch,
-            input_signature=[tf.TensorSpec((None, None, None, self.channels), tf.float32)],
-        )
+        spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
+        self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
+        self.backend, self._run_batch = self._select_backend(backend, spec, log)
 
     def __call__(self, image):
         """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape."""
@@ -73,8 +82,23 @@ class Restorer:
             restored = restored.mean(axis=-1, keepdims=True)
         return restored[..., 0] if squeeze else restored
 
+    def _select_backend(self, backend, spec, log):
+        """Returns the backend's name and its function from a batch of tiles to restored tiles."""
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+        use_litert = backend == "litert" or (backend == "auto" and not tf.config.list_physical_devices("GPU"))
+        if use_litert:
+            serving = tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
+            try:
+                return "litert", LiteRTTileRunner(serving, self.models, {"tta": self.tta}, log=log)
+            except Exception as error:  # noqa: BLE001 (with "auto", any converter failure falls back)
+                if backend == "litert":
+                    raise
+                warnings.warn(f"LiteRT conversion failed ({error}); restoring with TensorFlow.", stacklevel=3)
+        return "keras", lambda tiles: self.restore_tile(tf.convert_to_tensor(tiles)).numpy()
+
     def _run_tile(self, tile):
-        return self.restore_tile(tf.convert_to_tensor(tile[None]))[0].numpy()
+        return np.asarray(self._run_batch(tile[None])[0])
 
     def _restore_batch(self, images):
         groups = tta.SHAPE_GROUPS if self.tta else ((0,),)

@@ -1,0 +1,77 @@
+"""Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once and cached.
+
+On the CPU, XNNPACK's convolutions spend markedly less processor time per tile than
+TensorFlow's (see `hinet benchmark`), so `Restorer(backend="auto")` uses this path when no
+GPU is visible. The conversion takes seconds to minutes (by model size), so its result is
+kept in `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`), named by a fingerprint
+of the models' configurations and weights, the test-time augmentation flag and the library
+versions: a changed model is converted again, an unchanged one never.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from hinet_tf.version import __version__
+
+
+def cache_dir():
+    """Where converted models are kept."""
+    return Path(os.environ.get("HINET_CACHE", Path.home() / ".cache" / "hinet-tf")) / "litert"
+
+
+def fingerprint(models, **options):
+    """A hex digest of what the converted tile function depends on."""
+    digest = hashlib.sha256()
+    versions = {"hinet_tf": __version__, "tensorflow": tf.__version__, "keras": keras.__version__, **options}
+    digest.update(json.dumps(versions, sort_keys=True).encode())
+    for model in models:
+        digest.update(json.dumps(keras.saving.serialize_keras_object(model), sort_keys=True, default=str).encode())
+        for weight in model.weights:
+            digest.update(weight.path.encode())
+            digest.update(keras.ops.convert_to_numpy(weight).tobytes())
+    return digest.hexdigest()[:32]
+
+
+class LiteRTTileRunner:
+    """Calls `tile_function` (NHWC float32 tiles to `{"restored": tiles}`) through LiteRT.
+
+    Args:
+        tile_function: a `tf.function` with one input signature of dynamic batch and size.
+        models: the Keras models whose variables `tile_function` reads.
+        options: anything else the function depends on, for the cache key.
+        threads: LiteRT threads; all cores by default.
+        log: called with a message when a conversion starts.
+    """
+
+    def __init__(self, tile_function, models, options, threads=None, log=None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        path = cache_dir() / f"{fingerprint(models, **options)}.tflite"
+        if not path.is_file():
+            if log is not None:
+                log(f"Converting the model for LiteRT once (cached in {path.parent}).")
+            _convert(tile_function, models, path)
+        interpreter = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count())
+        self._runner = interpreter.get_signature_runner("serving_default")
+        self.path = path
+
+    def __call__(self, tiles):
+        return self._runner(images=tiles)["restored"]
+
+
+def _convert(tile_function, models, path):
+    from hinet_tf.export.litert import convert_saved_model
+
+    with tempfile.TemporaryDirectory() as saved_model:
+        archive = keras.export.ExportArchive()
+        for model in models:
+            archive.track(model)
+        archive.add_endpoint("serving_default", tile_function)
+        archive.write_out(saved_model, verbose=False)
+        convert_saved_model(saved_model, path)
