@@ -1,0 +1,42 @@
+"""The shipped default model denoises a real photo it was not trained on."""
+
+import pathlib
+
+import numpy as np
+from PIL import Image
+
+from hinet_tf.inference import default_model_path
+from hinet_tf.inference import load_model
+from hinet_tf.metrics import psnr
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SAMPLES = REPO_ROOT / "saved_models" / "samples"
+
+
+def _clean_crop(size=96):
+    clean = np.asarray(Image.open(SAMPLES / "clean_sample.png").convert("RGB"), np.float32) / 255.0
+    return clean[:size, -size:]  # the parrot's eye and beak: edges, texture and flat colour
+
+
+def test_default_model_is_the_shipped_file_and_small():
+    path = default_model_path()
+    assert path == REPO_ROOT / "saved_models" / "hinet_photo_denoise.keras"
+    assert path.stat().st_size < 25 * 2**20
+
+
+def test_shipped_model_gains_3_db_on_a_real_photo_at_sigma_25():
+    clean = _clean_crop()
+    noisy = clean + np.random.default_rng(0).normal(0.0, 25 / 255, clean.shape).astype(np.float32)
+    model = load_model()
+    restored = np.asarray(model(noisy[None], training=False)[-1])[0]
+    assert restored.shape == clean.shape
+    gain = psnr(restored, clean, quantize=False) - psnr(noisy, clean, quantize=False)
+    assert gain >= 3.0, f"PSNR gain {gain:.2f} dB"
+
+
+def test_shipped_noisy_sample_is_the_clean_sample_with_noise():
+    clean = np.asarray(Image.open(SAMPLES / "clean_sample.png").convert("RGB"))
+    noisy = np.asarray(Image.open(SAMPLES / "noisy_sample.png").convert("RGB"))
+    assert noisy.shape == clean.shape
+    residual_std = (noisy.astype(np.float64) - clean).std()
+    assert 20 < residual_std < 26  # sigma 25, a little less where clipped at 0 and 255
