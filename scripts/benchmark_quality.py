@@ -17,17 +17,19 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   search on crops of the validation photos (`data/photos/val`), never on the test photos.
 - CBM3D (`bm3d.bm3d_rgb`, told the true sigma, default profile). It is slow on a CPU, so
   its outputs are cached in `--cache`.
-- HINet: each `--model LABEL=PATH`, restored with `hinet_tf.inference`.
+- HINet: each `--model LABEL=PATH[@TILE]`, restored as `hinet restore` does
+  (`hinet_tf.inference.Restorer`): in 256-pixel tiles overlapping by 32 by default, or in
+  TILE-pixel tiles overlapping by TILE / 2 (`hinet restore --tile TILE --overlap TILE/2`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 `denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
 """
 
 import argparse
+import functools
 import itertools
 import json
 import pathlib
-import time
 import zlib
 
 import numpy as np
@@ -40,7 +42,7 @@ from skimage.restoration import denoise_nl_means
 SIGMAS = (15, 25, 50)
 NLM_GRID = {"h": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "patch_size": (5, 7), "patch_distance": (6, 11)}
 NLM_TUNING_CROP = 256
-FIGURE_CROPS = (("kodim23", 25, (0, 64)), ("monarch", 50, (64, 64)))  # photo, sigma, (top, left)
+FIGURE_CROPS = (("kodim23", 25, (0, 128)), ("monarch", 50, (0, 0)))  # photo, sigma, (top, left)
 FIGURE_CROP_SIZE = 128
 
 
@@ -115,13 +117,14 @@ def cached(cache_dir, key, compute):
 
 
 class ModelDenoiser:
-    """A saved HINet `.keras` model restoring whole photos of any size."""
+    """A saved HINet `.keras` model restoring photos of any size, tile by tile as `hinet restore`."""
 
-    def __init__(self, path):
+    def __init__(self, path, tile=None):
         from hinet_tf import inference
 
-        self.path = path
-        self.restorer = inference.Restorer(inference.load_model(path))  # the tiling `hinet restore` uses
+        self.path, self.tile = path, tile
+        model = inference.load_model(path)
+        self.restorer = inference.Restorer(model) if tile is None else inference.Restorer(model, tile, tile // 2)
 
     def __call__(self, noisy):
         return self.restorer(noisy.astype(np.float32)).astype(np.float64)
@@ -138,18 +141,19 @@ def run(args):
     models = {}
     for spec in args.model:
         label, separator, path = spec.partition("=")
-        if not separator or not pathlib.Path(path).is_file():
-            raise SystemExit(f"--model must be LABEL=PATH to an existing .keras file, got {spec!r}")
-        models[label] = ModelDenoiser(pathlib.Path(path))
+        path, _, tile = path.partition("@")
+        if not separator or not pathlib.Path(path).is_file() or not (tile == "" or tile.isdigit()):
+            raise SystemExit(f"--model must be LABEL=PATH[@TILE] with an existing .keras file, got {spec!r}")
+        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None)
 
     nlm_params = {}
     if "nlm" in args.methods:
         for sigma in args.sigmas:
-            nlm_params[sigma] = cached_json(args.cache / f"nlm_params_s{sigma}.json", lambda: tune_nl_means(tuning_photos, sigma))
+            tune = functools.partial(tune_nl_means, tuning_photos, sigma)
+            nlm_params[sigma] = cached_json(args.cache / f"nlm_params_s{sigma}.json", tune)
             print(f"non-local means, sigma {sigma}: {nlm_params[sigma]}", flush=True)
 
     per_photo = {}
-    seconds = {}
     figure_images = {}
     for sigma, path in itertools.product(args.sigmas, photos):
         name = path.stem
@@ -159,12 +163,12 @@ def run(args):
         if "nlm" in args.methods:
             p = nlm_params[sigma]
             key = f"nlm_{name}_c{args.crop}_s{sigma}_h{p['h']}_p{p['patch_size']}_d{p['patch_distance']}"
-            outputs["NLM"] = timed(seconds, "NLM", lambda: cached(args.cache, key, lambda: nl_means(noisy, sigma, **p)))
+            outputs["NLM"] = cached(args.cache, key, lambda: nl_means(noisy, sigma, **p))
         if "cbm3d" in args.methods:
             key = f"cbm3d_{name}_c{args.crop}_s{sigma}"
-            outputs["CBM3D"] = timed(seconds, "CBM3D", lambda: cached(args.cache, key, lambda: cbm3d(noisy, sigma)))
+            outputs["CBM3D"] = cached(args.cache, key, lambda: cbm3d(noisy, sigma))
         for label, denoiser in models.items():
-            outputs[label] = timed(seconds, label, lambda: denoiser(noisy))
+            outputs[label] = denoiser(noisy)
         for method, image in outputs.items():
             result = scores(clean, image if method == "noisy" else np.clip(image, 0.0, 1.0))
             per_photo.setdefault(method, {}).setdefault(str(sigma), {})[name] = result
@@ -187,10 +191,9 @@ def run(args):
         "crop": args.crop,
         "protocol": __doc__.split("\n\n")[2].replace("\n", " "),
         "nlm_params": {str(sigma): params for sigma, params in nlm_params.items()},
-        "models": {label: str(denoiser.path) for label, denoiser in models.items()},
+        "models": {label: {"path": str(d.path), "tile": d.tile or 256} for label, d in models.items()},
         "mean": summary,
         "per_photo": per_photo,
-        "seconds_per_photo": {method: float(np.mean(times)) for method, times in seconds.items()},
     }
     args.out.mkdir(parents=True, exist_ok=True)
     write_text(args.out / "quality_benchmark.json", json.dumps(report, indent=2) + "\n")
@@ -198,13 +201,6 @@ def run(args):
     if figure_images:
         save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
     print(markdown_table(summary, args.sigmas))
-
-
-def timed(seconds, method, compute):
-    start = time.perf_counter()
-    result = compute()
-    seconds.setdefault(method, []).append(time.perf_counter() - start)
-    return result
 
 
 def cached_json(path, compute):
@@ -259,7 +255,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
-    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH", help="a HINet .keras model")
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE]", help="a .keras model")
     parser.add_argument("--methods", nargs="+", choices=("nlm", "cbm3d"), default=("nlm", "cbm3d"),
                         help="classical denoisers to run")
     parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
