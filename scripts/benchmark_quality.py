@@ -16,10 +16,11 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   sigma): `h`, the patch size and the search distance are tuned for each sigma by grid
   search on crops of the validation photos (`data/photos/val`), never on the test photos.
 - CBM3D (`bm3d.bm3d_rgb`, told the true sigma, default profile). It is slow on a CPU, so
-  its outputs are cached in `--cache`.
-- HINet: each `--model LABEL=PATH[@TILE]`, restored as `hinet restore` does
-  (`hinet_tf.inference.Restorer`): in 256-pixel tiles overlapping by 32 by default, or in
-  TILE-pixel tiles overlapping by TILE / 2 (`hinet restore --tile TILE --overlap TILE/2`).
+  the outputs of both classical methods are cached in `--cache`.
+- HINet: each `--model LABEL=PATH[@TILE]`, not told sigma, run by
+  `hinet_tf.inference.Restorer` with the tiling of `hinet restore`: 256-pixel tiles
+  overlapping by 32 by default, or TILE-pixel tiles overlapping by TILE / 2
+  (`hinet restore --tile TILE --overlap TILE/2`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 `denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
