@@ -7,8 +7,9 @@ writes
     val/    two more such photos, held out of training for validation
     eval/   test photos from the `sporco` and `scikit-image` wheels, never trained on
 
-Sources are fetched with `apt-get download` and `pip download --no-deps` (nothing is
-installed) at pinned versions, and every photo is named in an allow-list below, so the
+Sources are fetched with `apt-get download` (Debian bookworm's package lists: run
+`apt-get update` once) and `pip download --no-deps` (nothing is installed) at pinned
+versions, and every photo is named in an allow-list below, so the
 sets are the same on every run. Renders, logos and abstract art from the same packages
 are left out by not being listed. Downscaling averages away sensor noise and JPEG
 artefacts, so the training targets are clean. Files that already exist are kept.
