@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from hinet_tf import HINet
 from hinet_tf.inference import Restorer
+from hinet_tf.inference import restorer as restorer_module
 from hinet_tf.inference.litert_backend import fingerprint
 
 
@@ -49,6 +50,11 @@ def test_the_cache_key_follows_weights_and_options(models):
         assert fingerprint([model], tta=False) != key
     finally:
         kernel.assign(original)
+
+
+def test_auto_keeps_large_models_on_tensorflow(models, monkeypatch):
+    monkeypatch.setattr(restorer_module, "LITERT_MAX_PARAMETERS", models[0].count_params() - 1)
+    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
 
 
 def test_unknown_backends_are_refused(models):

@@ -1,8 +1,8 @@
 """Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once and cached.
 
-On the CPU, XNNPACK's convolutions spend markedly less processor time per tile than
-TensorFlow's (see `hinet benchmark`), so `Restorer(backend="auto")` uses this path when no
-GPU is visible. The conversion takes seconds to minutes (by model size), so its result is
+On the CPU, XNNPACK runs compact models faster than TensorFlow (see `hinet benchmark` and
+`Restorer`), so `Restorer(backend="auto")` uses this path for them when no GPU is visible.
+The conversion takes seconds to minutes (by model size), so its result is
 kept in `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`), named by a fingerprint
 of the models' configurations and weights, the test-time augmentation flag and the library
 versions: a changed model is converted again, an unchanged one never.
