@@ -8,13 +8,14 @@ from hinet_tf.cli import convert
 from hinet_tf.cli import evaluate
 from hinet_tf.cli import export
 from hinet_tf.cli import info
+from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
-from hinet_tf.cli import prepare, train
+from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
-COMMANDS = (info, convert, train, prepare, benchmark, restore, evaluate, export)
+COMMANDS = (restore, evaluate, train, prepare, convert, export, benchmark, info)
 
 
 def build_parser():
