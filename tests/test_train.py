@@ -70,6 +70,12 @@ def _hinet(*arguments):
     return [sys.executable, "-m", "hinet_tf.cli.main", *arguments]
 
 
+def _train_command(photos, run_dir, *overrides):
+    """`hinet train` on the photo recipe as a subprocess command, without validation or image logs."""
+    options = _options(*overrides, "data.val_split=null", "train.log_images=0")
+    return _hinet("train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(run_dir), *options)
+
+
 def _env(**extra):
     return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
 
@@ -139,15 +145,7 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
 def test_killed_run_resumes_from_its_backup(tmp_path):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
-    command = _hinet(
-        "train",
-        "configs/photos_cpu.yaml",
-        "--data",
-        str(photos),
-        "--out",
-        str(run_dir),
-        *_options("train.steps=16", "train.steps_per_epoch=4", "data.val_split=null", "train.log_images=0"),
-    )
+    command = _train_command(photos, run_dir, "train.steps=16", "train.steps_per_epoch=4")
     metadata = run_dir / "backup" / "training_metadata.json"
     process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -196,15 +194,7 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     cluster = {"worker": [f"localhost:{port}" for port in ports]}
-    command = _hinet(
-        "train",
-        "configs/photos_cpu.yaml",
-        "--data",
-        str(photos),
-        "--out",
-        str(run_dir),
-        *_options("train.steps=3", "train.steps_per_epoch=3", "data.val_split=null", "train.log_images=0"),
-    )
+    command = _train_command(photos, run_dir, "train.steps=3", "train.steps_per_epoch=3")
     workers = [
         subprocess.Popen(
             command,
