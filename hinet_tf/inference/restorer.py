@@ -11,8 +11,8 @@ from hinet_tf.inference import tta
 from hinet_tf.inference.litert_backend import LiteRTTileRunner
 
 BACKENDS = ("keras", "litert", "auto")
-# `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK runs a 256x256 tile 1.5x faster than
-# TensorFlow at width 16 (5.5 M parameters) and 1.07x at width 32 (22 M), but 2.1x slower at 64 (89 M).
+# `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
+# (up to 22 M parameters); at width 64 (89 M) it ties with TensorFlow but needs 2.5x the memory.
 LITERT_MAX_PARAMETERS = 25_000_000
 
 
