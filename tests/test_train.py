@@ -1,5 +1,5 @@
-"""`hinet train` end to end on tiny generated folders: loss falls, bad data stops it, a killed run resumes,
-and two MultiWorkerMirroredStrategy workers end with identical weights."""
+"""`hinet train` end to end on tiny generated folders: loss falls, bad data stops it, fine-tuning starts
+from given weights, a killed run resumes, and two MultiWorkerMirroredStrategy workers end with identical weights."""
 
 import csv
 import json
@@ -140,6 +140,37 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
     config["train"]["batch_size"] = 16
     with pytest.raises(ValueError, match=r"another config \(train.batch_size: 8 -> 16\)"):
         prepare_run_dir(config, tmp_path)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
+    from hinet_tf.models import HINet
+
+    photos = _photo_folder(tmp_path / "photos")
+    start = HINet(width=4, depth=3)
+    start.save(tmp_path / "start.keras")
+    overrides = _options(
+        "train.steps=2", "train.steps_per_epoch=2", "optimizer.learning_rate=1e-9", "optimizer.min_learning_rate=0"
+    )
+
+    def train(weights, run):
+        arguments = ["--set", f"train.init_weights={weights}"]
+        return main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(tmp_path / run),
+                     *overrides, *arguments])
+
+    assert train(tmp_path / "start.keras", "tuned") == 0
+    assert f"Starting from the weights of {tmp_path / 'start.keras'}." in capsys.readouterr().out
+    tuned = keras.saving.load_model(tmp_path / "tuned" / "model.keras")
+    for before, after in zip(start.get_weights(), tuned.get_weights()):
+        np.testing.assert_allclose(after, before, atol=1e-6)  # two steps at a learning rate of 1e-9
+
+    HINet(width=8, depth=3).save(tmp_path / "wider.keras")
+    for weights, message in (
+        (tmp_path / "wider.keras", f"train.init_weights: {tmp_path / 'wider.keras'} does not fit this model"),
+        (tmp_path / "missing.keras", f"train.init_weights: {tmp_path / 'missing.keras'} does not exist"),
+    ):
+        assert train(weights, "refused") == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "refused").exists()
 
 
 def test_killed_run_resumes_from_its_backup(tmp_path):

@@ -41,6 +41,8 @@ def run(args):
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
     config["data"]["root"] = str(Path(root).resolve())
+    if config["train"]["init_weights"]:
+        config["train"]["init_weights"] = str(Path(config["train"]["init_weights"]).resolve())
 
     from hinet_tf.training import trainer
 

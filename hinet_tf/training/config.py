@@ -117,6 +117,7 @@ SCHEMA = {
         "seed": (0, _number(0, integer=True)),
         "steps_per_execution": (1, _number(1, integer=True)),
         "log_images": (4, _number(0, integer=True)),
+        "init_weights": (None, _optional_text),
     },
     "data": {
         "root": (None, _optional_text),

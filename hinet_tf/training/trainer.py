@@ -95,6 +95,26 @@ def build_model(config):
     return model
 
 
+def load_initial_weights(model, path):
+    """Loads the weights of a `.keras` or `.weights.h5` file of the same architecture (fine-tuning).
+
+    Raises:
+        ValueError: the file is missing, of another kind, or holds another architecture.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"train.init_weights: {path} does not exist")
+    if not path.name.endswith((".keras", ".weights.h5")):
+        raise ValueError(f"train.init_weights: {path} is neither a .keras model nor a .weights.h5 file")
+    try:
+        model.load_weights(str(path))
+    except ValueError as error:
+        raise ValueError(
+            f"train.init_weights: {path} does not fit this model (the config's model section must describe "
+            f"the model in the file): {str(error).splitlines()[0]}"
+        ) from error
+
+
 def _best_so_far(history_path, monitor):
     """The best `monitor` value logged by an interrupted run, so a resumed run keeps its best checkpoint."""
     if not history_path.is_file():
@@ -224,6 +244,8 @@ def setup(config, run_dir, log=print):
                 f"{section}.{name} ({config[section][name]}) must be a multiple of {model.size_multiple} "
                 f"for a model of depth {config['model']['depth']}"
             )
+    if train_config["init_weights"]:
+        load_initial_weights(model, train_config["init_weights"])  # a resumed run then restores its backup
     train_batches, val_batches, description = build_datasets(config)
 
     is_chief, worker_index = worker_role(strategy)
@@ -242,6 +264,8 @@ def setup(config, run_dir, log=print):
     resume = _resume_point(backup_dir, steps_per_epoch)
     if resume:
         log(f"Resuming from the backup in {backup_dir}: epoch {resume[0]}, step {resume[1]}.")
+    elif train_config["init_weights"]:
+        log(f"Starting from the weights of {train_config['init_weights']}.")
     fit_arguments = {
         "x": train_batches,
         "epochs": epochs,
