@@ -17,10 +17,11 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   search on crops of the validation photos (`data/photos/val`), never on the test photos.
 - CBM3D (`bm3d.bm3d_rgb`, told the true sigma, default profile). It is slow on a CPU, so
   the outputs of both classical methods are cached in `--cache`.
-- HINet: each `--model LABEL=PATH[@TILE]`, not told sigma, run by
+- HINet: each `--model LABEL=PATH[@TILE][+tta]`, not told sigma, run by
   `hinet_tf.inference.Restorer` with the tiling of `hinet restore`: 256-pixel tiles
   overlapping by 32 by default, or TILE-pixel tiles overlapping by TILE / 2
-  (`hinet restore --tile TILE --overlap TILE/2`).
+  (`hinet restore --tile TILE --overlap TILE/2`); `+tta` averages the 8 flips and
+  rotations (`hinet restore --tta`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 `denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
@@ -120,12 +121,13 @@ def cached(cache_dir, key, compute):
 class ModelDenoiser:
     """A saved HINet `.keras` model restoring photos of any size, tile by tile as `hinet restore`."""
 
-    def __init__(self, path, tile=None):
+    def __init__(self, path, tile=None, tta=False):
         from hinet_tf import inference
 
-        self.path, self.tile = path, tile
+        self.path, self.tile, self.tta = path, tile, tta
         model = inference.load_model(path)
-        self.restorer = inference.Restorer(model) if tile is None else inference.Restorer(model, tile, tile // 2)
+        tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
+        self.restorer = inference.Restorer(model, tta=tta, **tiling)
 
     def __call__(self, noisy):
         return self.restorer(noisy.astype(np.float32)).astype(np.float64)
@@ -142,10 +144,11 @@ def run(args):
     models = {}
     for spec in args.model:
         label, separator, path = spec.partition("=")
+        path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
         path, _, tile = path.partition("@")
         if not separator or not pathlib.Path(path).is_file() or not (tile == "" or tile.isdigit()):
-            raise SystemExit(f"--model must be LABEL=PATH[@TILE] with an existing .keras file, got {spec!r}")
-        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None)
+            raise SystemExit(f"--model must be LABEL=PATH[@TILE][+tta] with an existing .keras file, got {spec!r}")
+        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None, tta)
 
     nlm_params = {}
     if "nlm" in args.methods:
@@ -192,7 +195,9 @@ def run(args):
         "crop": args.crop,
         "protocol": __doc__.split("\n\n")[2].replace("\n", " "),
         "nlm_params": {str(sigma): params for sigma, params in nlm_params.items()},
-        "models": {label: {"path": str(d.path), "tile": d.tile or 256} for label, d in models.items()},
+        "models": {
+            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta} for label, d in models.items()
+        },
         "mean": summary,
         "per_photo": per_photo,
     }
@@ -256,7 +261,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
-    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE]", help="a .keras model")
+    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE][+tta]",
+                        help="a .keras model (repeatable)")
     parser.add_argument("--methods", nargs="+", choices=("nlm", "cbm3d"), default=("nlm", "cbm3d"),
                         help="classical denoisers to run")
     parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
