@@ -144,9 +144,13 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
     from hinet_tf.models import HINet
+    from hinet_tf.training import config as config_lib
+    from hinet_tf.training.trainer import build_model
 
     photos = _photo_folder(tmp_path / "photos")
-    start = HINet(width=4, depth=3)
+    start = build_model(config_lib.load_config("configs/photos_cpu.yaml", TINY))  # the optimizer of a run
+    noisy = np.random.default_rng(0).uniform(size=(2, 32, 32, 3)).astype("float32")
+    start.fit(noisy, noisy, epochs=3, verbose=0)  # a saved optimizer state: 3 steps, Adam moments
     start.save(tmp_path / "start.keras")
     overrides = _options(
         "train.steps=2", "train.steps_per_epoch=2", "optimizer.learning_rate=1e-9", "optimizer.min_learning_rate=0"
@@ -162,6 +166,7 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
     tuned = keras.saving.load_model(tmp_path / "tuned" / "model.keras")
     for before, after in zip(start.get_weights(), tuned.get_weights()):
         np.testing.assert_allclose(after, before, atol=1e-6)  # two steps at a learning rate of 1e-9
+    assert int(tuned.optimizer.iterations.numpy()) == 2  # the optimizer started afresh, not at step 3
 
     HINet(width=8, depth=3).save(tmp_path / "wider.keras")
     for weights, message in (

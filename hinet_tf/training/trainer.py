@@ -22,6 +22,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 import yaml
+from keras.src.saving import saving_lib
 
 from hinet_tf.models import HINet
 from hinet_tf.training import config as config_lib
@@ -96,7 +97,9 @@ def build_model(config):
 
 
 def load_initial_weights(model, path):
-    """Loads the weights of a `.keras` or `.weights.h5` file of the same architecture (fine-tuning).
+    """Loads the layer weights of a `.keras` or `.weights.h5` file of the same architecture (fine-tuning).
+
+    The optimizer keeps its fresh state: step 0 and zero moments.
 
     Raises:
         ValueError: the file is missing, of another kind, or holds another architecture.
@@ -107,7 +110,9 @@ def load_initial_weights(model, path):
     if not path.name.endswith((".keras", ".weights.h5")):
         raise ValueError(f"train.init_weights: {path} is neither a .keras model nor a .weights.h5 file")
     try:
-        model.load_weights(str(path))
+        # The model's weights only: a .keras file of a trained run also holds its Adam moments
+        # and step counter, which would skip the warm-up and shift the learning-rate schedule.
+        saving_lib.load_weights_only(model, str(path), objects_to_skip=[model.optimizer])
     except ValueError as error:
         raise ValueError(
             f"train.init_weights: {path} does not fit this model (the config's model section must describe "
