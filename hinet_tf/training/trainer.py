@@ -22,7 +22,6 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 import yaml
-from keras.src.saving import saving_lib
 
 from hinet_tf.models import HINet
 from hinet_tf.training import config as config_lib
@@ -75,8 +74,17 @@ def worker_role(strategy):
 
 
 def build_model(config):
-    """The compiled HINet of a config; call inside `strategy.scope()`."""
-    model = HINet(**config["model"])
+    """The compiled HINet of a config, from `train.init_weights` if given; call inside `strategy.scope()`.
+
+    Raises:
+        ValueError: the model section describes no valid HINet, or the initial weights do not fit it.
+    """
+    try:
+        model = HINet(**config["model"])
+    except ValueError as error:
+        raise ValueError(f"config section 'model': {error}") from error
+    if config["train"]["init_weights"]:
+        load_initial_weights(model, config["train"]["init_weights"])  # before compile: the optimizer starts afresh
     optimizer_config = config["optimizer"]
     schedule = CosineWithWarmup(
         peak=optimizer_config["learning_rate"],
@@ -97,9 +105,10 @@ def build_model(config):
 
 
 def load_initial_weights(model, path):
-    """Loads the layer weights of a `.keras` or `.weights.h5` file of the same architecture (fine-tuning).
+    """Loads the weights of a `.keras` or `.weights.h5` file into an uncompiled `model` of the same architecture.
 
-    The optimizer keeps its fresh state: step 0 and zero moments.
+    Loaded before `compile`, so a trained run's Adam moments and step counter, kept in its
+    `.keras` file, are not: they would skip the warm-up and shift the learning-rate schedule.
 
     Raises:
         ValueError: the file is missing, of another kind, or holds another architecture.
@@ -110,9 +119,7 @@ def load_initial_weights(model, path):
     if not path.name.endswith((".keras", ".weights.h5")):
         raise ValueError(f"train.init_weights: {path} is neither a .keras model nor a .weights.h5 file")
     try:
-        # The model's weights only: a .keras file of a trained run also holds its Adam moments
-        # and step counter, which would skip the warm-up and shift the learning-rate schedule.
-        saving_lib.load_weights_only(model, str(path), objects_to_skip=[model.optimizer])
+        model.load_weights(str(path))
     except ValueError as error:
         raise ValueError(
             f"train.init_weights: {path} does not fit this model (the config's model section must describe "
@@ -239,18 +246,13 @@ def setup(config, run_dir, log=print):
             f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas"
         )
     with strategy.scope():
-        try:
-            model = build_model(config)
-        except ValueError as error:
-            raise ValueError(f"config section 'model': {error}") from error
+        model = build_model(config)
     for section, name in (("train", "crop_size"), ("data", "val_crop")):
         if config[section][name] % model.size_multiple:
             raise ValueError(
                 f"{section}.{name} ({config[section][name]}) must be a multiple of {model.size_multiple} "
                 f"for a model of depth {config['model']['depth']}"
             )
-    if train_config["init_weights"]:
-        load_initial_weights(model, train_config["init_weights"])  # a resumed run then restores its backup
     train_batches, val_batches, description = build_datasets(config)
 
     is_chief, worker_index = worker_role(strategy)
