@@ -8,9 +8,16 @@ from PIL import Image
 from hinet_tf.inference import default_model_path
 from hinet_tf.inference import load_model
 from hinet_tf.metrics import psnr
+from hinet_tf.training.config import load_config
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "saved_models" / "samples"
+RECIPE_STAGES = (
+    "photo_denoise_default",
+    "photo_denoise_finetune",
+    "photo_denoise_finetune2",
+    "photo_denoise_finetune3",
+)
 
 
 def _clean_crop(size=96):
@@ -22,6 +29,15 @@ def test_default_model_is_the_shipped_file_and_small():
     path = default_model_path()
     assert path == REPO_ROOT / "saved_models" / "hinet_photo_denoise.keras"
     assert path.stat().st_size < 25 * 2**20
+
+
+def test_shipped_model_is_the_network_its_recipe_trains():
+    stages = [load_config(REPO_ROOT / "configs" / f"{name}.yaml") for name in RECIPE_STAGES]
+    assert not stages[0]["train"]["init_weights"]
+    assert all(stage["train"]["init_weights"] for stage in stages[1:])  # each stage fine-tunes the one before
+    assert all(stage["model"] == stages[0]["model"] for stage in stages)
+    shipped = load_model().get_config()
+    assert {key: shipped[key] for key in stages[0]["model"]} == stages[0]["model"]
 
 
 def test_shipped_model_gains_3_db_on_a_real_photo_at_sigma_25():
