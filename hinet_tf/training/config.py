@@ -105,6 +105,7 @@ SCHEMA = {
         "min_learning_rate": (1e-7, _number(0)),
         "beta_1": (0.9, _number(0, 1)),
         "beta_2": (0.99, _number(0, 1)),
+        "epsilon": (1e-8, _number(0, low_open=True)),
         "warmup_steps": (0, _number(0, integer=True)),
         "clip_norm": (0.01, _optional(_number(0, low_open=True))),
     },

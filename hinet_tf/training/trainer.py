@@ -24,6 +24,7 @@ import tensorflow as tf
 import yaml
 
 from hinet_tf.models import HINet
+from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training.callbacks import ImageStrip
 from hinet_tf.training.datasets import build_datasets
@@ -92,7 +93,12 @@ def build_model(config):
         floor=optimizer_config["min_learning_rate"],
         warmup_steps=optimizer_config["warmup_steps"],
     )
-    optimizer = keras.optimizers.Adam(schedule, beta_1=optimizer_config["beta_1"], beta_2=optimizer_config["beta_2"])
+    optimizer = TorchAdam(
+        schedule,
+        beta_1=optimizer_config["beta_1"],
+        beta_2=optimizer_config["beta_2"],
+        epsilon=optimizer_config["epsilon"],
+    )
     model.compile(
         optimizer=optimizer,
         loss=config["loss"]["name"],
