@@ -5,6 +5,7 @@ import pytest
 
 import keras
 
+from hinet_tf import HINet
 from hinet_tf import layers
 
 LAYER_CASES = [
@@ -106,3 +107,23 @@ def test_user_functional_model_from_the_layers_trains_one_step():
     history = model.fit(x, x, epochs=1, batch_size=4, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_biases_start_as_pytorch_initialises_them():
+    """Conv2d and ConvTranspose2d biases: uniform on +-1/sqrt(fan_in), fan_in as PyTorch computes it."""
+    torch = pytest.importorskip("torch")
+    from hinet_tf.convert import to_pytorch_state_dict
+    from hinet_tf.convert.official_torch import HINet as OfficialHINet
+
+    keras.utils.set_random_seed(0)
+    ours = to_pytorch_state_dict(HINet(width=8, hin_levels=(0, 1, 2, 3, 4)))
+    official = OfficialHINet(8, 5, (0, 1, 2, 3, 4)).state_dict()
+    biases = [key for key in official if key.endswith(".bias") and ".norm." not in key]
+    assert len(biases) > 50
+    for key in biases:
+        fan_in, _ = torch.nn.init._calculate_fan_in_and_fan_out(official[key.replace(".bias", ".weight")])
+        bound = 1 / np.sqrt(fan_in)
+        assert np.abs(ours[key]).max() <= bound, key
+        if ours[key].size >= 32:  # spread over the whole interval, not a narrower one
+            assert np.abs(ours[key]).max() > 0.8 * bound, key
+            assert np.std(ours[key]) == pytest.approx(bound / np.sqrt(3), rel=0.35), key
