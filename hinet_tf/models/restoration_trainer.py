@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from hinet_tf import losses as losses_lib
 from hinet_tf.metrics import PSNR
+from hinet_tf.optimizers import TorchAdam
 
 DEFAULT_CLIP_NORM = 0.01  # Every official HINet recipe clips the global gradient norm at 0.01.
 
@@ -14,18 +15,19 @@ class RestorationTrainer:
 
     The loss is `sum_s stage_weights[s] * loss(target, outputs[s])`. Under a
     `tf.distribute` strategy each replica divides its loss by
-    `num_replicas_in_sync` and the gradient global-norm clipping acts on the
-    all-reduced gradient, so a step on N replicas equals a step on one device
-    with the same global batch. Mixed precision (`mixed_float16`) uses the loss
-    scale of the optimizer that `compile` wraps.
+    `num_replicas_in_sync`, the gradients are summed over replicas once and the
+    global-norm clipping acts on that sum, so a step on N replicas equals a step
+    on one device with the same global batch. Mixed precision (`mixed_float16`)
+    uses the loss scale of the optimizer that `compile` wraps.
     """
 
     def compile(self, optimizer="adam", loss="psnr", stage_weights=None, clip_norm=DEFAULT_CLIP_NORM, **kwargs):
         """Configures training.
 
         Args:
-            optimizer: a Keras optimizer or its name. Leave its own `clipnorm` and
-                `global_clipnorm` unset: Keras would clip per replica, before the all-reduce.
+            optimizer: a Keras optimizer or its name; "adam" (the default) is `TorchAdam`,
+                the official recipes' PyTorch Adam. Leave the optimizer's own `clipnorm`
+                and `global_clipnorm` unset: Keras would clip per replica, before the sum.
             loss: "psnr" (minus PSNR, the paper's Eq. 1), "psnr_y", "l1", or a Keras loss.
             stage_weights: one weight per model output; defaults to 1 for each.
             clip_norm: global gradient norm limit, or None for no clipping.
@@ -33,8 +35,11 @@ class RestorationTrainer:
         """
         if kwargs.get("metrics") or kwargs.get("weighted_metrics") or kwargs.get("loss_weights"):
             raise ValueError("Use `stage_weights` for the loss weights; stage PSNRs are logged already.")
+        if isinstance(optimizer, str) and optimizer.lower() == "adam":
+            optimizer = TorchAdam()
         super().compile(optimizer=optimizer, **kwargs)
-        optimizer = self.optimizer.inner_optimizer if hasattr(self.optimizer, "inner_optimizer") else self.optimizer
+        _take_gradients_as_reduced(self.optimizer)
+        optimizer = getattr(self.optimizer, "inner_optimizer", self.optimizer)
         if optimizer.clipnorm or optimizer.global_clipnorm or optimizer.clipvalue:
             raise ValueError(
                 "Set gradient clipping with `compile(clip_norm=...)`, not on the optimizer: the "
@@ -87,22 +92,17 @@ class RestorationTrainer:
         return {metric.name: metric.result() for metric in self.metrics}
 
     def _reduce_and_clip(self, gradients):
-        """All-reduces the gradients, clips their global norm and rescales them for the optimizer.
+        """Sums the gradients of all replicas once and clips their global norm.
 
-        The optimizer sums the gradients of all replicas itself (and clips before that
-        sum), so the clipped global gradient is handed back divided by the replica count.
         The gradients carry the loss scale: the limit is scaled with it, and a
         non-finite gradient stays non-finite so that the loss scale optimizer skips it.
         """
-        replicas = self.distribute_strategy.num_replicas_in_sync
+        if self.distribute_strategy.num_replicas_in_sync > 1:
+            gradients = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         if self.clip_norm is None:
             return gradients
-        if replicas > 1:
-            gradients = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, gradients)
         loss_scale = tf.cast(self.optimizer.scale_loss(1.0), tf.float32)
         gradients, _ = tf.clip_by_global_norm(gradients, self.clip_norm * loss_scale)
-        if replicas > 1:
-            gradients = [gradient / replicas for gradient in gradients]
         return gradients
 
     def train_step(self, data):
@@ -121,3 +121,17 @@ class RestorationTrainer:
         degraded, target = data[0], data[1]
         outputs = self(degraded, training=False)
         return self._update_metrics(self._restoration_loss(target, outputs), target, outputs)
+
+
+
+def _take_gradients_as_reduced(optimizer):
+    """Stops a TensorFlow Keras optimizer from summing the gradients over replicas a second time.
+
+    Keras' TensorFlow optimizers all-reduce the gradients (`_all_reduce_sum_gradients`)
+    before they update the weights. `RestorationTrainer.train_step` has summed and clipped
+    them already, so the optimizer it was compiled with (or the one inside a
+    `LossScaleOptimizer`) takes them as they are: one all-reduce per step instead of two.
+    """
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    if hasattr(inner, "_all_reduce_sum_gradients"):  # other backends have no tf.distribute
+        object.__setattr__(inner, "_all_reduce_sum_gradients", list)
