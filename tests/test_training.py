@@ -135,3 +135,63 @@ def test_one_step_on_two_replicas_equals_one_step_on_one_device():
     for case in ("clipped", "unclipped"):
         assert float(report[f"{case}.update_relative_difference"]) < 1e-5
         assert float(report[f"{case}.weight_relative_difference"]) < 1e-5
+
+
+def test_models_saved_before_the_torch_adam_still_load_and_train():
+    """A file written by the earlier code (Keras' Adam, Keras bias init) loads with its optimizer state."""
+    data = np.load(REPO_ROOT / "tests" / "data" / "hinet_v0_trained_io.npz")
+    model = keras.saving.load_model(REPO_ROOT / "tests" / "data" / "hinet_v0_trained.keras")
+    np.testing.assert_allclose(model.predict(data["input"], verbose=0)[1], data["stage2"], atol=1e-6)
+    assert type(model.optimizer) is keras.optimizers.Adam  # what it was trained with, kept
+    assert int(model.optimizer.iterations) == int(data["iterations"])
+    model.fit(data["input"], data["input"], epochs=1, verbose=0)
+    assert int(model.optimizer.iterations) == int(data["iterations"]) + 1
+
+
+def test_adam_by_name_is_the_pytorch_adam():
+    from hinet_tf.optimizers import TorchAdam
+
+    model = HINet(width=4)
+    model.compile()
+    assert isinstance(model.optimizer, TorchAdam) and model.optimizer.epsilon == 1e-8
+    with pytest.raises(ValueError, match="weight_decay"):
+        TorchAdam(weight_decay=1e-4)
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_torch_adam_follows_torch_optim_adam(amsgrad):
+    torch = pytest.importorskip("torch")
+    from hinet_tf.optimizers import TorchAdam
+
+    rng = np.random.default_rng(0)
+    initial = (rng.normal(size=(64,)) * 1e-3).astype("float32")  # small: float32 rounding of the weights stays below 1e-10
+    # Gradients from 1e-11 to 1e-3: below, near and above epsilon, where Keras' Adam differs.
+    gradients = [(rng.normal(size=64) * 10.0 ** rng.uniform(-11, -3, 64)).astype("float32") for _ in range(5)]
+    ours = keras.Variable(initial)
+    optimizer = TorchAdam(1e-3, beta_1=0.9, beta_2=0.99, amsgrad=amsgrad)
+    theirs = torch.nn.Parameter(torch.from_numpy(initial.copy()))
+    reference = torch.optim.Adam([theirs], lr=1e-3, betas=(0.9, 0.99), eps=1e-8, amsgrad=amsgrad)
+    for gradient in gradients:
+        optimizer.apply([gradient], [ours])
+        theirs.grad = torch.from_numpy(gradient)
+        reference.step()
+    np.testing.assert_allclose(np.array(ours) - initial, theirs.detach().numpy() - initial, rtol=1e-4, atol=1e-10)
+
+
+def test_torch_adam_reloads_with_its_state_under_loss_scaling(tmp_path):
+    from hinet_tf.optimizers import TorchAdam
+
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    noisy, clean = _noisy_batch()
+    model = HINet(width=4)
+    model.compile(optimizer=TorchAdam(1e-3, beta_2=0.99, epsilon=1e-8))
+    assert isinstance(model.optimizer.inner_optimizer, TorchAdam)
+    for _ in range(3):
+        model.train_on_batch(noisy, clean)
+    model.save(tmp_path / "m.keras")
+    restored = keras.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(restored.optimizer.inner_optimizer, TorchAdam)
+    assert restored.optimizer.inner_optimizer.get_config() == model.optimizer.inner_optimizer.get_config()
+    for saved, loaded in zip(model.optimizer.variables, restored.optimizer.variables):
+        np.testing.assert_array_equal(np.array(saved), np.array(loaded))
+    assert int(restored.optimizer.iterations) == int(model.optimizer.iterations)
