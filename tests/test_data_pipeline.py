@@ -12,6 +12,7 @@ from hinet_tf.data import paired
 from hinet_tf.data import synthetic
 from hinet_tf.data import tfrecord
 from hinet_tf.data.decode import read_image
+from hinet_tf.inference import read_image as inference_read_image
 
 
 def _save(path, array, **kwargs):
@@ -45,10 +46,24 @@ def test_decode_png8_png16_and_jpeg(tmp_path):
     (tmp_path / "deep_rgb.png").write_bytes(tf.io.encode_png(deep_rgb).numpy())
     np.testing.assert_allclose(read_image(str(tmp_path / "deep_rgb.png")).numpy(), deep_rgb / 65535.0, atol=1e-6)
     assert check.image_size(tmp_path / "deep_rgb.png") == (10, 8)
-    jpeg = _save(tmp_path / "a.jpg", image, quality=95)
+    np.testing.assert_array_equal(read_image(str(png8)).numpy(), inference_read_image(png8).pixels)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_training_decodes_jpeg_exactly_as_inference(tmp_path, orientation):
+    """Accurate IDCT (the fast one is off by up to 15 levels) and the EXIF orientation, as Pillow applies it."""
+    yy, xx = np.mgrid[0:40, 0:56]
+    image = np.stack([xx * 4, yy * 6, (xx * yy) % 256], axis=-1).astype(np.uint8)
+    image = np.clip(image + np.random.default_rng(orientation).integers(0, 40, image.shape), 0, 255).astype(np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    jpeg = _save(tmp_path / "photo.jpg", image, quality=75, exif=exif)  # 4:2:0 chroma, as most JPEGs
+    expected = inference_read_image(jpeg).pixels
     decoded = read_image(str(jpeg)).numpy()
-    assert decoded.dtype == np.float32 and decoded.shape == (40, 48, 3) and 0 <= decoded.min() and decoded.max() <= 1
-    assert np.abs(decoded - np.asarray(Image.open(jpeg)) / 255.0).mean() < 0.01
+    assert decoded.shape == expected.shape == ((40, 56, 3) if orientation < 5 else (56, 40, 3))
+    np.testing.assert_array_equal(decoded, expected)
+    gray = _save(tmp_path / "gray.jpg", image[..., 0], quality=75)
+    np.testing.assert_array_equal(read_image(str(gray)).numpy(), np.repeat(inference_read_image(gray).pixels, 3, -1))
 
 
 def test_reflect_pad_mirrors_repeatedly_to_the_crop_size():
