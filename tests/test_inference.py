@@ -1,5 +1,7 @@
 """Tiled restoration, padding, test-time augmentation and ensembles."""
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -89,13 +91,40 @@ def test_the_model_only_sees_tiles():
     np.testing.assert_allclose(result, image * 2, rtol=1e-6)
 
 
+def official_grid_starts(size, crop):
+    """The tile starts along one axis of the official `grids()` (BasicSR's ImageRestorationModel)."""
+    count = (size - 1) // crop + 1
+    step = crop if count == 1 else math.ceil((size - crop) / (count - 1) - 1e-8)
+    starts, start, last = [], 0, False
+    while start < size and not last:
+        if start + crop >= size:
+            start, last = size - crop, True
+        starts.append(start)
+        start += step
+    return starts
+
+
 def test_tile_grid_is_the_official_one_without_overlap():
     assert len(tiling.tile_starts(720, 256, 0)) * len(tiling.tile_starts(1280, 256, 0)) == 15
-    assert tiling.tile_starts(720, 256, 0) == [0, 232, 464]
+    for size in [256, 257, 300, 321, 481, 511, 512, 513, 600, 720, 767, 1000, 1280, 2047]:
+        assert tiling.tile_starts(size, 256, 0) == official_grid_starts(size, 256), size
     starts = tiling.tile_starts(1000, 256, 32)
     assert starts[0] == 0 and starts[-1] == 1000 - 256
     assert all(256 - (b - a) >= 32 for a, b in zip(starts, starts[1:]))
     assert tiling.tile_starts(100, 256, 32) == [0]
+
+
+def test_tiles_lie_on_the_unpadded_image_at_the_official_positions(tiny_model):
+    """A 70 x 83 image in 32-pixel tiles: neither side is a multiple of 16, and nothing is padded."""
+    image = random_image(70, 83)
+    restored = Restorer(tiny_model, tile=32, overlap=0)(image)
+    total, count = np.zeros_like(image), np.zeros(image.shape[:2] + (1,), np.float32)
+    for top in official_grid_starts(70, 32):
+        for left in official_grid_starts(83, 32):
+            tile = image[top : top + 32, left : left + 32]
+            total[top : top + 32, left : left + 32] += tiny_model(tile[None])[-1][0].numpy()
+            count[top : top + 32, left : left + 32] += 1
+    np.testing.assert_allclose(restored, total / count, atol=1e-5)
 
 
 def test_same_function_for_every_tile_size(restorer):

@@ -19,9 +19,10 @@ LITERT_MAX_PARAMETERS = 25_000_000
 class Restorer:
     """Restores (H, W, C) float images in [0, 1] of any height and width.
 
-    Each image is reflect-padded at the bottom and right to a multiple of the models'
-    `size_multiple`, cut into overlapping tiles (so memory depends on `tile`, not on the
-    image), and cropped back. Every tile goes through one traced `tf.function` with a
+    Each image is cut into overlapping tiles (so memory depends on `tile`, not on the
+    image) at the positions of the official evaluation grid on the image itself; a side
+    shorter than a tile is reflect-padded at the bottom or right to a multiple of the
+    models' `size_multiple` and cropped back. Every tile goes through one traced `tf.function` with a
     dynamic spatial shape, which averages, as in the paper, the outputs of all `models`
     and, with `tta`, of the 8 flips and rotations (each inverted first; the four of each
     shape go through a model as one batch). Models returning several outputs (HINet's
@@ -76,11 +77,10 @@ class Restorer:
             image = np.repeat(image, 3, axis=-1)
         elif channels != self.channels:
             raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
-        padded = np.pad(
-            image,
-            ((0, -height % self.size_multiple), (0, -width % self.size_multiple), (0, 0)),
-            mode="reflect",
-        )
+        # Whole tiles lie on the image itself, at the official grid positions; a side shorter
+        # than a tile is padded to the models' size multiple instead.
+        padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
+        padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
         restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
         if channels == 1 and self.channels == 3:
             restored = restored.mean(axis=-1, keepdims=True)
