@@ -1,5 +1,7 @@
 """Recipes: the shipped configs hold the paper's values; bad keys and values are named; overrides work."""
 
+import pathlib
+
 import keras
 import numpy as np
 import pytest
@@ -36,6 +38,29 @@ def test_official_recipes_hold_the_table_per_task():
     assert rain["optimizer"]["warmup_steps"] == 10000 and gopro["optimizer"]["warmup_steps"] == 0
     assert (sidd["data"]["layout"], sidd["data"]["val_split"]) == ("sidd", "sidd_blocks")
     assert (reds["data"]["layout"], reds["data"]["val_split"]) == ("reds", "val")
+    # Validation as the official ymls: whole images on the 256 grid, 8-bit PSNR (Y for Rain13k); SIDD blocks in float.
+    for recipe in (gopro, reds, rain):
+        assert (recipe["data"]["val_crop"], recipe["data"]["val_tile"], recipe["data"]["val_quantize"]) == (None, 256, True)
+    assert rain["data"]["val_y_channel"] and not gopro["data"]["val_y_channel"]
+    assert (sidd["data"]["val_tile"], sidd["data"]["val_quantize"]) == (None, False)
+
+
+@pytest.mark.parametrize("path", sorted(pathlib.Path("configs").glob("*.yaml")), ids=lambda path: path.stem)
+def test_every_recipe_trains_with_the_pytorch_adam(path):
+    """No config reaches Keras' Adam: build_model always makes a TorchAdam with PyTorch's epsilon."""
+    from hinet_tf.optimizers import TorchAdam
+    from hinet_tf.training.trainer import build_model
+
+    config = config_lib.load_config(path, ["model.width=2", "model.hin_levels=null", "train.init_weights=null"])
+    assert config["optimizer"]["epsilon"] == 1e-8
+    optimizer = build_model(config).optimizer
+    assert type(optimizer) is TorchAdam and optimizer.epsilon == 1e-8
+
+
+def test_retired_keys_still_load_with_a_warning(tmp_path):
+    path = _write(tmp_path, "data:\n  val_batch_size: 8\n")
+    with pytest.warns(UserWarning, match="'data.val_batch_size' is no longer used"):
+        assert "val_batch_size" not in config_lib.load_config(path)["data"]
 
 
 def test_photo_recipe_is_small_blind_gaussian_denoising():

@@ -1,7 +1,8 @@
 """tf.data pipelines of (degraded, target) float32 image pairs in [0, 1].
 
-`image_pairs` reads full images; `training_batches` and `validation_batches` turn any
-dataset of full image pairs (from files, TFRecord shards or clean photos) into batches.
+`image_pairs` reads full images; `training_batches` turns any dataset of full image pairs
+(from files, TFRecord shards or clean photos) into batches of crops, `validation_images`
+into the fixed images that validation restores whole.
 """
 
 import tensorflow as tf
@@ -61,19 +62,19 @@ def training_batches(
     return _finish(dataset.batch(batch_size, drop_remainder=True))
 
 
-def validation_batches(images, crop_size, batch_size, degrade=None, max_images=None):
-    """Batches of central crops, degraded once and cached, so every evaluation sees the same data."""
+def validation_images(images, crop_size=None, degrade=None, max_images=None):
+    """The first `max_images` pairs, optionally centre-cropped, degraded once and cached: every epoch sees the same."""
 
-    def crop(degraded, target):
-        degraded, target = augment.center_crop_pair(degraded, target, crop_size)
+    def prepare(degraded, target):
+        if crop_size:
+            degraded, target = augment.center_crop_pair(degraded, target, crop_size)
         if degrade is not None:
             degraded = degrade(degraded)
         return degraded, target
 
     if max_images:
         images = images.take(max_images)
-    dataset = images.map(crop, num_parallel_calls=AUTOTUNE).cache()
-    return _finish(dataset.batch(batch_size))
+    return images.map(prepare, num_parallel_calls=AUTOTUNE).cache()
 
 
 def _finish(dataset):

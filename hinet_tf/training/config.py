@@ -6,6 +6,7 @@ default in `SCHEMA`. An unknown key or a bad value is a `ValueError` naming the 
 
 import copy
 import difflib
+import warnings
 from pathlib import Path
 
 import yaml
@@ -128,14 +129,20 @@ SCHEMA = {
         "val_subset": (None, _optional_text),
         "val_root": (None, _optional_text),
         "val_images": (32, _number(1, integer=True)),
-        "val_crop": (256, _number(16, integer=True)),
-        "val_batch_size": (8, _number(1, integer=True)),
+        "val_crop": (None, _optional(_number(16, integer=True))),
+        "val_tile": (256, _optional(_number(16, integer=True))),
+        "val_y_channel": (False, _boolean),
+        "val_quantize": (True, _boolean),
         "augment": (True, _boolean),
         "patches_per_image": (1, _number(1, integer=True)),
         "degradations": ([], _degradations),
         "check": ("full", _choice(CHECKS)),
     },
 }
+
+
+# Keys of earlier versions: still read, so that older configs and run folders keep working.
+RETIRED_KEYS = {"data.val_batch_size": "validation restores one whole image at a time"}
 
 
 def defaults():
@@ -163,6 +170,9 @@ def validate(config):
         if not isinstance(values, dict):
             raise ValueError(f"config section {section!r} must be a mapping, got {values!r}")
         for key, value in values.items():
+            if f"{section}.{key}" in RETIRED_KEYS:
+                warnings.warn(f"config key '{section}.{key}' is no longer used ({RETIRED_KEYS[f'{section}.{key}']})")
+                continue
             if key not in SCHEMA[section]:
                 raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in SCHEMA[section]]))
             try:

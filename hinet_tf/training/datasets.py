@@ -47,7 +47,7 @@ def _sidd_validation(folder, count):
 
 
 def build_datasets(config):
-    """Returns `(train_batches, validation_batches or None, description)` for a validated config.
+    """Returns `(train_batches, validation_images or None, description)` for a validated config.
 
     Every file is listed and (by default) decoded once before training, so that missing,
     unmatched, unreadable or mismatched files are reported up front with their names.
@@ -88,9 +88,8 @@ def build_datasets(config):
         degrade=degrade,
         patches_per_image=data["patches_per_image"],
     )
-    val_batches = None
     if val_images is not None:
-        val_batches = paired.validation_batches(
-            val_images, data["val_crop"], data["val_batch_size"], degrade=degrade, max_images=data["val_images"]
+        val_images = paired.validation_images(
+            val_images, data["val_crop"], degrade=degrade, max_images=data["val_images"]
         )
-    return train_batches, val_batches, description
+    return train_batches, val_images, description

@@ -4,7 +4,8 @@ A run folder holds:
 
 - `config.yaml`: the resolved config (a rerun must match it, and then resumes);
 - `backup/`: the `BackupAndRestore` state, rewritten after every epoch;
-- `best.keras` (highest validation PSNR) and `last.keras`, after every epoch;
+- `best.keras` (highest validation PSNR, scored as the official recipes do) and
+  `last.keras` (the official last checkpoint), after every epoch;
 - `logs/`: TensorBoard summaries; `history.csv`: the metrics of every epoch;
 - `model.keras`: the final model, written when training completes.
 
@@ -26,7 +27,7 @@ import yaml
 from hinet_tf.models import HINet
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
-from hinet_tf.training.callbacks import ImageStrip
+from hinet_tf.training import validation
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
 
@@ -142,8 +143,8 @@ def _best_so_far(history_path, monitor):
     return max(values) if values else None
 
 
-def build_callbacks(config, run_dir, val_batches, is_chief, backup_dir):
-    """BackupAndRestore and TerminateOnNaN on every worker; checkpoints and logs on the chief."""
+def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
+    """BackupAndRestore and TerminateOnNaN on every worker; validation, checkpoints and logs on the chief."""
     callbacks = [
         keras.callbacks.BackupAndRestore(
             str(backup_dir), save_freq="epoch", double_checkpoint=True, delete_checkpoint=False
@@ -152,8 +153,21 @@ def build_callbacks(config, run_dir, val_batches, is_chief, backup_dir):
     ]
     if not is_chief:
         return callbacks
-    monitor = "val_psnr" if val_batches is not None else "psnr"
     log_dir = run_dir / "logs"
+    monitor = "psnr"
+    if val_images is not None:
+        data = config["data"]
+        monitor = validation.MONITOR
+        callbacks.append(  # first: the callbacks after it read its val_psnr
+            validation.Validation(
+                val_images,
+                tile=data["val_tile"],
+                y_channel=data["val_y_channel"],
+                quantize=data["val_quantize"],
+                log_dir=log_dir / "images",
+                log_images=config["train"]["log_images"],
+            )
+        )
     callbacks += [
         keras.callbacks.ModelCheckpoint(
             str(run_dir / "best.keras"),
@@ -166,10 +180,6 @@ def build_callbacks(config, run_dir, val_batches, is_chief, backup_dir):
         keras.callbacks.TensorBoard(str(log_dir), write_graph=False),
         keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
     ]
-    count = config["train"]["log_images"]
-    if val_batches is not None and count:
-        degraded, target = next(iter(val_batches.unbatch().batch(count).take(1)))
-        callbacks.append(ImageStrip(degraded, target, log_dir / "images"))
     return callbacks
 
 
@@ -253,13 +263,13 @@ def setup(config, run_dir, log=print):
         )
     with strategy.scope():
         model = build_model(config)
-    for section, name in (("train", "crop_size"), ("data", "val_crop")):
-        if config[section][name] % model.size_multiple:
+    for section, name in (("train", "crop_size"), ("data", "val_tile")):
+        if config[section][name] and config[section][name] % model.size_multiple:
             raise ValueError(
                 f"{section}.{name} ({config[section][name]}) must be a multiple of {model.size_multiple} "
                 f"for a model of depth {config['model']['depth']}"
             )
-    train_batches, val_batches, description = build_datasets(config)
+    train_batches, val_images, description = build_datasets(config)
 
     is_chief, worker_index = worker_role(strategy)
     out_dir = run_dir if is_chief else run_dir / "workers" / f"worker_{worker_index}"
@@ -283,9 +293,8 @@ def setup(config, run_dir, log=print):
         "x": train_batches,
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
-        "validation_data": val_batches,
         "shuffle": False,  # the datasets shuffle themselves
-        "callbacks": build_callbacks(config, run_dir, val_batches, is_chief, backup_dir),
+        "callbacks": build_callbacks(config, run_dir, val_images, is_chief, backup_dir),
         "verbose": 1 if is_chief else 2,
     }
     return TrainingRun(model, fit_arguments, out_dir, backup_dir)
