@@ -123,7 +123,6 @@ class RestorationTrainer:
         return self._update_metrics(self._restoration_loss(target, outputs), target, outputs)
 
 
-
 def _take_gradients_as_reduced(optimizer):
     """Stops a TensorFlow Keras optimizer from summing the gradients over replicas a second time.
 
@@ -134,4 +133,4 @@ def _take_gradients_as_reduced(optimizer):
     """
     inner = getattr(optimizer, "inner_optimizer", optimizer)
     if hasattr(inner, "_all_reduce_sum_gradients"):  # other backends have no tf.distribute
-        object.__setattr__(inner, "_all_reduce_sum_gradients", list)
+        object.__setattr__(inner, "_all_reduce_sum_gradients", list)  # the (gradient, variable) pairs, unchanged
