@@ -50,7 +50,7 @@ def run(args):
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.inference import Restorer
-    from hinet_tf.inference.image_io import atomic_write_bytes
+    from hinet_tf.utils.atomic import atomic_write_bytes
 
     try:
         restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)

@@ -8,11 +8,11 @@ the encoded bytes go to a temporary file next to the target, which is then renam
 
 import dataclasses
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from hinet_tf.utils.atomic import atomic_write_bytes
 
 PNG_SUFFIXES = (".png",)
 JPEG_SUFFIXES = (".jpg", ".jpeg")
@@ -97,28 +97,6 @@ def write_image(path, image, overwrite=False):
     else:
         data = _encode_tiff(array)
     atomic_write_bytes(path, data)
-
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to a temporary file beside `path`, then renames it to `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes files private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def current_umask():
-    """The process's file-creation mask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _from_array(array, path):
