@@ -1,6 +1,10 @@
 """Entry point of the `hinet` console command: one subcommand per module."""
 
 import argparse
+import contextlib
+import logging
+import os
+import signal
 import sys
 
 from hinet_tf.cli import benchmark
@@ -27,13 +31,43 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
+    for subparser in subparsers.choices.values():
+        subparser.add_argument("--verbose", action="store_true", help="also show TensorFlow's own log messages")
     return parser
+
+
+def quiet_tensorflow():
+    """Hides TensorFlow's C++ and absl log lines (set before TensorFlow is imported to take effect)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 2 still lets the start-up INFO and cuInit lines through
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Turns SIGTERM into KeyboardInterrupt, so that a terminated command removes its temporary files."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        quiet_tensorflow()
     try:
-        return args.func(args) or 0
+        with sigterm_as_interrupt():
+            return args.func(args) or 0
     except CLIError as error:
         print(f"hinet: error: {error}", file=sys.stderr)
         return 2

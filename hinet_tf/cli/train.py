@@ -20,10 +20,11 @@ def add_parser(subparsers):
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",
-        action="append",
+        nargs="+",
+        action="extend",
         default=[],
         dest="overrides",
-        help="override a config value, e.g. --set train.batch_size=8 (repeatable)",
+        help="override config values, e.g. --set train.batch_size=8 train.steps=1000 (repeatable)",
     )
     parser.set_defaults(func=run)
 
