@@ -32,6 +32,7 @@ from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import temporary_prefix
 
 MODEL_FILE = "model.keras"
@@ -189,12 +190,8 @@ def check_run_dir(config, run_dir):
             finished run, or a run with another config.
     """
     run_dir = Path(run_dir)
-    existing = next(folder for folder in (run_dir, *run_dir.parents) if folder.exists())
-    if not existing.is_dir():
-        raise ValueError(f"{existing} is a file, not a folder; choose another --out folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        raise ValueError(f"{existing} is not writable; choose another --out folder")
-    if existing != run_dir:
+    check_writable(run_dir)
+    if not run_dir.is_dir():
         return
     config_path = run_dir / CONFIG_FILE
     if not config_path.is_file():

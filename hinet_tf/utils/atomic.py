@@ -52,6 +52,23 @@ def atomic_write_text(path, text):
     atomic_write_bytes(path, text.encode())
 
 
+def check_writable(folder):
+    """Raises ValueError unless files can be created in `folder` (existing, or to be created).
+
+    Creates and removes a file in the nearest existing folder: unlike permission bits,
+    this also catches read-only mounts and holds for root.
+    """
+    folder = Path(folder).absolute()
+    existing = next(path for path in (folder, *folder.parents) if path.exists())
+    if not existing.is_dir():
+        raise ValueError(f"cannot write into {folder}: {existing} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as error:
+        raise ValueError(f"cannot write into {folder}: {existing} is not writable ({error.strerror})") from None
+
+
 def current_umask():
     """The process's file-creation mask."""
     mask = os.umask(0)
