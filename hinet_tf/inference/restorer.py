@@ -54,8 +54,8 @@ class Restorer:
         if len(channels) != 1:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
-        if tile % self.size_multiple:
-            raise ValueError(f"The tile size must be a multiple of {self.size_multiple}, got {tile}.")
+        if tile <= 0 or tile % self.size_multiple:
+            raise ValueError(f"The tile size must be a positive multiple of {self.size_multiple}, got {tile}.")
         if not 0 <= overlap < tile:
             raise ValueError(f"The overlap must lie in [0, tile), got {overlap} with tile {tile}.")
         self.tile = tile
