@@ -5,6 +5,8 @@ import io
 import json
 from pathlib import Path
 
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 # The split each layout is evaluated on (see hinet_tf.data.layouts).
@@ -29,9 +31,11 @@ def add_parser(subparsers):
     parser.add_argument("--data", required=True, metavar="DIR", help="the data set's root folder")
     parser.add_argument("--layout", required=True, choices=LAYOUTS, help="how DIR is organised")
     parser.add_argument("--y-channel", action="store_true", help="compare BT.601 Y (always on for rain13k)")
-    parser.add_argument("--crop-border", type=int, default=0, help="pixels ignored at each edge (default 0)")
-    parser.add_argument("--tile", type=int, default=256, help="tile size (default 256, as the official code)")
-    parser.add_argument("--overlap", type=int, default=0, help="minimum tile overlap (default 0: the official grid)")
+    parser.add_argument("--crop-border", type=at_least(0), default=0, help="pixels ignored at each edge (default 0)")
+    parser.add_argument("--tile", type=at_least(1), default=256, help="tile size (default 256, as the official code)")
+    parser.add_argument(
+        "--overlap", type=at_least(0), default=0, help="minimum tile overlap (default 0: the official grid)"
+    )
     parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
     parser.add_argument("-o", "--output", default="evaluation", metavar="DIR", help="where the CSV and JSON go")
     parser.add_argument("--overwrite", action="store_true", help="replace existing reports")
@@ -44,6 +48,9 @@ def run(args):
     existing = [str(path) for path in reports if path.exists()]
     if existing and not args.overwrite:
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
+    if args.overlap >= args.tile:
+        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    check_output_folder(output)
     sets = _test_sets(Path(args.data), args.layout)
     y_channel = args.y_channel or args.layout == "rain13k"
     quantize = args.layout != "sidd"
