@@ -1,6 +1,8 @@
 """`hinet restore` end to end: folders, formats, alpha, 16-bit, bad files, no overwriting."""
 
+import os
 import struct
+import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -248,3 +250,38 @@ def test_cheap_checks_come_before_the_model_is_loaded(tmp_path, capsys):
     argv = ["export", str(tmp_path / "missing.keras"), "--format", "tflite", "-o", str(tmp_path / "blocker" / "m.tflite")]
     assert main(argv) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python(code, *arguments, **environment):
+    """Runs `python -c code arguments` from the checkout, as a fresh install would, without TF's log level set."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        env={**env, **environment},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path):
+    # The README's first command, where the optional LiteRT interpreter is not installed.
+    code = (
+        "import sys; sys.modules['ai_edge_litert'] = None\n"
+        "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    sample = REPO_ROOT / "saved_models" / "samples" / "noisy_sample.png"
+    result = _python(code, "restore", str(sample), "-o", str(tmp_path / "restored.png"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {tmp_path / 'restored.png'}"
+
+
+def test_the_command_line_starts_without_tensorflow():
+    result = _python("import sys; from hinet_tf.cli.main import build_parser; build_parser(); "
+                     "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
+    assert result.stdout.strip() == "[]", result.stderr

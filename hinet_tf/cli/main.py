@@ -16,6 +16,7 @@ from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
@@ -36,11 +37,19 @@ def build_parser():
     return parser
 
 
-def quiet_tensorflow():
-    """Hides TensorFlow's C++ and absl log lines (set before TensorFlow is imported to take effect)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # 2 still lets the start-up INFO and cuInit lines through
+def import_tensorflow_quietly():
+    """Imports TensorFlow without its C++ and absl log lines, so that a command shows only its own output.
+
+    `TF_CPP_MIN_LOG_LEVEL=3` silences what TensorFlow logs once loaded (the cuInit error
+    without a GPU, CPU feature notes; 2 lets them through); the lines its libraries print
+    while loading ignore it, so standard error is closed to them during the import.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for name in ("absl", "tensorflow"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    if "tensorflow" not in sys.modules:
+        with native_stderr_silenced():
+            import tensorflow  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -64,7 +73,7 @@ def sigterm_as_interrupt():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if not args.verbose:
-        quiet_tensorflow()
+        import_tensorflow_quietly()
     try:
         with sigterm_as_interrupt():
             return args.func(args) or 0
