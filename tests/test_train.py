@@ -326,3 +326,10 @@ def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp
     assert len(_history(run_dir)) == 30
     assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 30
     assert not list(run_dir.glob(".*")), "a temporary file was left behind"
+
+
+def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
+    command = ["train", "configs/photos_cpu.yaml", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "run")]
+    assert main(command) == 2
+    assert f"the training data folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -113,8 +113,16 @@ def _test_sets(root, layout):
 
 
 def _file_samples(pairs, with_folder=False):
+    """Loaders of image pairs, whose headers are checked now, before the model is loaded."""
     from hinet_tf.inference import ImageError
     from hinet_tf.inference import read_image
+    from hinet_tf.inference.image_io import read_header
+
+    for path in (path for pair in pairs for path in pair):
+        try:
+            read_header(path)
+        except ImageError as error:
+            raise CLIError(str(error)) from None
 
     def loader(degraded_path, target_path):
         def load():

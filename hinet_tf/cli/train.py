@@ -41,6 +41,8 @@ def run(args):
     root = args.data or config["data"]["root"]
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
+    if not Path(root).is_dir():
+        raise CLIError(f"the training data folder {root} does not exist")
     config["data"]["root"] = str(Path(root).resolve())
     if config["train"]["init_weights"]:
         config["train"]["init_weights"] = str(Path(config["train"]["init_weights"]).resolve())
