@@ -174,3 +174,19 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     PIL.Image.fromarray(np.zeros((10, 30, 3), np.uint8)).save(tmp_path / "phone.jpg", exif=exif)
     assert read_image(tmp_path / "phone.jpg").pixels.shape == (30, 10, 3)
+
+
+def test_an_unreadable_file_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "locked.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    real_open = open
+
+    def refusing_open(file, *arguments, **options):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *arguments, **options)
+
+    monkeypatch.setattr("builtins.open", refusing_open)  # file modes do not stop root, who runs the CI
+    with pytest.raises(ImageError) as error:
+        image_io.read_header(path)
+    assert str(error.value) == f"{path}: cannot read it (Permission denied)"

@@ -104,8 +104,11 @@ def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
         raise ImageError(f"{path}: {FORMATS[suffix]} is not supported (it may hold several frames); convert it to PNG")
     if not is_supported(path):
         raise ImageError(f"{path}: unsupported format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    with open(path, "rb") as file:
-        start = file.read(8)
+    try:
+        with open(path, "rb") as file:
+            start = file.read(8)
+    except OSError as error:
+        raise ImageError(f"{path}: cannot read it ({error.strerror})") from None
     if not start:
         raise ImageError(f"{path}: the file is empty")
     expected = FORMATS[suffix]
