@@ -35,6 +35,8 @@ def test_the_temporary_file_keeps_the_suffixes_keras_needs(tmp_path):
 def test_check_writable_names_the_blocking_file(tmp_path):
     check_writable(tmp_path / "new" / "deeper")  # folders to be created are fine
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ValueError, match=f"cannot write into {tmp_path / 'file' / 'out'}: {tmp_path / 'file'} is a file"):
+    with pytest.raises(ValueError) as error:
         check_writable(tmp_path / "file" / "out")
+    blocked = tmp_path / "file"
+    assert str(error.value) == f"cannot write into {blocked / 'out'}: {blocked} is a file, not a folder"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]  # the probe left nothing

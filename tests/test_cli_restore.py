@@ -1,10 +1,8 @@
 """`hinet restore` end to end: folders, formats, alpha, 16-bit, bad files, no overwriting."""
 
 import os
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import keras
@@ -18,6 +16,8 @@ from hinet_tf.cli.main import main
 from hinet_tf.inference import default_model
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
+
+from helpers.images import png_header_only
 
 
 def write_png(path, array):
@@ -121,16 +121,6 @@ def test_unknown_model_is_a_clear_error(tmp_path, capsys):
     write_png(tmp_path / "a.png", pixels(0, (16, 16, 3)))
     assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "nope.keras"]) == 2
     assert "nope.keras does not exist" in capsys.readouterr().err
-
-
-def png_header_only(width, height):
-    """A PNG whose header says `width` x `height` and whose pixel data is a stub: the shape of an image bomb."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def test_bombs_animations_and_gifs_are_refused_and_the_good_image_restored(tmp_path, identity_model_path, capsys):
@@ -239,15 +229,15 @@ def test_cheap_checks_come_before_the_model_is_loaded(tmp_path, capsys):
     missing_model = ["--model", str(tmp_path / "missing.keras")]
 
     assert main(["restore", str(tmp_path / "in"), "-o", str(tmp_path / "blocker" / "out"), *missing_model]) == 2
-    assert capsys.readouterr().err.splitlines() == [
-        f"hinet: error: cannot write into {tmp_path / 'blocker' / 'out'}: {tmp_path / 'blocker'} is a file, not a folder"
-    ]
+    blocked = f"cannot write into {tmp_path / 'blocker' / 'out'}: {tmp_path / 'blocker'} is a file, not a folder"
+    assert capsys.readouterr().err.splitlines() == [f"hinet: error: {blocked}"]
     assert main(["restore", str(tmp_path / "in" / "text.jpg"), "-o", str(tmp_path / "out"), *missing_model]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"hinet: error: {tmp_path / 'in' / 'text.jpg'}: not a JPEG file",
         "hinet: error: 1 of 1 images failed",
     ]
-    argv = ["export", str(tmp_path / "missing.keras"), "--format", "tflite", "-o", str(tmp_path / "blocker" / "m.tflite")]
+    output = tmp_path / "blocker" / "m.tflite"
+    argv = ["export", str(tmp_path / "missing.keras"), "--format", "tflite", "-o", str(output)]
     assert main(argv) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
 

@@ -1,7 +1,5 @@
 """Image files: bit depths, channel layouts, formats, atomic writes and clear errors."""
 
-import struct
-import zlib
 
 import numpy as np
 import PIL.Image
@@ -15,6 +13,8 @@ from hinet_tf.inference import ImageError
 from hinet_tf.inference import read_image
 from hinet_tf.inference import write_image
 from hinet_tf.utils import atomic
+
+from helpers.images import png_header_only
 
 
 def random_array(shape, dtype, seed=0):
@@ -100,16 +100,6 @@ def test_damaged_png_data_is_named_in_plain_words(tmp_path):
     with pytest.raises(ImageError) as error:
         read_image(path)
     assert str(error.value) == f"{path}: cannot decode the PNG data, the file is damaged (Invalid PNG data, size 60)"
-
-
-def png_header_only(width, height):
-    """A PNG whose header says `width` x `height` (8-bit RGB) and whose pixel data is a stub: a bomb's shape."""
-
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
 def test_images_above_the_pixel_limit_are_refused_before_decoding(tmp_path):

@@ -98,5 +98,6 @@ def test_test_images_are_checked_before_the_model_is_loaded(tmp_path, capsys):
     (tmp_path / "data" / "target" / "b.png").write_bytes((tmp_path / "data" / "target" / "a.png").read_bytes())
     argv = ["evaluate", "--model", str(tmp_path / "missing.keras"), "--data", str(tmp_path / "data")]
     assert main([*argv, "--layout", "pairs", "-o", str(tmp_path / "reports")]) == 2
-    assert capsys.readouterr().err.splitlines() == [f"hinet: error: {tmp_path / 'data' / 'input' / 'b.png'}: not a PNG file"]
+    damaged = tmp_path / "data" / "input" / "b.png"
+    assert capsys.readouterr().err.splitlines() == [f"hinet: error: {damaged}: not a PNG file"]
     assert not (tmp_path / "reports").exists()

@@ -29,9 +29,11 @@ def add_parser(subparsers):
     models = parser.add_mutually_exclusive_group()
     models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file or a preset (default: shipped model)")
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
-    parser.add_argument("--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)")
     parser.add_argument(
-        "--overlap", type=at_least(0), default=32, help="minimum overlap of neighbouring tiles, below --tile (default 32)"
+        "--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)"
+    )
+    parser.add_argument(
+        "--overlap", type=at_least(0), default=32, help="minimum overlap of neighbouring tiles (default 32)"
     )
     parser.add_argument(
         "--max-pixels",
