@@ -158,7 +158,8 @@ def test_running_out_of_memory_on_one_image_fails_that_image_only(tmp_path, iden
     write_png(tmp_path / "in" / "small.png", pixels(1, (20, 20, 3)))
     out = tmp_path / "out"
     assert main(["restore", str(tmp_path / "in"), "-o", str(out), "--model", str(identity_model_path)]) == 2
-    assert f"{tmp_path / 'in' / 'large.png'}: not enough memory to restore it" in capsys.readouterr().err
+    large = tmp_path / "in" / "large.png"
+    assert f"{large}: not enough memory to restore an image of this size" in capsys.readouterr().err
     assert sorted(path.name for path in out.iterdir()) == ["small.png"]
 
 

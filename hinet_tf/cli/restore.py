@@ -157,6 +157,6 @@ def _restore_files(jobs, args):
         except ValueError as error:
             failures.append(f"{source}: {error}")
         except MemoryError:
-            failures.append(f"{source}: not enough memory to restore it (a smaller --max-pixels refuses such images)")
+            failures.append(f"{source}: not enough memory to restore an image of this size")
         progress.update(done)
     return failures
