@@ -18,7 +18,9 @@ def main():
     parser.add_argument("config", help="a recipe from configs/")
     parser.add_argument("--data", help="the data set's folder (overrides data.root)")
     parser.add_argument("--out", required=True, help="run folder: checkpoints, logs and the final model")
-    parser.add_argument("--set", action="append", default=[], dest="overrides", help="section.key=value")
+    parser.add_argument(
+        "--set", nargs="+", action="extend", default=[], dest="overrides", help="section.key=value ..."
+    )
     args = parser.parse_args()
 
     try:

@@ -1,5 +1,7 @@
 """`hinet restore` end to end: folders, formats, alpha, 16-bit, bad files, no overwriting."""
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -14,6 +16,8 @@ from hinet_tf.cli.main import main
 from hinet_tf.inference import default_model
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
+
+from helpers.images import png_header_only
 
 
 def write_png(path, array):
@@ -117,3 +121,158 @@ def test_unknown_model_is_a_clear_error(tmp_path, capsys):
     write_png(tmp_path / "a.png", pixels(0, (16, 16, 3)))
     assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "b.png"), "--model", "nope.keras"]) == 2
     assert "nope.keras does not exist" in capsys.readouterr().err
+
+
+def test_bombs_animations_and_gifs_are_refused_and_the_good_image_restored(tmp_path, identity_model_path, capsys):
+    inputs = tmp_path / "in"
+    write_png(inputs / "good.png", pixels(0, (20, 20, 3)))
+    (inputs / "bomb.png").write_bytes(png_header_only(20000, 20000))
+    frames = [PIL.Image.fromarray(pixels(seed, (16, 16, 3))) for seed in range(3)]
+    frames[0].save(inputs / "anim.png", save_all=True, append_images=frames[1:])
+    frames[0].save(inputs / "anim.gif", save_all=True, append_images=frames[1:])
+    out = tmp_path / "out"
+
+    assert main(["restore", str(inputs), "-o", str(out), "--model", str(identity_model_path)]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert f"hinet: error: {inputs / 'bomb.png'}: 20000 x 20000 pixels is above the limit of 120,000,000 " \
+           "(--max-pixels raises it)" in errors
+    assert f"hinet: error: {inputs / 'anim.png'}: an animated PNG of 3 frames; only single images are restored " \
+           "(split it first)" in errors
+    assert any(line.startswith(f"hinet: error: {inputs / 'anim.gif'}: GIF is not supported") for line in errors)
+    assert errors[-1] == "hinet: error: 3 of 4 images failed; the others were written"
+    assert sorted(path.name for path in out.iterdir()) == ["good.png"]
+
+
+def test_running_out_of_memory_on_one_image_fails_that_image_only(tmp_path, identity_model_path, monkeypatch, capsys):
+    from hinet_tf.inference import Restorer
+
+    restore = Restorer.__call__
+
+    def restore_small_only(self, image):
+        if image.shape[0] > 20:
+            raise MemoryError
+        return restore(self, image)
+
+    monkeypatch.setattr(Restorer, "__call__", restore_small_only)
+    write_png(tmp_path / "in" / "large.png", pixels(0, (40, 20, 3)))
+    write_png(tmp_path / "in" / "small.png", pixels(1, (20, 20, 3)))
+    out = tmp_path / "out"
+    assert main(["restore", str(tmp_path / "in"), "-o", str(out), "--model", str(identity_model_path)]) == 2
+    large = tmp_path / "in" / "large.png"
+    assert f"{large}: not enough memory to restore an image of this size" in capsys.readouterr().err
+    assert sorted(path.name for path in out.iterdir()) == ["small.png"]
+
+
+@pytest.fixture(scope="module")
+def not_image_models(tmp_path_factory):
+    """A classifier (images to 10 scores) and a model of fixed 28 x 28 inputs."""
+    folder = tmp_path_factory.mktemp("foreign")
+    classifier = keras.Sequential(
+        [keras.Input((None, None, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]
+    )
+    classifier.save(folder / "classifier.keras")
+    fixed = keras.Sequential([keras.Input((28, 28, 3)), keras.layers.Conv2D(3, 3, padding="same")])
+    fixed.save(folder / "fixed.keras")
+    return folder
+
+
+@pytest.mark.parametrize("command", ["restore", "export", "evaluate"])
+def test_a_model_that_does_not_map_images_to_images_is_named_in_one_line(tmp_path, not_image_models, command, capsys):
+    write_png(tmp_path / "data" / "input" / "a.png", pixels(0, (16, 16, 3)))
+    write_png(tmp_path / "data" / "target" / "a.png", pixels(0, (16, 16, 3)))
+    for name, problem in (
+        ("classifier.keras", "returns (None, 10) for images (None, None, None, 3)"),
+        ("fixed.keras", "takes only 28 x 28 images; it must take any size"),
+    ):
+        model = str(not_image_models / name)
+        argv = {
+            "restore": ["restore", str(tmp_path / "data" / "input" / "a.png"), "-o", str(tmp_path / "out.png"),
+                        "--model", model],
+            "export": ["export", model, "--format", "tflite", "-o", str(tmp_path / "m.tflite")],
+            "evaluate": ["evaluate", "--model", model, "--data", str(tmp_path / "data"), "--layout", "pairs",
+                         "-o", str(tmp_path / "reports")],
+        }[command]
+        assert main(argv) == 2
+        (error,) = capsys.readouterr().err.splitlines()
+        assert error.startswith(f"hinet: error: Model {model} ") and problem in error
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data"]
+
+
+def test_bad_model_files_and_settings_are_named_plainly(tmp_path, identity_model_path, capsys):
+    image = tmp_path / "a.png"
+    write_png(image, pixels(0, (16, 16, 3)))
+    (tmp_path / "text.keras").write_text("not a model")
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(identity_model_path.read_bytes()[:1480])
+    (tmp_path / "folder.keras").mkdir()
+
+    def error(*arguments):
+        assert main(["restore", str(image), "-o", str(tmp_path / "out.png"), *arguments]) == 2
+        (line,) = capsys.readouterr().err.splitlines()
+        return line
+
+    for name in ("text.keras", "truncated.keras"):
+        assert f"Model {tmp_path / name} is not a valid .keras file" in error("--model", str(tmp_path / name))
+    assert f"Model {tmp_path / 'folder.keras'} is a directory" in error("--model", str(tmp_path / "folder.keras"))
+    with pytest.raises(SystemExit):
+        main(["restore", str(image), "-o", str(tmp_path / "out.png"), "--tile", "0"])
+    assert "argument --tile: must be at least 1, got 0" in capsys.readouterr().err
+    model = ["--model", str(identity_model_path)]
+    assert "--overlap (64) must be smaller than --tile (64)" in error("--tile", "64", "--overlap", "64", *model)
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_cheap_checks_come_before_the_model_is_loaded(tmp_path, capsys):
+    """With a model that does not exist, every error shown is one found before loading it."""
+    write_png(tmp_path / "in" / "good.png", pixels(0, (16, 16, 3)))
+    (tmp_path / "in" / "text.jpg").write_text("hello")
+    (tmp_path / "blocker").write_text("a file where the output folder should go")
+    missing_model = ["--model", str(tmp_path / "missing.keras")]
+
+    assert main(["restore", str(tmp_path / "in"), "-o", str(tmp_path / "blocker" / "out"), *missing_model]) == 2
+    blocked = f"cannot write into {tmp_path / 'blocker' / 'out'}: {tmp_path / 'blocker'} is a file, not a folder"
+    assert capsys.readouterr().err.splitlines() == [f"hinet: error: {blocked}"]
+    assert main(["restore", str(tmp_path / "in" / "text.jpg"), "-o", str(tmp_path / "out"), *missing_model]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"hinet: error: {tmp_path / 'in' / 'text.jpg'}: not a JPEG file",
+        "hinet: error: 1 of 1 images failed",
+    ]
+    output = tmp_path / "blocker" / "m.tflite"
+    argv = ["export", str(tmp_path / "missing.keras"), "--format", "tflite", "-o", str(output)]
+    assert main(argv) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python(code, *arguments, **environment):
+    """Runs `python -c code arguments` from the checkout, as a fresh install would, without TF's log level set."""
+    env = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    return subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        env={**env, **environment},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path):
+    # The README's first command, where the optional LiteRT interpreter is not installed.
+    code = (
+        "import sys; sys.modules['ai_edge_litert'] = None\n"
+        "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    )
+    sample = REPO_ROOT / "saved_models" / "samples" / "noisy_sample.png"
+    result = _python(code, "restore", str(sample), "-o", str(tmp_path / "restored.png"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""
+    assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {tmp_path / 'restored.png'}"
+
+
+def test_the_command_line_starts_without_tensorflow():
+    result = _python("import sys; from hinet_tf.cli.main import build_parser; build_parser(); "
+                     "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
+    assert result.stdout.strip() == "[]", result.stderr

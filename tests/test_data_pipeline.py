@@ -14,6 +14,8 @@ from hinet_tf.data import tfrecord
 from hinet_tf.data.decode import read_image
 from hinet_tf.inference import read_image as inference_read_image
 
+from helpers.images import png_header_only
+
 
 def _save(path, array, **kwargs):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -184,3 +186,11 @@ def test_tfrecord_round_trip_and_no_silent_overwrite(tmp_path):
     assert not list((tmp_path / "shards").glob("*-of-00002.tfrecord"))
     with pytest.raises(ValueError, match="No TFRecord split 'val'"):
         tfrecord.tfrecord_pairs(tmp_path / "shards", "val")
+
+
+def test_an_image_bomb_in_the_training_data_is_named(tmp_path):
+    pairs = _pair_folder(tmp_path, count=2)
+    pairs[0][1].write_bytes(png_header_only(20000, 20000))
+    with pytest.raises(ValueError, match="1 bad image file") as error:
+        check.check_pairs(pairs, full=False)
+    assert f"Cannot read image {pairs[0][1]}: Image size (400000000 pixels) exceeds limit" in str(error.value)

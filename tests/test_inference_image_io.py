@@ -1,14 +1,20 @@
 """Image files: bit depths, channel layouts, formats, atomic writes and clear errors."""
 
+
 import numpy as np
 import PIL.Image
 import pytest
+import tensorflow as tf
+import tifffile
 
 from hinet_tf.inference import Image
 from hinet_tf.inference import image_io
 from hinet_tf.inference import ImageError
 from hinet_tf.inference import read_image
 from hinet_tf.inference import write_image
+from hinet_tf.utils import atomic
+
+from helpers.images import png_header_only
 
 
 def random_array(shape, dtype, seed=0):
@@ -69,11 +75,14 @@ def test_jpeg_cannot_take_alpha(tmp_path):
     ("name", "content", "message"),
     [
         ("empty.png", b"", "empty"),
-        ("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "cannot decode"),
-        ("text.png", b"hello, not an image", "not a PNG"),
-        ("corrupt.jpg", b"\xff\xd8\xff\xe0 truncated", "cannot decode"),
-        ("corrupt.tif", b"II*\x00garbage", "no image data"),
+        ("corrupt.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "cannot read the PNG header, the file is damaged"),
+        ("text.png", b"hello, not an image", "not a PNG file$"),
+        ("text.jpg", b"hello, not an image", "not a JPEG file$"),
+        ("photo.jpg", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, r"not a JPEG file \(it holds PNG data\)$"),
+        ("corrupt.jpg", b"\xff\xd8\xff\xe0 truncated", "cannot read the JPEG header, the file is damaged"),
+        ("corrupt.tif", b"II*\x00garbage", r"no image data \(a damaged or empty TIFF\)"),
         ("notes.txt", b"hello", "unsupported format"),
+        ("anim.gif", b"GIF89a" + b"\x00" * 20, "GIF is not supported"),
     ],
 )
 def test_bad_files_raise_an_error_naming_them(tmp_path, name, content, message):
@@ -81,7 +90,45 @@ def test_bad_files_raise_an_error_naming_them(tmp_path, name, content, message):
     path.write_bytes(content)
     with pytest.raises(ImageError, match=message) as error:
         read_image(path)
-    assert str(path) in str(error.value)
+    assert str(error.value).startswith(f"{path}: ") and "\n" not in str(error.value)
+
+
+def test_damaged_png_data_is_named_in_plain_words(tmp_path):
+    path = tmp_path / "cut.png"
+    data = tf.io.encode_png(random_array((20, 20, 3), np.uint8)).numpy()
+    path.write_bytes(data[:60])  # a readable header, then the data stops
+    with pytest.raises(ImageError) as error:
+        read_image(path)
+    assert str(error.value) == f"{path}: cannot decode the PNG data, the file is damaged (Invalid PNG data, size 60)"
+
+
+def test_images_above_the_pixel_limit_are_refused_before_decoding(tmp_path):
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_header_only(20000, 20000))
+    message = f"{path}: 20000 x 20000 pixels is above the limit of 120,000,000 (--max-pixels raises it)"
+    with pytest.raises(ImageError) as error:
+        read_image(path)
+    assert str(error.value) == message
+    assert image_io.read_header(path, max_pixels=400_000_000) == image_io.Header("PNG", 20000, 20000)
+    big = tmp_path / "big.jpg"
+    PIL.Image.new("RGB", (300, 200)).save(big)
+    with pytest.raises(ImageError, match="300 x 200 pixels is above the limit of 59,999"):
+        read_image(big, max_pixels=59_999)
+    assert read_image(big, max_pixels=60_000).pixels.shape == (200, 300, 3)
+
+
+def test_several_frames_are_refused_not_cut_to_the_first(tmp_path):
+    frames = [PIL.Image.fromarray(random_array((16, 16, 3), np.uint8, seed)) for seed in range(3)]
+    frames[0].save(tmp_path / "anim.png", save_all=True, append_images=frames[1:])
+    with tifffile.TiffWriter(tmp_path / "pages.tif") as file:
+        for frame in frames:
+            file.write(np.asarray(frame))
+    with pytest.raises(ImageError, match="anim.png: an animated PNG of 3 frames; only single images"):
+        read_image(tmp_path / "anim.png")
+    with pytest.raises(ImageError, match="pages.tif: a multi-page TIFF of 3 frames; only single images"):
+        read_image(tmp_path / "pages.tif")
+    frames[0].save(tmp_path / "still.png")
+    assert read_image(tmp_path / "still.png").pixels.shape == (16, 16, 3)
 
 
 def test_missing_file(tmp_path):
@@ -99,7 +146,7 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
     write_image(path, image, overwrite=True)
     assert read_image(path).pixels.shape == (4, 4, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png"]  # no temporary file left
-    assert path.stat().st_mode & 0o777 == 0o666 & ~image_io.current_umask()  # not private like a temporary file
+    assert path.stat().st_mode & 0o777 == 0o666 & ~atomic.current_umask()  # not private like a temporary file
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
@@ -117,3 +164,19 @@ def test_jpeg_exif_orientation_is_applied(tmp_path):
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
     PIL.Image.fromarray(np.zeros((10, 30, 3), np.uint8)).save(tmp_path / "phone.jpg", exif=exif)
     assert read_image(tmp_path / "phone.jpg").pixels.shape == (30, 10, 3)
+
+
+def test_an_unreadable_file_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "locked.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n")
+    real_open = open
+
+    def refusing_open(file, *arguments, **options):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *arguments, **options)
+
+    monkeypatch.setattr("builtins.open", refusing_open)  # file modes do not stop root, who runs the CI
+    with pytest.raises(ImageError) as error:
+        image_io.read_header(path)
+    assert str(error.value) == f"{path}: cannot read it (Permission denied)"

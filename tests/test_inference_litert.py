@@ -1,5 +1,8 @@
 """The LiteRT tile backend: same results as TensorFlow, converted once per model and cached."""
 
+import sys
+import warnings
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -55,6 +58,13 @@ def test_the_cache_key_follows_weights_and_options(models):
 def test_auto_keeps_large_models_on_tensorflow(models, monkeypatch):
     monkeypatch.setattr(restorer_module, "LITERT_MAX_PARAMETERS", models[0].count_params() - 1)
     assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
+
+
+def test_auto_uses_tensorflow_silently_without_ai_edge_litert(models, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as in an install without the litert extra
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
 
 
 def test_unknown_backends_are_refused(models):

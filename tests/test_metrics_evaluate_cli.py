@@ -4,6 +4,7 @@ import csv
 import json
 
 import numpy as np
+import PIL.Image
 import pytest
 import tensorflow as tf
 
@@ -87,3 +88,16 @@ def test_sidd_scores_the_validation_blocks_on_float_outputs(tmp_path, identity_m
     blocks = zip(noisy.reshape(6, 32, 32, 3) / 255, clean.reshape(6, 32, 32, 3) / 255)
     expected = [psnr(degraded, target, quantize=False) for degraded, target in blocks]
     assert report["mean"]["psnr"] == pytest.approx(np.mean(expected), abs=1e-4)
+
+
+def test_test_images_are_checked_before_the_model_is_loaded(tmp_path, capsys):
+    for folder in ("input", "target"):
+        (tmp_path / "data" / folder).mkdir(parents=True)
+        PIL.Image.new("RGB", (16, 16)).save(tmp_path / "data" / folder / "a.png")
+    (tmp_path / "data" / "input" / "b.png").write_text("not an image")
+    (tmp_path / "data" / "target" / "b.png").write_bytes((tmp_path / "data" / "target" / "a.png").read_bytes())
+    argv = ["evaluate", "--model", str(tmp_path / "missing.keras"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--layout", "pairs", "-o", str(tmp_path / "reports")]) == 2
+    damaged = tmp_path / "data" / "input" / "b.png"
+    assert capsys.readouterr().err.splitlines() == [f"hinet: error: {damaged}: not a PNG file"]
+    assert not (tmp_path / "reports").exists()

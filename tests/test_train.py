@@ -222,8 +222,9 @@ def test_killed_run_resumes_from_its_backup(tmp_path):
         process.wait(timeout=30)
         process.stdout.close()
     assert not (run_dir / "model.keras").exists()
-    rows_before = len(_history(run_dir)) if (run_dir / "history.csv").exists() else 0
     backed_up = json.loads(metadata.read_text())["epoch"]
+    history = _history(run_dir) if (run_dir / "history.csv").exists() else []
+    rows_before = len([row for row in history if int(row["epoch"]) < backed_up])  # later rows are repeated
     assert 1 <= backed_up < 4
 
     result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=240)
@@ -288,3 +289,73 @@ def test_two_workers_end_with_identical_weights(tmp_path):
     # The logged loss is the full loss (0.5 x minus PSNR per stage), not divided by the replica count.
     (row,) = _history(run_dir)
     assert float(row["loss"]) == pytest.approx(-(float(row["psnr_stage1"]) + float(row["psnr_stage2"])) / 2, abs=1.0)
+
+
+def test_a_folder_that_is_not_a_run_is_refused_and_left_untouched(tmp_path, capsys):
+    photos = _photo_folder(tmp_path / "photos", count=2)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    files = {"best.keras": b"my model", "last.keras": b"my other model", "history.csv": b"date,weight\n2024-01-02,70\n"}
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    command = ["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(folder), *_options()]
+    assert main(command) == 2
+    error = capsys.readouterr().err
+    assert f"{folder} is not empty and is not a run folder (no config.yaml)" in error
+    assert "best.keras, history.csv, last.keras" in error
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == files
+
+
+def test_set_takes_several_overrides_at_once():
+    from hinet_tf.cli.main import build_parser
+
+    args = build_parser().parse_args(["train", "c.yaml", "--out", "r", "--set", "a.b=1", "c.d=2", "--set", "e.f=3"])
+    assert args.overrides == ["a.b=1", "c.d=2", "e.f=3"]
+
+
+def _check_run_files(run_dir):
+    """Every checkpoint loads and the history parses, with one row per epoch in order."""
+    for path in run_dir.glob("[!.]*.keras"):
+        keras.saving.load_model(path)  # raises on a partial file
+    if (run_dir / "history.csv").exists():
+        epochs = [int(row["epoch"]) for row in _history(run_dir)]
+        assert epochs == list(range(len(epochs))), epochs
+        assert all(None not in row.values() for row in _history(run_dir))  # no short (truncated) row
+
+
+def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp_path):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm.
+    command = _train_command(photos, run_dir, "train.steps=30", "train.steps_per_epoch=1")
+    rng = np.random.default_rng(15)
+    for kill in (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL):
+        process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 180
+            while not (run_dir / "last.keras").exists():  # the first epoch was saved
+                assert process.poll() is None, process.stderr.read().decode()[-3000:]
+                assert time.monotonic() < deadline, "no checkpoint within 180 s"
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.5))
+        finally:
+            process.send_signal(kill)
+            process.wait(timeout=30)
+            process.stderr.close()
+        assert not (run_dir / "model.keras").exists(), "the run ended before the kill"
+        _check_run_files(run_dir)
+
+    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Resuming from the backup" in result.stdout
+    _check_run_files(run_dir)
+    assert len(_history(run_dir)) == 30
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 30
+    assert not list(run_dir.glob(".*")), "a temporary file was left behind"
+
+
+def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
+    command = ["train", "configs/photos_cpu.yaml", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "run")]
+    assert main(command) == 2
+    assert f"the training data folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 
 from hinet_tf.cli.errors import CLIError
 
@@ -57,6 +56,7 @@ def run(args):
     from hinet_tf import benchmark
     from hinet_tf.complexity import count_macs
     from hinet_tf.models import HINet
+    from hinet_tf.utils.atomic import atomic_write_text
 
     report = {"machine": benchmark.machine_description(), "threads": args.threads, "models": {}, "results": []}
     print(f"{report['machine']['cpu']}, {report['machine']['cores']} cores, {args.threads} threads")
@@ -77,9 +77,6 @@ def run(args):
                 report["results"].append(result)
                 print(_row(result), flush=True)
     report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
-    folder = os.path.dirname(os.path.abspath(args.output))
-    with tempfile.NamedTemporaryFile("w", dir=folder, suffix=".tmp", delete=False) as handle:
-        json.dump(report, handle, indent=2)
-    os.replace(handle.name, args.output)
+    atomic_write_text(args.output, json.dumps(report, indent=2))
     print(f"Wrote {args.output}")
     return 1 if any("error" in result for result in report["results"]) else 0

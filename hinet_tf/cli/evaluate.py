@@ -5,6 +5,8 @@ import io
 import json
 from pathlib import Path
 
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 # The split each layout is evaluated on (see hinet_tf.data.layouts).
@@ -29,9 +31,11 @@ def add_parser(subparsers):
     parser.add_argument("--data", required=True, metavar="DIR", help="the data set's root folder")
     parser.add_argument("--layout", required=True, choices=LAYOUTS, help="how DIR is organised")
     parser.add_argument("--y-channel", action="store_true", help="compare BT.601 Y (always on for rain13k)")
-    parser.add_argument("--crop-border", type=int, default=0, help="pixels ignored at each edge (default 0)")
-    parser.add_argument("--tile", type=int, default=256, help="tile size (default 256, as the official code)")
-    parser.add_argument("--overlap", type=int, default=0, help="minimum tile overlap (default 0: the official grid)")
+    parser.add_argument("--crop-border", type=at_least(0), default=0, help="pixels ignored at each edge (default 0)")
+    parser.add_argument("--tile", type=at_least(1), default=256, help="tile size (default 256, as the official code)")
+    parser.add_argument(
+        "--overlap", type=at_least(0), default=0, help="minimum tile overlap (default 0: the official grid)"
+    )
     parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
     parser.add_argument("-o", "--output", default="evaluation", metavar="DIR", help="where the CSV and JSON go")
     parser.add_argument("--overwrite", action="store_true", help="replace existing reports")
@@ -44,13 +48,16 @@ def run(args):
     existing = [str(path) for path in reports if path.exists()]
     if existing and not args.overwrite:
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
+    if args.overlap >= args.tile:
+        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    check_output_folder(output)
     sets = _test_sets(Path(args.data), args.layout)
     y_channel = args.y_channel or args.layout == "rain13k"
     quantize = args.layout != "sidd"
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.inference import Restorer
-    from hinet_tf.inference.image_io import atomic_write_bytes
+    from hinet_tf.utils.atomic import atomic_write_bytes
 
     try:
         restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)
@@ -106,8 +113,16 @@ def _test_sets(root, layout):
 
 
 def _file_samples(pairs, with_folder=False):
+    """Loaders of image pairs, whose headers are checked now, before the model is loaded."""
     from hinet_tf.inference import ImageError
     from hinet_tf.inference import read_image
+    from hinet_tf.inference.image_io import read_header
+
+    for path in (path for pair in pairs for path in pair):
+        try:
+            read_header(path)
+        except ImageError as error:
+            raise CLIError(str(error)) from None
 
     def loader(degraded_path, target_path):
         def load():

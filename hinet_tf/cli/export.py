@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 
@@ -21,7 +23,7 @@ def add_parser(subparsers):
     weights = parser.add_mutually_exclusive_group()
     weights.add_argument("--fp16", action="store_true", help="LiteRT: float16 weights")
     weights.add_argument("--int8-dynamic", action="store_true", help="LiteRT: int8 weights (dynamic range)")
-    parser.add_argument("--tile", type=int, help="LiteRT: a fixed 1 x TILE x TILE input instead of any size")
+    parser.add_argument("--tile", type=at_least(1), help="LiteRT: a fixed 1 x TILE x TILE input instead of any size")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     parser.set_defaults(func=run)
 
@@ -32,6 +34,7 @@ def run(args):
         raise CLIError("--fp16, --int8-dynamic and --tile apply to --format tflite")
     if output.exists() and not args.overwrite:
         raise CLIError(f"{output} exists; pass --overwrite to replace it")
+    check_output_folder(output.parent)  # before the model load and the conversion
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.export import export_litert

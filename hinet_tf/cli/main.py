@@ -1,6 +1,10 @@
 """Entry point of the `hinet` console command: one subcommand per module."""
 
 import argparse
+import contextlib
+import logging
+import os
+import signal
 import sys
 
 from hinet_tf.cli import benchmark
@@ -12,6 +16,7 @@ from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
@@ -27,13 +32,51 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
         command.add_parser(subparsers)
+    for subparser in subparsers.choices.values():
+        subparser.add_argument("--verbose", action="store_true", help="also show TensorFlow's own log messages")
     return parser
+
+
+def import_tensorflow_quietly():
+    """Imports TensorFlow without its C++ and absl log lines, so that a command shows only its own output.
+
+    `TF_CPP_MIN_LOG_LEVEL=3` silences what TensorFlow logs once loaded (the cuInit error
+    without a GPU, CPU feature notes; 2 lets them through); the lines its libraries print
+    while loading ignore it, so standard error is closed to them during the import.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    for name in ("absl", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    if "tensorflow" not in sys.modules:
+        with native_stderr_silenced():
+            import tensorflow  # noqa: F401
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Turns SIGTERM into KeyboardInterrupt, so that a terminated command removes its temporary files."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        import_tensorflow_quietly()
     try:
-        return args.func(args) or 0
+        with sigterm_as_interrupt():
+            return args.func(args) or 0
     except CLIError as error:
         print(f"hinet: error: {error}", file=sys.stderr)
         return 2

@@ -4,6 +4,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 
@@ -27,8 +29,18 @@ def add_parser(subparsers):
     models = parser.add_mutually_exclusive_group()
     models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file or a preset (default: shipped model)")
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
-    parser.add_argument("--tile", type=int, default=256, help="tile size in pixels, a multiple of 16 (default 256)")
-    parser.add_argument("--overlap", type=int, default=32, help="minimum overlap of neighbouring tiles (default 32)")
+    parser.add_argument(
+        "--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)"
+    )
+    parser.add_argument(
+        "--overlap", type=at_least(0), default=32, help="minimum overlap of neighbouring tiles (default 32)"
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=at_least(1),
+        metavar="N",
+        help="refuse images of more pixels, checked before decoding (default 120 million)",
+    )
     parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
     parser.add_argument(
         "--backend",
@@ -46,6 +58,7 @@ def plan_outputs(inputs, output):
 
     A file goes to `output/<name>`, a folder's images to `output/<path inside the folder>`.
     """
+    from hinet_tf.inference.image_io import is_listed
     from hinet_tf.inference.image_io import is_supported
 
     output = Path(output)
@@ -56,9 +69,7 @@ def plan_outputs(inputs, output):
     for path in inputs:
         if path.is_dir():
             files = sorted(
-                file
-                for file in path.rglob("*")
-                if file.is_file() and is_supported(file) and not file.name.startswith(".")
+                file for file in path.rglob("*") if file.is_file() and is_listed(file) and not file.name.startswith(".")
             )
             jobs.extend((file, output / file.relative_to(path)) for file in files)
         else:
@@ -79,10 +90,21 @@ def load_models(specs):
 
 
 def run(args):
+    """Checks the settings, the output folder and every input's header, then loads the model(s) and restores."""
+    from hinet_tf.inference import ImageError
+    from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
+    from hinet_tf.inference.image_io import read_header
+
+    args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
+    if args.overlap >= args.tile:
+        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
-    # Refuse existing outputs before any work, so nothing is overwritten by accident.
+    output = Path(args.output)
+    check_output_folder(output.parent if jobs[0][1] == output else output)
+    # Everything that can be checked without the model is, so nothing is overwritten and no
+    # model is loaded for inputs that cannot be restored.
     failures = []
     pending = []
     targets = [target for _, target in jobs]
@@ -94,7 +116,11 @@ def run(args):
         elif source.resolve() == target.resolve():
             failures.append(f"{target}: the output would replace its input")
         else:
-            pending.append((source, target))
+            try:
+                read_header(source, args.max_pixels)
+                pending.append((source, target))
+            except ImageError as error:
+                failures.append(str(error))
     if pending:
         failures += _restore_files(pending, args)
     for failure in failures:
@@ -124,11 +150,13 @@ def _restore_files(jobs, args):
     progress = keras.utils.Progbar(len(jobs), unit_name="image")
     for done, (source, target) in enumerate(jobs, start=1):
         try:
-            image = read_image(source)
+            image = read_image(source, args.max_pixels)
             write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
         except (ImageError, OSError) as error:
             failures.append(str(error))
         except ValueError as error:
             failures.append(f"{source}: {error}")
+        except MemoryError:
+            failures.append(f"{source}: not enough memory to restore an image of this size")
         progress.update(done)
     return failures

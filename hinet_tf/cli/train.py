@@ -20,10 +20,11 @@ def add_parser(subparsers):
     parser.add_argument(
         "--set",
         metavar="KEY=VALUE",
-        action="append",
+        nargs="+",
+        action="extend",
         default=[],
         dest="overrides",
-        help="override a config value, e.g. --set train.batch_size=8 (repeatable)",
+        help="override config values, e.g. --set train.batch_size=8 train.steps=1000 (repeatable)",
     )
     parser.set_defaults(func=run)
 
@@ -40,6 +41,8 @@ def run(args):
     root = args.data or config["data"]["root"]
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
+    if not Path(root).is_dir():
+        raise CLIError(f"the training data folder {root} does not exist")
     config["data"]["root"] = str(Path(root).resolve())
     if config["train"]["init_weights"]:
         config["train"]["init_weights"] = str(Path(config["train"]["init_weights"]).resolve())

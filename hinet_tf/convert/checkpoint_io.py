@@ -8,13 +8,13 @@ import collections.abc
 import contextlib
 import os
 import pathlib
-import tempfile
 import zipfile
 import zlib
 
 import numpy as np
 
 from hinet_tf.convert.errors import CheckpointError
+from hinet_tf.utils.atomic import atomic_write
 
 TORCH_MISSING = (
     ".pth files need PyTorch: install it with `pip install \"hinet-tf[torch]\"`, "
@@ -115,12 +115,6 @@ def read_state_dict(source):
     return _read_pth(path)
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 @contextlib.contextmanager
 def atomic_output(path, overwrite=False):
     """Yields a temporary path next to `path`, renamed to `path` only if the block succeeds.
@@ -131,15 +125,8 @@ def atomic_output(path, overwrite=False):
     path = pathlib.Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    os.close(handle)
-    temporary = pathlib.Path(temporary)
-    try:
+    with atomic_write(path) as temporary:
         yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes the file private; give it the usual mode.
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_state_dict(state_dict, path, overwrite=False):

@@ -22,7 +22,7 @@ def image_size(path, full=True):
             if full:
                 image.load()
             return image.size
-    except (OSError, SyntaxError, ValueError) as error:  # Pillow's errors for bad or truncated files
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:  # bad, truncated, bombs
         raise ValueError(f"Cannot read image {path}: {error}") from error
 
 

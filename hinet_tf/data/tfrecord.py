@@ -12,6 +12,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from hinet_tf.data.decode import decode_image
+from hinet_tf.utils.atomic import atomic_write_text
 
 _FEATURES = {
     "degraded": tf.io.FixedLenFeature([], tf.string),
@@ -119,6 +120,4 @@ def tfrecord_pairs(folder, split, shuffle=False, seed=None):
 
 
 def _write_json(path, value):
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=2) + "\n")
-    os.replace(temporary, path)
+    atomic_write_text(path, json.dumps(value, indent=2) + "\n")

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from hinet_tf.export.graph import float_signature
-from hinet_tf.inference.image_io import atomic_write_bytes
+from hinet_tf.utils.atomic import atomic_write_bytes
 
 QUANTIZATIONS = (None, "fp16", "int8_dynamic")
 

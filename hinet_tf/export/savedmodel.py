@@ -8,7 +8,7 @@ import keras
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
-from hinet_tf.inference.image_io import current_umask
+from hinet_tf.utils.atomic import current_umask
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"

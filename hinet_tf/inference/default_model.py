@@ -2,6 +2,7 @@
 
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 DEFAULT_MODEL_FILE = "hinet_photo_denoise.keras"
@@ -31,6 +32,11 @@ def load_model(spec=None):
     """Loads a model from a `.keras` path or builds a preset; None means the default model.
 
     A preset has random weights, so it warns that its outputs are untrained.
+
+    Raises:
+        FileNotFoundError: no such file or preset.
+        ValueError: a folder, not a valid `.keras` file, or a model that does not map
+            images to images (`check_image_model`); the message names the file.
     """
     import keras
 
@@ -47,13 +53,46 @@ def load_model(spec=None):
         )
         return HINet.from_preset(str(spec))
     path = Path(spec)
+    if path.is_dir():
+        raise ValueError(f"Model {path} is a directory; pass a .keras file or a preset.")
     if not path.is_file():
         raise FileNotFoundError(
             f"Model {path} does not exist; pass a .keras file or a preset ({', '.join(PRESETS)})."
         )
     if path.suffix != ".keras":
         raise ValueError(f"Model {path} is not a .keras file.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
     try:
-        return keras.saving.load_model(path, compile=False)
+        model = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged archive
-        raise ValueError(f"Cannot load model {path}: {error}") from error
+        raise ValueError(f"Model {path} is not a valid .keras file ({_first_line(error)})") from None
+    check_image_model(model, path)
+    return model
+
+
+def check_image_model(model, name):
+    """Raises a one-line ValueError naming `name` unless `model` maps images to images.
+
+    Images are NHWC batches of any height and width with 1 or 3 channels; every output
+    must be such a batch with the input's channels (HINet returns one per stage).
+    """
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1:
+        raise ValueError(f"Model {name} takes {len(inputs)} inputs; an image restoration model takes one.")
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        raise ValueError(f"Model {name} takes inputs of shape {shape}, not images (batch, height, width, 1 or 3).")
+    if shape[1:3] != (None, None):
+        raise ValueError(f"Model {name} takes only {shape[1]} x {shape[2]} images; it must take any size.")
+    for output in model.outputs:
+        if tuple(output.shape) != shape:
+            raise ValueError(
+                f"Model {name} returns {tuple(output.shape)} for images {shape}; "
+                "an image restoration model returns images like its input."
+            )
+
+
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__

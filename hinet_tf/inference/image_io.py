@@ -4,21 +4,43 @@ Pixels travel as float32 in [0, 1]; an alpha channel is kept apart so that only 
 colour channels are restored. PNG goes through `tf.io` (Pillow drops 16-bit colour),
 JPEG through Pillow and TIFF through `tifffile` (the `tiff` extra). Writes are atomic:
 the encoded bytes go to a temporary file next to the target, which is then renamed.
+
+Before any pixel is decoded, `read_header` checks the file's header: the format must be
+the one its suffix names, the size at most `max_pixels` (an image bomb, a small file of
+huge size, would otherwise exhaust the memory), and there must be one frame: animated
+PNGs, multi-page TIFFs and GIFs are refused rather than cut to their first frame.
 """
 
+import contextlib
 import dataclasses
 import io
-import os
-import tempfile
+import re
 from pathlib import Path
 
 import numpy as np
+
+from hinet_tf.utils.atomic import atomic_write_bytes
 
 PNG_SUFFIXES = (".png",)
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 TIFF_SUFFIXES = (".tif", ".tiff")
 SUPPORTED_SUFFIXES = PNG_SUFFIXES + JPEG_SUFFIXES + TIFF_SUFFIXES
+# Listed in folders and refused by name, not skipped: a GIF is often an animation.
+REFUSED_SUFFIXES = (".gif",)
 JPEG_QUALITY = 95
+# Above any camera's photos (a 61 MP full-frame sensor, a 102 MP medium-format one is 11648 x 8736).
+DEFAULT_MAX_PIXELS = 120_000_000
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".gif": "GIF"}
+SIGNATURES = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+    b"II+\x00": "TIFF",  # BigTIFF
+    b"MM\x00+": "TIFF",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+}
 
 
 class ImageError(Exception):
@@ -44,33 +66,89 @@ class Image:
         return dataclasses.replace(self, pixels=pixels)
 
 
+@dataclasses.dataclass(frozen=True)
+class Header:
+    """What an image file's header says: `format` ("PNG", "JPEG", "TIFF"), size and frame count."""
+
+    format: str
+    width: int
+    height: int
+    frames: int = 1
+
+
 def is_supported(path):
     """Whether `path` has the suffix of a format this module reads and writes."""
     return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
 
 
-def read_image(path):
-    """Reads an image file; raises `ImageError` naming the file when it cannot."""
+def is_listed(path):
+    """Whether a folder's file is taken as an image: supported, or refused by name (GIF)."""
+    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES + REFUSED_SUFFIXES
+
+
+def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
+    """Reads and checks an image file's header without decoding its pixels.
+
+    Raises:
+        ImageError: naming the file, if it is missing, empty, of an unsupported format or
+            not of the format its suffix says, damaged, of more than `max_pixels` pixels,
+            or of several frames.
+    """
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: a folder, not an image file")
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    if suffix in REFUSED_SUFFIXES:
+        raise ImageError(f"{path}: {FORMATS[suffix]} is not supported (it may hold several frames); convert it to PNG")
     if not is_supported(path):
         raise ImageError(f"{path}: unsupported format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
-    data = path.read_bytes()
-    if not data:
-        raise ImageError(f"{path}: the file is empty")
-    suffix = path.suffix.lower()
     try:
-        if suffix in PNG_SUFFIXES:
+        with open(path, "rb") as file:
+            start = file.read(8)
+    except OSError as error:
+        raise ImageError(f"{path}: cannot read it ({error.strerror})") from None
+    if not start:
+        raise ImageError(f"{path}: the file is empty")
+    expected = FORMATS[suffix]
+    found = next((name for signature, name in SIGNATURES.items() if start.startswith(signature)), None)
+    if found != expected:
+        holds = f" (it holds {found} data)" if found else ""
+        raise ImageError(f"{path}: not a {expected} file{holds}")
+    try:
+        header = _read_tiff_header(path) if expected == "TIFF" else _read_pillow_header(path, expected)
+    except ImageError as error:
+        raise ImageError(f"{path}: {error}") from None
+    except Exception:  # each library raises its own types for a damaged header
+        raise ImageError(f"{path}: cannot read the {expected} header, the file is damaged or truncated") from None
+    if header.frames > 1:
+        kind = "a multi-page TIFF of" if expected == "TIFF" else f"an animated {expected} of"
+        raise ImageError(f"{path}: {kind} {header.frames} frames; only single images are restored (split it first)")
+    if header.width * header.height > max_pixels:
+        raise ImageError(
+            f"{path}: {header.width} x {header.height} pixels is above the limit of {max_pixels:,} "
+            "(--max-pixels raises it)"
+        )
+    return header
+
+
+def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
+    """Reads an image file after checking its header (`read_header`); raises `ImageError` naming the file."""
+    path = Path(path)
+    header = read_header(path, max_pixels)
+    data = path.read_bytes()
+    try:
+        if header.format == "PNG":
             array = _decode_png(data)
-        elif suffix in JPEG_SUFFIXES:
+        elif header.format == "JPEG":
             array = _decode_jpeg(data)
         else:
             array = _decode_tiff(data)
     except ImageError as error:
         raise ImageError(f"{path}: {error}") from None
     except Exception as error:  # each decoder raises its own types for corrupt data
-        raise ImageError(f"{path}: cannot decode the {suffix[1:].upper()} data ({_first_line(error)})") from error
+        raise ImageError(f"{path}: cannot decode the {header.format} data ({_first_line(error)})") from None
     return _from_array(array, path)
 
 
@@ -97,28 +175,6 @@ def write_image(path, image, overwrite=False):
     else:
         data = _encode_tiff(array)
     atomic_write_bytes(path, data)
-
-
-def atomic_write_bytes(path, data):
-    """Writes `data` to a temporary file beside `path`, then renames it to `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes files private
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def current_umask():
-    """The process's file-creation mask."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _from_array(array, path):
@@ -148,14 +204,47 @@ def _to_array(image, bit_depth):
     return np.round(np.clip(values, 0.0, 1.0) * peak).astype(dtype)
 
 
+@contextlib.contextmanager
+def _pillow_size_guard_off():
+    """Pillow's own image-bomb guard off: `read_header` has applied `max_pixels` instead."""
+    import PIL.Image
+
+    limit, PIL.Image.MAX_IMAGE_PIXELS = PIL.Image.MAX_IMAGE_PIXELS, None
+    try:
+        yield
+    finally:
+        PIL.Image.MAX_IMAGE_PIXELS = limit
+
+
+def _read_pillow_header(path, format_name):
+    import PIL.Image
+
+    with _pillow_size_guard_off(), PIL.Image.open(path, formats=[format_name]) as file:
+        width, height = file.size
+        # A JPEG's extra MPO pictures are gain or depth maps of the one photo, not frames.
+        frames = getattr(file, "n_frames", 1) if format_name == "PNG" else 1
+        return Header(format_name, width, height, frames)
+
+
+def _read_tiff_header(path):
+    with _tifffile().TiffFile(path) as file:
+        if not file.pages:
+            raise ImageError("no image data (a damaged or empty TIFF)")
+        page = file.pages[0]
+        frames = sum(not page.is_reduced for page in file.pages)  # thumbnails are not frames
+        return Header("TIFF", page.imagewidth, page.imagelength, frames)
+
+
 def _decode_png(data):
     import tensorflow as tf
 
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ImageError("not a PNG file")
     bit_depth = data[24] if len(data) > 24 else 8  # IHDR's bit depth
     dtype = tf.uint16 if bit_depth == 16 else tf.uint8
-    return tf.io.decode_png(data, channels=0, dtype=dtype).numpy()
+    try:
+        return tf.io.decode_png(data, channels=0, dtype=dtype).numpy()
+    except tf.errors.InvalidArgumentError as error:  # its message wraps the reason in graph details
+        reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\].*", "", error.message).strip()
+        raise ImageError(f"cannot decode the PNG data, the file is damaged ({reason})") from None
 
 
 def _encode_png(array):
@@ -168,9 +257,7 @@ def _decode_jpeg(data):
     import PIL.Image
     import PIL.ImageOps
 
-    with PIL.Image.open(io.BytesIO(data)) as file:
-        if file.format != "JPEG":
-            raise ImageError(f"not a JPEG file (found {file.format})")
+    with _pillow_size_guard_off(), PIL.Image.open(io.BytesIO(data), formats=["JPEG"]) as file:
         file = PIL.ImageOps.exif_transpose(file)  # phone photos: apply the EXIF orientation
         file = file if file.mode in ("L", "RGB") else file.convert("RGB")
         return np.asarray(file)

@@ -9,6 +9,7 @@ versions: a changed model is converted again, an unchanged one never.
 """
 
 import hashlib
+import importlib.util
 import json
 import os
 import tempfile
@@ -17,7 +18,16 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.version import __version__
+
+
+def is_available():
+    """Whether the LiteRT interpreter (`ai-edge-litert`, the `litert` extra) is installed."""
+    try:
+        return importlib.util.find_spec("ai_edge_litert") is not None
+    except ValueError:  # a module entry without a spec
+        return False
 
 
 def cache_dir():
@@ -58,6 +68,8 @@ class LiteRTTileRunner:
                 log(f"Converting the model for LiteRT once (cached in {path.parent}).")
             _convert(tile_function, models, path)
         interpreter = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count())
+        with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
+            interpreter.allocate_tensors()
         self._runner = interpreter.get_signature_runner("serving_default")
         self.path = path
 

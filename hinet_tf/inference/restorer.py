@@ -6,9 +6,9 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from hinet_tf.inference import litert_backend
 from hinet_tf.inference import tiling
 from hinet_tf.inference import tta
-from hinet_tf.inference.litert_backend import LiteRTTileRunner
 
 BACKENDS = ("keras", "litert", "auto")
 # `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
@@ -33,8 +33,8 @@ class Restorer:
 
     The tile function runs on TensorFlow (`backend="keras"`) or, converted once and
     cached, on LiteRT with XNNPACK (`"litert"`); `"auto"` takes LiteRT where it was
-    measured faster, for models of up to 25 M parameters when no GPU is visible (and
-    TensorFlow if the conversion fails).
+    measured faster, for models of up to 25 M parameters when no GPU is visible and
+    `ai-edge-litert` is installed (and TensorFlow if the conversion fails).
 
     Args:
         models: a Keras model or a list of them (an ensemble), each mapping NHWC to NHWC.
@@ -55,8 +55,8 @@ class Restorer:
         if len(channels) != 1:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
-        if tile % self.size_multiple:
-            raise ValueError(f"The tile size must be a multiple of {self.size_multiple}, got {tile}.")
+        if tile <= 0 or tile % self.size_multiple:
+            raise ValueError(f"The tile size must be a positive multiple of {self.size_multiple}, got {tile}.")
         if not 0 <= overlap < tile:
             raise ValueError(f"The overlap must lie in [0, tile), got {overlap} with tile {tile}.")
         self.tile = tile
@@ -93,13 +93,14 @@ class Restorer:
         parameters = sum(model.count_params() for model in self.models)
         use_litert = backend == "litert" or (
             backend == "auto"
+            and litert_backend.is_available()
             and parameters <= LITERT_MAX_PARAMETERS
             and not tf.config.list_physical_devices("GPU")
         )
         if use_litert:
             serving = tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
             try:
-                return "litert", LiteRTTileRunner(serving, self.models, {"tta": self.tta}, log=log)
+                return "litert", litert_backend.LiteRTTileRunner(serving, self.models, {"tta": self.tta}, log=log)
             except Exception as error:  # noqa: BLE001 (with "auto", any converter failure falls back)
                 if backend == "litert":
                     raise

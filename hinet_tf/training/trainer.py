@@ -28,11 +28,20 @@ from hinet_tf.models import HINet
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
+from hinet_tf.training.callbacks import AtomicModelCheckpoint
+from hinet_tf.training.callbacks import HistoryLogger
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
+from hinet_tf.utils.atomic import atomic_write
+from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.atomic import temporary_prefix
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
+HISTORY_FILE = "history.csv"
+# The files a run writes atomically; their temporary files (`.NAME.*`) are the run's too.
+ATOMIC_FILES = (CONFIG_FILE, "best.keras", "last.keras", MODEL_FILE, HISTORY_FILE)
 
 
 class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
@@ -144,82 +153,121 @@ def _best_so_far(history_path, monitor):
 
 
 def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
-    """BackupAndRestore and TerminateOnNaN on every worker; validation, checkpoints and logs on the chief."""
-    callbacks = [
+    """TerminateOnNaN and BackupAndRestore on every worker; validation, checkpoints and logs on the chief.
+
+    Validation comes first: the callbacks after it read its `val_psnr`. The backup comes
+    last: a kill between the callbacks of an epoch makes the resumed run repeat that epoch,
+    never skip its checkpoints and history row.
+    """
+    callbacks = [keras.callbacks.TerminateOnNaN()]
+    if is_chief:
+        log_dir = run_dir / "logs"
+        monitor = "psnr"
+        if val_images is not None:
+            data = config["data"]
+            monitor = validation.MONITOR
+            callbacks.append(
+                validation.Validation(
+                    val_images,
+                    tile=data["val_tile"],
+                    y_channel=data["val_y_channel"],
+                    quantize=data["val_quantize"],
+                    log_dir=log_dir / "images",
+                    log_images=config["train"]["log_images"],
+                )
+            )
+        callbacks += [
+            AtomicModelCheckpoint(
+                str(run_dir / "best.keras"),
+                monitor=monitor,
+                mode="max",
+                save_best_only=True,
+                initial_value_threshold=_best_so_far(run_dir / HISTORY_FILE, monitor),
+            ),
+            AtomicModelCheckpoint(str(run_dir / "last.keras")),
+            keras.callbacks.TensorBoard(str(log_dir), write_graph=False),
+            HistoryLogger(run_dir / HISTORY_FILE),
+        ]
+    callbacks.append(
         keras.callbacks.BackupAndRestore(
             str(backup_dir), save_freq="epoch", double_checkpoint=True, delete_checkpoint=False
-        ),
-        keras.callbacks.TerminateOnNaN(),
-    ]
-    if not is_chief:
-        return callbacks
-    log_dir = run_dir / "logs"
-    monitor = "psnr"
-    if val_images is not None:
-        data = config["data"]
-        monitor = validation.MONITOR
-        callbacks.append(  # first: the callbacks after it read its val_psnr
-            validation.Validation(
-                val_images,
-                tile=data["val_tile"],
-                y_channel=data["val_y_channel"],
-                quantize=data["val_quantize"],
-                log_dir=log_dir / "images",
-                log_images=config["train"]["log_images"],
-            )
         )
-    callbacks += [
-        keras.callbacks.ModelCheckpoint(
-            str(run_dir / "best.keras"),
-            monitor=monitor,
-            mode="max",
-            save_best_only=True,
-            initial_value_threshold=_best_so_far(run_dir / "history.csv", monitor),
-        ),
-        keras.callbacks.ModelCheckpoint(str(run_dir / "last.keras")),
-        keras.callbacks.TensorBoard(str(log_dir), write_graph=False),
-        keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-    ]
+    )
     return callbacks
 
 
-def prepare_run_dir(config, run_dir):
-    """Creates the run folder, or checks that an interrupted run in it has the same config.
+def check_run_dir(config, run_dir):
+    """Checks, writing nothing, that `run_dir` can take this run: absent, empty, or this run interrupted.
+
+    A folder is a run's only if it holds the run's `config.yaml`, so files of anything else
+    are never touched.
 
     Raises:
-        ValueError: the folder holds a finished run or a run with another config.
+        ValueError: the folder cannot be written, holds something other than a run, a
+            finished run, or a run with another config.
     """
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(run_dir)
+    check_writable(run_dir)
+    if not run_dir.is_dir():
+        return
+    config_path = run_dir / CONFIG_FILE
+    if not config_path.is_file():
+        foreign = sorted(path.name for path in run_dir.iterdir() if not _is_run_scratch(path))
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise ValueError(
+                f"{run_dir} is not empty and is not a run folder (no {CONFIG_FILE}); it holds {shown}. "
+                "Choose a new or empty --out folder"
+            )
+        return
     if (run_dir / MODEL_FILE).exists():
         raise ValueError(f"{run_dir} already holds a finished run ({MODEL_FILE}); choose another --out folder")
-    config_path = run_dir / CONFIG_FILE
-    if config_path.exists():
+    try:
         saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
-        changed = [
-            f"{section}.{key}: {saved[section][key]!r} -> {config[section][key]!r}"
-            for section in config
-            for key in config[section]
-            if saved[section][key] != config[section][key]
-        ]
-        if changed:
-            raise ValueError(
-                f"{run_dir} holds a run with another config ({'; '.join(changed)}); "
-                "rerun with the same config to resume it, or choose another --out folder"
-            )
-    else:
-        _atomic_write_text(config_path, config_lib.dump_config(config))
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        raise ValueError(f"{config_path} is not the config of a hinet-tf run ({_first_line(error)})") from None
+    changed = [
+        f"{section}.{key}: {saved[section][key]!r} -> {config[section][key]!r}"
+        for section in config
+        for key in config[section]
+        if saved[section][key] != config[section][key]
+    ]
+    if changed:
+        raise ValueError(
+            f"{run_dir} holds a run with another config ({'; '.join(changed)}); "
+            "rerun with the same config to resume it, or choose another --out folder"
+        )
 
 
-def _atomic_write_text(path, text):
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+def prepare_run_dir(config, run_dir):
+    """Checks the run folder (`check_run_dir`), creates it and writes `config.yaml`, or clears up after a kill.
+
+    Raises:
+        ValueError: as `check_run_dir`.
+    """
+    check_run_dir(config, run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for path in run_dir.iterdir():
+        if path.is_file() and _is_run_scratch(path):
+            path.unlink()  # a temporary file of a killed run
+    config_path = run_dir / CONFIG_FILE
+    if not config_path.exists():
+        atomic_write_text(config_path, config_lib.dump_config(config))
+
+
+def _is_run_scratch(path):
+    """Whether `path` in a run folder is the workers' folder or a temporary file of the run's own."""
+    return path.name == "workers" or path.name.startswith(tuple(temporary_prefix(name) for name in ATOMIC_FILES))
+
+
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 def _save_model(model, path):
-    temporary = path.with_name(f".tmp-{path.name}")  # keeps the .keras suffix Keras requires
-    model.save(str(temporary))
-    os.replace(temporary, path)
+    with atomic_write(path) as temporary:
+        model.save(temporary)
 
 
 def _resume_point(backup_dir, steps_per_epoch):
@@ -252,6 +300,7 @@ def setup(config, run_dir, log=print):
         ValueError: bad data, an incompatible run folder, or sizes the model cannot take.
     """
     run_dir = Path(run_dir)
+    check_run_dir(config, run_dir)  # before the slow part: building the model and checking the data
     train_config = config["train"]
     keras.utils.set_random_seed(train_config["seed"])
     keras.mixed_precision.set_global_policy("mixed_float16" if train_config["mixed_precision"] else "float32")
