@@ -98,14 +98,16 @@ def test_all_eight_dihedral_modes_are_distinct():
     assert len(modes) == 8
 
 
-def test_validation_batches_are_central_and_fixed(tmp_path):
+def test_validation_images_are_central_crops_or_whole_and_fixed(tmp_path):
     pairs = _pair_folder(tmp_path, count=3, size=(40, 48))
     noise = synthetic.build_degradation([{"type": "gaussian_noise", "sigma": 25}])
-    dataset = paired.validation_batches(paired.image_pairs(pairs), 32, 2, degrade=noise)
-    first, second = list(dataset), list(dataset)
-    assert [batch[0].shape[0] for batch in first] == [2, 1]
-    np.testing.assert_array_equal(first[0][0].numpy(), second[0][0].numpy())
-    np.testing.assert_allclose(first[1][1].numpy()[0], read_image(str(pairs[2][1])).numpy()[4:36, 8:40], atol=1e-6)
+    dataset = paired.validation_images(paired.image_pairs(pairs), 32, degrade=noise)
+    first, second = list(dataset.as_numpy_iterator()), list(dataset.as_numpy_iterator())
+    assert len(first) == 3 and first[0][0].shape == (32, 32, 3)
+    np.testing.assert_array_equal(first[0][0], second[0][0])  # degraded once, the same every epoch
+    np.testing.assert_allclose(first[2][1], read_image(str(pairs[2][1])).numpy()[4:36, 8:40], atol=1e-6)
+    whole = list(paired.validation_images(paired.image_pairs(pairs), max_images=2).as_numpy_iterator())
+    assert len(whole) == 2 and whole[1][1].shape == (40, 48, 3)
 
 
 def test_truncated_unreadable_and_mismatched_files_are_named(tmp_path):
