@@ -64,6 +64,7 @@ def test_a_test_set_run_reports_models_beside_the_published_table(
     noisy, identity = report["per_photo"]["noisy"]["15"], report["per_photo"]["identity"]["15"]
     assert identity["a"]["psnr"] == pytest.approx(noisy["a"]["psnr"], abs=0.01)
     assert report["timed_images"] == {"identity": 2}
+    assert report["median_seconds_per_image"]["identity"]["cpu"] > 0
     table = (tmp_path / "out" / "quality_cbsd68.md").read_text()
     assert "| identity |" in table and "| CBM3D | 33.52 | 30.71 | 27.38 |" in table
 
