@@ -1,4 +1,4 @@
-"""Build the photo sets for the shipped denoiser from package registries.
+"""Build the photo sets for the shipped denoiser from package registries and, optionally, BSDS500.
 
     python scripts/prepare_photos.py [--out data/photos]
 
@@ -26,7 +26,10 @@ takes the public archive `BSR_bsds500.tgz`, downloaded from the Berkeley "BSR" p
 or its extracted folder; `--cbsd432` takes a folder of the 432 images named by their
 ids, such as `../shared/datasets/CBSD432`. Either way every image is checked against
 `cbsd432_pixels.sha256` (SHA-256 of the decoded RGB pixels, so metadata does not
-matter), and nothing is written if an image differs or is missing. `--no-packages`
+matter), and nothing is written if an image differs or is missing. The digests were
+made from a local copy of CBSD432 decoded by Pillow (libjpeg-turbo); that the archive's
+JPEGs decode to the same pixels has not been checked, as the archive could not be
+downloaded where they were made. `--no-packages`
 skips the package photos, for use offline. The BSDS500 images are distributed by UC
 Berkeley for research use: say so in the card of any model trained on them.
 """
@@ -262,7 +265,8 @@ def main(argv=None):
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data/photos"), help="output folder")
     bsds = parser.add_mutually_exclusive_group()
     bsds.add_argument("--bsds500", type=pathlib.Path, metavar="ARCHIVE_OR_FOLDER",
-                      help="add CBSD432 to train/ from BSR_bsds500.tgz or its extracted folder")
+                      help="add CBSD432 to train/ from BSR_bsds500.tgz or its extracted folder (the archive is on "
+                      "https://www2.eecs.berkeley.edu/Research/Projects/CS/vision/grouping/resources.html)")
     bsds.add_argument("--cbsd432", type=pathlib.Path, metavar="FOLDER",
                       help="add CBSD432 to train/ from a folder of its 432 images")
     parser.add_argument("--no-packages", action="store_true", help="skip the Debian and wheel photos (offline)")
