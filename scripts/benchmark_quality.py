@@ -370,7 +370,8 @@ def write_text(path, text):
 
 
 def markdown_table(summary, sigmas, median_seconds):
-    header = "| method | " + " | ".join(f"sigma {sigma}: PSNR / SSIM" for sigma in sigmas) + " | s / image: wall (CPU) |"
+    columns = [f"sigma {sigma}: PSNR / SSIM" for sigma in sigmas] + ["s / image: wall (CPU)"]
+    header = "| method | " + " | ".join(columns) + " |"
     lines = [header, "| --- |" + " --- |" * (len(sigmas) + 1)]
     for method, by_sigma in summary.items():
         cells = [f"{by_sigma[str(s)]['psnr']:.2f} dB / {by_sigma[str(s)]['ssim']:.4f}" for s in sigmas]
