@@ -66,7 +66,8 @@ def test_a_test_set_run_reports_models_beside_the_published_table(
     assert report["timed_images"] == {"identity": 2}
     assert report["median_seconds_per_image"]["identity"]["cpu"] > 0
     table = (tmp_path / "out" / "quality_cbsd68.md").read_text()
-    assert "| identity |" in table and "| CBM3D | 33.52 | 30.71 | 27.38 |" in table
+    assert "| CBM3D (published) | 33.52 | 30.71 | 27.38 |" in table
+    assert f"| identity (measured here) | {report['mean']['identity']['15']['psnr']:.2f} | - | - |" in table
 
 
 def test_a_missing_test_set_is_named(benchmark_quality, tmp_path):
