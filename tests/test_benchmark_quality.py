@@ -4,6 +4,7 @@ import importlib.util
 import json
 import math
 import pathlib
+import sys
 
 import numpy as np
 import pytest
@@ -17,7 +18,9 @@ def benchmark_quality():
     spec = importlib.util.spec_from_file_location("benchmark_quality", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module
+    sys.modules[spec.name] = module  # where `--jobs` worker processes look its functions up
+    yield module
+    del sys.modules[spec.name]
 
 
 def test_noise_is_seeded_once_per_sigma_and_drawn_image_after_image(benchmark_quality):
@@ -73,3 +76,22 @@ def test_a_test_set_run_reports_models_beside_the_published_table(
 def test_a_missing_test_set_is_named(benchmark_quality, tmp_path):
     with pytest.raises(SystemExit, match="McMaster"):
         benchmark_quality.main(["--testset", "mcmaster", "--datasets", str(tmp_path), "--out", str(tmp_path)])
+
+
+def test_cbm3d_in_parallel_sees_the_noise_of_the_sequential_protocol(benchmark_quality, tmp_path):
+    folder = tmp_path / "datasets" / "McMaster"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(2)]
+    for name, image in zip(("1", "2"), images):
+        Image.fromarray(image).save(folder / f"{name}.tif")
+    benchmark_quality.main([
+        "--testset", "mcmaster", "--datasets", str(tmp_path / "datasets"), "--sigmas", "50", "--jobs", "2",
+        "--timing-images", "0", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+    ])
+    report = json.loads((tmp_path / "out" / "quality_mcmaster.json").read_text())
+    assert report["timed_images"] == {"CBM3D": 2}
+    second_noisy = list(benchmark_quality.published_noisy_images(images, 50))[1]
+    expected = benchmark_quality.cbm3d(second_noisy, 50)
+    cached = np.load(tmp_path / "cache" / f"{benchmark_quality.cbm3d_key('2', 'mcmaster_seed0', 50)}.npy")
+    np.testing.assert_allclose(cached, expected, atol=1e-6)
