@@ -36,15 +36,16 @@ Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 tables, instead of the above. The images are taken in sorted name order; for each sigma
 numpy's global generator is seeded with 0 once, and each image in turn gets
 `image_uint8 / 255 + np.random.normal(0, sigma / 255, image.shape)`: float64 noise,
-not clipped. The outputs are clipped to [0, 1] and rounded to 8 bits; PSNR (peak 255)
-and SSIM (`hinet_tf.metrics`: HINet's definition) are measured over all RGB pixels and
-averaged over the images. CBM3D runs by default (`--methods`). The median wall-clock and
-CPU seconds per image of CBM3D and of each model on this machine are reported (CPU: this
-process's time on all its threads, which other work on a shared machine does not
-inflate): CBM3D is timed when it runs, and rerun uncached on the first `--timing-images`
-images when its outputs come from the cache. Writes `quality_<testset>.json` and
-`quality_<testset>.md` (ours beside the published PSNRs) and, for CBSD68, the
-comparison figure (clean | noisy | CBM3D | first model).
+not clipped. `--seed-each-image` seeds it again before each image instead, as the test
+scripts of DRUNet (KAIR) and Restormer do. The outputs are clipped to [0, 1] and rounded
+to 8 bits; PSNR (peak 255) and SSIM (`hinet_tf.metrics`: HINet's definition) are
+measured over all RGB pixels and averaged over the images. CBM3D runs by default
+(`--methods`). The median wall-clock and CPU seconds per image of CBM3D and of each
+model on this machine are reported (CPU: this process's time on all its threads, which
+other work on a shared machine does not inflate): CBM3D is timed when it runs, and rerun
+uncached on the first `--timing-images` images when its outputs come from the cache.
+Writes `quality_<testset>.json` and `quality_<testset>.md` (ours beside the published
+PSNRs) and, for CBSD68, the comparison figure (clean | noisy | CBM3D | first model).
 """
 
 import argparse
@@ -209,13 +210,16 @@ def load_uint8_image(path):
         raise SystemExit(f"{path}: not a readable image ({error})") from None
 
 
-def published_noisy_images(images, sigma):
-    """Yields each uint8 image plus unclipped N(0, sigma/255) noise, after seeding numpy's generator with 0.
+def published_noisy_images(images, sigma, seed_each_image=False):
+    """Yields each uint8 image plus unclipped N(0, sigma/255) noise from numpy's generator seeded with 0.
 
-    The draws follow the order of `images`, as in the published tables' evaluation code.
+    The generator is seeded once and drawn from image after image, or, with
+    `seed_each_image`, seeded again before each image.
     """
     np.random.seed(0)
     for image in images:
+        if seed_each_image:
+            np.random.seed(0)
         yield image / 255.0 + np.random.normal(0.0, sigma / 255.0, image.shape)
 
 
@@ -258,10 +262,12 @@ def testset_benchmark(args):
     images = [load_uint8_image(path) for path in paths]
 
     def noisy_images(sigma):
-        for path, clean, noisy in zip(paths, images, published_noisy_images(images, sigma)):
+        noisy = published_noisy_images(images, sigma, args.seed_each_image)
+        for path, clean, noisy in zip(paths, images, noisy):
             yield path.stem, clean, noisy
 
-    return [path.stem for path in paths], noisy_images, published_scores, f"{args.testset}_seed0"
+    tag = f"{args.testset}_seed0{'_each' if args.seed_each_image else ''}"
+    return [path.stem for path in paths], noisy_images, published_scores, tag
 
 
 def parse_models(specs, backend):
@@ -452,6 +458,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--testset", choices=tuple(TESTSETS), help="a standard test set, published protocol")
+    parser.add_argument("--seed-each-image", action="store_true",
+                        help="with --testset: seed numpy with 0 before each image, not once per sigma")
     parser.add_argument("--datasets", type=pathlib.Path, default=pathlib.Path("../shared/datasets"),
                         help="folder holding CBSD68/ and McMaster/")
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))

@@ -37,6 +37,14 @@ def test_noise_is_seeded_once_per_sigma_and_drawn_image_after_image(benchmark_qu
     np.testing.assert_allclose(noisy_50[0] - 7 / 255, 2 * first)
 
 
+def test_noise_can_start_again_from_seed_0_at_each_image(benchmark_quality):
+    images = [np.zeros((2, 3, 3), np.uint8), np.zeros((2, 3, 3), np.uint8)]
+    noisy = list(benchmark_quality.published_noisy_images(images, 25, seed_each_image=True))
+    np.testing.assert_array_equal(noisy[0], noisy[1])
+    np.random.seed(0)
+    np.testing.assert_array_equal(noisy[1], np.random.normal(0, 25 / 255, (2, 3, 3)))
+
+
 def test_outputs_are_clipped_and_rounded_to_8_bits_before_psnr(benchmark_quality):
     clean = np.zeros((4, 4, 3), np.uint8)
     clean[0, 0] = 255
