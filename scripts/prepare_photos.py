@@ -214,7 +214,7 @@ def bsds500_files(source):
                 in_split = path.parent.name in BSDS500_SPLITS and path.parent.parent.name == "images"
                 if member.isfile() and path.suffix == ".jpg" and in_split:
                     files[path.stem] = (f"{source}:{member.name}", archive.extractfile(member).read())
-    except (tarfile.TarError, OSError) as error:
+    except (tarfile.TarError, OSError, EOFError) as error:
         raise SystemExit(f"{source}: not a readable BSDS500 archive ({error})") from None
     return files
 
@@ -271,6 +271,8 @@ def main(argv=None):
                       help="add CBSD432 to train/ from a folder of its 432 images")
     parser.add_argument("--no-packages", action="store_true", help="skip the Debian and wheel photos (offline)")
     args = parser.parse_args(argv)
+    if args.no_packages and not (args.bsds500 or args.cbsd432):
+        parser.error("--no-packages leaves nothing to do without --bsds500 or --cbsd432")
     if args.bsds500 or args.cbsd432:
         files = bsds500_files(args.bsds500) if args.bsds500 else image_files(args.cbsd432)
         files = check_cbsd432(files, read_manifest(), args.bsds500 or args.cbsd432)
