@@ -16,22 +16,47 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   sigma): `h`, the patch size and the search distance are tuned for each sigma by grid
   search on crops of the validation photos (`data/photos/val`), never on the test photos.
 - CBM3D (`bm3d.bm3d_rgb`, told the true sigma, default profile). It is slow on a CPU, so
-  the outputs of both classical methods are cached in `--cache`.
+  the outputs of both classical methods are cached in `--cache`; `--jobs N` runs CBM3D
+  first, on N images at a time.
 - HINet: each `--model LABEL=PATH[@TILE][+tta]`, not told sigma, run by
-  `hinet_tf.inference.Restorer` with the tiling of `hinet restore`: 256-pixel tiles
+  `hinet_tf.inference.Restorer` with the tiling and backend of `hinet restore` (`--backend`,
+  auto by default: LiteRT on a CPU for models of up to 25 M parameters): 256-pixel tiles
   overlapping by 32 by default, or TILE-pixel tiles overlapping by TILE / 2
   (`hinet restore --tile TILE --overlap TILE/2`); `+tta` averages the 8 flips and
   rotations (`hinet restore --tta`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 `denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
+
+    python scripts/benchmark_quality.py --testset cbsd68 \
+        --model "HINet=saved_models/hinet_photo_denoise.keras"
+
+`--testset cbsd68` or `mcmaster` measures the standard colour test sets (from
+`--datasets`, by default `../shared/datasets`) under the protocol of the published
+tables, instead of the above. The images are taken in sorted name order; for each sigma
+numpy's global generator is seeded with 0 once, and each image in turn gets
+`image_uint8 / 255 + np.random.normal(0, sigma / 255, image.shape)`: float64 noise,
+not clipped. `--seed-each-image` seeds it again before each image instead, as the test
+scripts of DRUNet (KAIR) and Restormer do. The outputs are clipped to [0, 1] and rounded
+to 8 bits; PSNR (peak 255) and SSIM (`hinet_tf.metrics`: HINet's definition) are
+measured over all RGB pixels and averaged over the images. CBM3D runs by default
+(`--methods`). The median wall-clock and CPU seconds per image of CBM3D and of each
+model on this machine are reported (CPU: this process's time on all its threads, which
+other work on a shared machine does not inflate): CBM3D is timed when it runs, and rerun
+uncached on the first `--timing-images` images when its outputs come from the cache.
+Writes `quality_<testset>.json` and `quality_<testset>.md` (ours beside the published
+PSNRs) and, for CBSD68, the comparison figure (clean | noisy | CBM3D | first model).
 """
 
 import argparse
 import functools
 import itertools
 import json
+import multiprocessing
+import os
 import pathlib
+import platform
+import time
 import zlib
 
 import numpy as np
@@ -41,10 +66,31 @@ from skimage.metrics import peak_signal_noise_ratio
 from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_nl_means
 
+from hinet_tf import metrics
+
 SIGMAS = (15, 25, 50)
 NLM_GRID = {"h": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "patch_size": (5, 7), "patch_distance": (6, 11)}
 NLM_TUNING_CROP = 256
-FIGURE_CROPS = (("kodim23", 25, (0, 128)), ("monarch", 50, (0, 0)))  # photo, sigma, (top, left)
+# photo, sigma, (top, left)
+FIGURE_CROPS = (("kodim23", 25, (0, 128)), ("monarch", 50, (0, 0)), ("253027", 25, (150, 60)))
+TESTSETS = {"cbsd68": ("CBSD68", "*.png"), "mcmaster": ("McMaster", "*.tif")}
+# RGB PSNR (dB) at sigma 15, 25 and 50 in the published tables (DRUNet's and Restormer's papers).
+PUBLISHED_PSNR = {
+    "cbsd68": {
+        "CBM3D": (33.52, 30.71, 27.38),
+        "DnCNN": (33.90, 31.24, 27.95),
+        "FFDNet": (33.87, 31.21, 27.96),
+        "DRUNet": (34.30, 31.69, 28.51),
+        "Restormer": (34.39, 31.78, 28.59),
+    },
+    "mcmaster": {
+        "CBM3D": (34.06, 31.66, 28.51),
+        "DnCNN": (33.45, 31.52, 28.62),
+        "FFDNet": (34.66, 32.35, 29.18),
+        "DRUNet": (35.40, 33.14, 30.08),
+        "Restormer": (35.61, 33.34, 30.30),
+    },
+}
 FIGURE_CROP_SIZE = 128
 
 
@@ -106,6 +152,28 @@ def cbm3d(noisy, sigma):
     return bm3d.bm3d_rgb(noisy, sigma / 255.0)
 
 
+def cbm3d_key(name, tag, sigma):
+    return f"cbm3d_{name}_{tag}_s{sigma}"
+
+
+def cbm3d_into_cache(cache_dir, key, noisy, sigma):
+    """Caches CBM3D's output for `noisy`; returns its wall-clock and CPU seconds (run in a worker process)."""
+    seconds = {}
+    cached(cache_dir, key, lambda: timed(seconds, "CBM3D", lambda: cbm3d(noisy, sigma)))
+    return seconds["CBM3D"][0]
+
+
+def fill_cbm3d_cache(args, noisy_images, tag):
+    """Runs CBM3D on every image not yet in the cache, in `--jobs` processes; returns their seconds."""
+    seconds = []
+    with multiprocessing.Pool(args.jobs) as pool:
+        for sigma in args.sigmas:
+            jobs = [(args.cache, cbm3d_key(name, tag, sigma), noisy, sigma) for name, _, noisy in noisy_images(sigma)]
+            jobs = [job for job in jobs if not (args.cache / f"{job[1]}.npy").exists()]
+            seconds += pool.starmap(cbm3d_into_cache, jobs)
+    return seconds
+
+
 def cached(cache_dir, key, compute):
     """Runs `compute()` once per key, keeping its image as float32 `.npy` in `cache_dir`."""
     path = cache_dir / f"{key}.npy"
@@ -121,34 +189,112 @@ def cached(cache_dir, key, compute):
 class ModelDenoiser:
     """A saved HINet `.keras` model restoring photos of any size, tile by tile as `hinet restore`."""
 
-    def __init__(self, path, tile=None, tta=False):
+    def __init__(self, path, tile=None, tta=False, backend="auto"):
         from hinet_tf import inference
 
         self.path, self.tile, self.tta = path, tile, tta
         model = inference.load_model(path)
         tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
-        self.restorer = inference.Restorer(model, tta=tta, **tiling)
+        self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
+        self.backend = self.restorer.backend
+        self(np.zeros((64, 64, self.restorer.channels)))  # traces the tile function outside the timings
 
     def __call__(self, noisy):
         return self.restorer(noisy.astype(np.float32)).astype(np.float64)
 
 
-def run(args):
+def load_uint8_image(path):
+    """The image as uint8 RGB."""
+    try:
+        return np.asarray(Image.open(path).convert("RGB"))
+    except OSError as error:
+        raise SystemExit(f"{path}: not a readable image ({error})") from None
+
+
+def published_noisy_images(images, sigma, seed_each_image=False):
+    """Yields each uint8 image plus unclipped N(0, sigma/255) noise from numpy's generator seeded with 0.
+
+    The generator is seeded once and drawn from image after image, or, with
+    `seed_each_image`, seeded again before each image.
+    """
+    np.random.seed(0)
+    for image in images:
+        if seed_each_image:
+            np.random.seed(0)
+        yield image / 255.0 + np.random.normal(0.0, sigma / 255.0, image.shape)
+
+
+def published_scores(clean, image):
+    """PSNR and SSIM of `image` clipped to [0, 1] and rounded to 8 bits, against the uint8 `clean`."""
+    return {
+        "psnr": metrics.psnr(image, clean, quantize=True),
+        "ssim": metrics.ssim(image, clean, quantize=True),
+    }
+
+
+def timed(seconds, method, compute):
+    """Runs `compute()`, appending its wall-clock and CPU seconds to `seconds[method]`."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = compute()
+    seconds.setdefault(method, []).append((time.perf_counter() - wall, time.process_time() - cpu))
+    return result
+
+
+def photo_benchmark(args):
+    """The `--photos` benchmark: `(names, noisy images by sigma, score function, crop tag)`."""
     photos = sorted(args.photos.glob("*.png"))
     if not photos:
         raise SystemExit(f"no PNG photos in {args.photos}; run scripts/prepare_photos.py first")
-    tuning_photos = sorted(args.tuning_photos.glob("*.png"))
-    if "nlm" in args.methods and not tuning_photos:
-        raise SystemExit(f"no PNG photos to tune non-local means on in {args.tuning_photos}")
-    args.cache.mkdir(parents=True, exist_ok=True)
+
+    def noisy_images(sigma):
+        for path in photos:
+            clean = load_photo(path, args.crop)
+            yield path.stem, clean, add_noise(clean, sigma, path.stem)
+
+    return [path.stem for path in photos], noisy_images, scores, f"c{args.crop}"
+
+
+def testset_benchmark(args):
+    """A `--testset` benchmark under the published protocol, as `photo_benchmark`."""
+    folder, pattern = TESTSETS[args.testset]
+    paths = sorted((args.datasets / folder).glob(pattern))
+    if not paths:
+        raise SystemExit(f"no {pattern} images in {args.datasets / folder}")
+    images = [load_uint8_image(path) for path in paths]
+
+    def noisy_images(sigma):
+        noisy = published_noisy_images(images, sigma, args.seed_each_image)
+        for path, clean, noisy in zip(paths, images, noisy):
+            yield path.stem, clean, noisy
+
+    tag = f"{args.testset}_seed0{'_each' if args.seed_each_image else ''}"
+    return [path.stem for path in paths], noisy_images, published_scores, tag
+
+
+def parse_models(specs, backend):
     models = {}
-    for spec in args.model:
+    for spec in specs:
         label, separator, path = spec.partition("=")
         path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
         path, _, tile = path.partition("@")
         if not separator or not pathlib.Path(path).is_file() or not (tile == "" or tile.isdigit()):
             raise SystemExit(f"--model must be LABEL=PATH[@TILE][+tta] with an existing .keras file, got {spec!r}")
-        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None, tta)
+        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None, tta, backend)
+    return models
+
+
+def run(args):
+    names, noisy_images, score, tag = testset_benchmark(args) if args.testset else photo_benchmark(args)
+    if args.methods is None:
+        args.methods = ("cbm3d",) if args.testset else ("nlm", "cbm3d")
+    tuning_photos = sorted(args.tuning_photos.glob("*.png"))
+    if "nlm" in args.methods and not tuning_photos:
+        raise SystemExit(f"no PNG photos to tune non-local means on in {args.tuning_photos}")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    seconds = {}
+    if "cbm3d" in args.methods and args.jobs > 1:
+        seconds["CBM3D"] = fill_cbm3d_cache(args, noisy_images, tag)
+    models = parse_models(args.model, args.backend)
 
     nlm_params = {}
     if "nlm" in args.methods:
@@ -158,29 +304,36 @@ def run(args):
             print(f"non-local means, sigma {sigma}: {nlm_params[sigma]}", flush=True)
 
     per_photo = {}
+    timing_inputs = []
     figure_images = {}
-    for sigma, path in itertools.product(args.sigmas, photos):
-        name = path.stem
-        clean = load_photo(path, args.crop)
-        noisy = add_noise(clean, sigma, name)
-        outputs = {"noisy": noisy}
-        if "nlm" in args.methods:
-            p = nlm_params[sigma]
-            key = f"nlm_{name}_c{args.crop}_s{sigma}_h{p['h']}_p{p['patch_size']}_d{p['patch_distance']}"
-            outputs["NLM"] = cached(args.cache, key, lambda: nl_means(noisy, sigma, **p))
-        if "cbm3d" in args.methods:
-            key = f"cbm3d_{name}_c{args.crop}_s{sigma}"
-            outputs["CBM3D"] = cached(args.cache, key, lambda: cbm3d(noisy, sigma))
-        for label, denoiser in models.items():
-            outputs[label] = denoiser(noisy)
-        for method, image in outputs.items():
-            result = scores(clean, image if method == "noisy" else np.clip(image, 0.0, 1.0))
-            per_photo.setdefault(method, {}).setdefault(str(sigma), {})[name] = result
-        print(f"sigma {sigma} {name}: " + ", ".join(
-            f"{m} {per_photo[m][str(sigma)][name]['psnr']:.2f}" for m in outputs), flush=True)
-        for crop_name, crop_sigma, corner in FIGURE_CROPS:
-            if (crop_name, crop_sigma) == (name, sigma):
-                figure_images[(name, sigma)] = (clean, outputs, corner)
+    for sigma in args.sigmas:
+        for name, clean, noisy in noisy_images(sigma):
+            outputs = {"noisy": noisy}
+            if "nlm" in args.methods:
+                p = nlm_params[sigma]
+                key = f"nlm_{name}_{tag}_s{sigma}_h{p['h']}_p{p['patch_size']}_d{p['patch_distance']}"
+                outputs["NLM"] = cached(args.cache, key, lambda: nl_means(noisy, sigma, **p))
+            if "cbm3d" in args.methods:
+                key = cbm3d_key(name, tag, sigma)
+                outputs["CBM3D"] = cached(args.cache, key, lambda: timed(seconds, "CBM3D", lambda: cbm3d(noisy, sigma)))
+            for label, denoiser in models.items():
+                outputs[label] = timed(seconds, label, lambda: denoiser(noisy))
+            for method, image in outputs.items():
+                result = score(clean, image if method == "noisy" else np.clip(image, 0.0, 1.0))
+                per_photo.setdefault(method, {}).setdefault(str(sigma), {})[name] = result
+            print(f"sigma {sigma} {name}: " + ", ".join(
+                f"{m} {per_photo[m][str(sigma)][name]['psnr']:.2f}" for m in outputs), flush=True)
+            if len(timing_inputs) < args.timing_images:
+                timing_inputs.append((noisy, sigma))
+            for crop_name, crop_sigma, corner in FIGURE_CROPS:
+                if (crop_name, crop_sigma) == (name, sigma):
+                    figure_clean = clean / 255.0 if clean.dtype == np.uint8 else clean
+                    figure_images[(name, sigma)] = (figure_clean, outputs, corner)
+    if "cbm3d" in args.methods and len(seconds.get("CBM3D", ())) < len(timing_inputs):
+        print(f"timing CBM3D on {len(timing_inputs)} images (its outputs came from the cache)", flush=True)
+        seconds["CBM3D"] = []
+        for noisy, sigma in timing_inputs:
+            timed(seconds, "CBM3D", lambda: cbm3d(noisy, sigma))
 
     summary = {
         method: {
@@ -189,24 +342,52 @@ def run(args):
         }
         for method, by_sigma in per_photo.items()
     }
+    median_seconds = {
+        method: dict(zip(("wall", "cpu"), np.median(values, axis=0).tolist()))
+        for method, values in seconds.items()
+        if values
+    }
     report = {
-        "photos": [path.stem for path in photos],
+        "photos": names,
         "sigmas": list(args.sigmas),
-        "crop": args.crop,
-        "protocol": __doc__.split("\n\n")[2].replace("\n", " "),
+        "protocol": protocol_text(args),
+        "host": host_description(),
         "nlm_params": {str(sigma): params for sigma, params in nlm_params.items()},
         "models": {
-            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta} for label, d in models.items()
+            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta, "backend": d.backend}
+            for label, d in models.items()
         },
+        "median_seconds_per_image": median_seconds,
+        "timed_images": {method: len(values) for method, values in seconds.items()},
         "mean": summary,
         "per_photo": per_photo,
     }
+    if not args.testset:
+        report["crop"] = args.crop
+    stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
+    table = markdown_table(summary, args.sigmas, median_seconds)
+    if args.testset:
+        table = published_table(args.testset, len(names), table, summary)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_text(args.out / "quality_benchmark.json", json.dumps(report, indent=2) + "\n")
-    write_text(args.out / "quality_benchmark.md", markdown_table(summary, args.sigmas))
+    write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
+    write_text(args.out / f"{stem}.md", table)
     if figure_images:
         save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
-    print(markdown_table(summary, args.sigmas))
+    print(table)
+
+
+def protocol_text(args):
+    """The docstring's paragraph on the protocol in use, on one line."""
+    start = "`--testset" if args.testset else "For the centre"
+    paragraph = next(text for text in __doc__.split("\n\n") if text.startswith(start))
+    return paragraph.replace("\n", " ")
+
+
+def host_description():
+    """The CPU model, the cores this process may use and the load average, for the timings."""
+    cpu = next((line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "load_average": os.getloadavg()}
 
 
 def cached_json(path, compute):
@@ -223,12 +404,29 @@ def write_text(path, text):
     partial.replace(path)
 
 
-def markdown_table(summary, sigmas):
-    header = "| method | " + " | ".join(f"sigma {sigma}: PSNR / SSIM" for sigma in sigmas) + " |"
-    lines = [header, "| --- |" + " --- |" * len(sigmas)]
+def markdown_table(summary, sigmas, median_seconds):
+    columns = [f"sigma {sigma}: PSNR / SSIM" for sigma in sigmas] + ["s / image: wall (CPU)"]
+    header = "| method | " + " | ".join(columns) + " |"
+    lines = [header, "| --- |" + " --- |" * (len(sigmas) + 1)]
     for method, by_sigma in summary.items():
         cells = [f"{by_sigma[str(s)]['psnr']:.2f} dB / {by_sigma[str(s)]['ssim']:.4f}" for s in sigmas]
-        lines.append(f"| {method} | " + " | ".join(cells) + " |")
+        timing = median_seconds.get(method)
+        time_cell = f"{timing['wall']:.2f} ({timing['cpu']:.2f} CPU)" if timing else ""
+        lines.append(f"| {method} | " + " | ".join(cells) + f" | {time_cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def published_table(testset, count, measured_table, summary):
+    """The measured table, then the published PSNRs with the ones measured here beside them."""
+    lines = [f"{TESTSETS[testset][0]} ({count} images), measured here:", "", measured_table]
+    lines += ["RGB PSNR (dB) on the published tables' protocol:", ""]
+    lines += ["| method | " + " | ".join(f"sigma {sigma}" for sigma in SIGMAS) + " |", "| --- |" + " --- |" * 3]
+    for method, values in PUBLISHED_PSNR[testset].items():
+        lines.append(f"| {method} (published) | " + " | ".join(f"{value:.2f}" for value in values) + " |")
+    for method, by_sigma in summary.items():
+        if method != "noisy":
+            cells = [f"{by_sigma[str(s)]['psnr']:.2f}" if str(s) in by_sigma else "-" for s in SIGMAS]
+            lines.append(f"| {method} (measured here) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -260,13 +458,23 @@ def save_figure(figure_images, path, per_photo):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
+    parser.add_argument("--testset", choices=tuple(TESTSETS), help="a standard test set, published protocol")
+    parser.add_argument("--seed-each-image", action="store_true",
+                        help="with --testset: seed numpy with 0 before each image, not once per sigma")
+    parser.add_argument("--datasets", type=pathlib.Path, default=pathlib.Path("../shared/datasets"),
+                        help="folder holding CBSD68/ and McMaster/")
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
     parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE][+tta]",
                         help="a .keras model (repeatable)")
-    parser.add_argument("--methods", nargs="+", choices=("nlm", "cbm3d"), default=("nlm", "cbm3d"),
-                        help="classical denoisers to run")
+    parser.add_argument("--methods", nargs="*", choices=("nlm", "cbm3d"),
+                        help="classical denoisers to run (default: nlm and cbm3d; cbm3d with --testset)")
     parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
     parser.add_argument("--sigmas", type=int, nargs="+", default=SIGMAS)
+    parser.add_argument("--backend", choices=("auto", "keras", "litert"), default="auto",
+                        help="models' backend, as `hinet restore --backend` (default auto)")
+    parser.add_argument("--timing-images", type=int, default=3,
+                        help="images to rerun CBM3D on for its timing when its outputs are cached")
+    parser.add_argument("--jobs", type=int, default=1, help="processes to run CBM3D in, before the rest")
     parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
     run(parser.parse_args(argv))

@@ -1,0 +1,105 @@
+"""`scripts/benchmark_quality.py --testset`: the protocol of the published colour denoising tables."""
+
+import importlib.util
+import json
+import math
+import pathlib
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "benchmark_quality.py"
+
+
+@pytest.fixture(scope="module")
+def benchmark_quality():
+    spec = importlib.util.spec_from_file_location("benchmark_quality", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # where `--jobs` worker processes look its functions up
+    yield module
+    del sys.modules[spec.name]
+
+
+def test_noise_is_seeded_once_per_sigma_and_drawn_image_after_image(benchmark_quality):
+    images = [np.full((2, 3, 3), 7, np.uint8), np.full((4, 2, 3), 250, np.uint8)]
+    noisy = list(benchmark_quality.published_noisy_images(images, 25))
+    np.random.seed(0)
+    first = np.random.normal(0, 25 / 255, (2, 3, 3))
+    second = np.random.normal(0, 25 / 255, (4, 2, 3))
+    np.testing.assert_array_equal(noisy[0], 7 / 255 + first)
+    np.testing.assert_array_equal(noisy[1], 250 / 255 + second)
+    assert noisy[1].max() > 1  # not clipped
+    # Every sigma starts again from seed 0: the same draws, scaled.
+    noisy_50 = list(benchmark_quality.published_noisy_images(images, 50))
+    np.testing.assert_allclose(noisy_50[0] - 7 / 255, 2 * first)
+
+
+def test_noise_can_start_again_from_seed_0_at_each_image(benchmark_quality):
+    images = [np.zeros((2, 3, 3), np.uint8), np.zeros((2, 3, 3), np.uint8)]
+    noisy = list(benchmark_quality.published_noisy_images(images, 25, seed_each_image=True))
+    np.testing.assert_array_equal(noisy[0], noisy[1])
+    np.random.seed(0)
+    np.testing.assert_array_equal(noisy[1], np.random.normal(0, 25 / 255, (2, 3, 3)))
+
+
+def test_outputs_are_clipped_and_rounded_to_8_bits_before_psnr(benchmark_quality):
+    clean = np.zeros((4, 4, 3), np.uint8)
+    clean[0, 0] = 255
+    output = clean / 255.0 + 0.4 / 255  # rounds back to `clean`
+    output[0, 0] = 1.3  # clipped back to 255
+    assert benchmark_quality.published_scores(clean, output)["psnr"] == math.inf
+    output[1, 1, 0] = 1.6 / 255  # rounds to 2: one error of 2 levels over 48 values
+    scores = benchmark_quality.published_scores(clean, output)
+    assert scores["psnr"] == pytest.approx(10 * math.log10(255**2 * 48 / 4))
+    assert 0.9 < scores["ssim"] < 1
+
+
+def test_a_test_set_run_reports_models_beside_the_published_table(
+    benchmark_quality, identity_model_path, tmp_path
+):
+    folder = tmp_path / "datasets" / "CBSD68"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in ("b", "a"):
+        Image.fromarray(rng.integers(0, 256, (32, 48, 3), dtype=np.uint8)).save(folder / f"{name}.png")
+    benchmark_quality.main([
+        "--testset", "cbsd68", "--datasets", str(tmp_path / "datasets"), "--methods", "--sigmas", "15",
+        "--model", f"identity={identity_model_path}", "--backend", "keras", "--out", str(tmp_path / "out"),
+        "--cache", str(tmp_path / "cache"),
+    ])
+    report = json.loads((tmp_path / "out" / "quality_cbsd68.json").read_text())
+    assert report["photos"] == ["a", "b"]
+    noisy, identity = report["per_photo"]["noisy"]["15"], report["per_photo"]["identity"]["15"]
+    assert identity["a"]["psnr"] == pytest.approx(noisy["a"]["psnr"], abs=0.01)
+    assert report["timed_images"] == {"identity": 2}
+    assert report["median_seconds_per_image"]["identity"]["cpu"] > 0
+    table = (tmp_path / "out" / "quality_cbsd68.md").read_text()
+    assert "| CBM3D (published) | 33.52 | 30.71 | 27.38 |" in table
+    assert f"| identity (measured here) | {report['mean']['identity']['15']['psnr']:.2f} | - | - |" in table
+
+
+def test_a_missing_test_set_is_named(benchmark_quality, tmp_path):
+    with pytest.raises(SystemExit, match="McMaster"):
+        benchmark_quality.main(["--testset", "mcmaster", "--datasets", str(tmp_path), "--out", str(tmp_path)])
+
+
+def test_cbm3d_in_parallel_sees_the_noise_of_the_sequential_protocol(benchmark_quality, tmp_path):
+    folder = tmp_path / "datasets" / "McMaster"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 256, (24, 32, 3), dtype=np.uint8) for _ in range(2)]
+    for name, image in zip(("1", "2"), images):
+        Image.fromarray(image).save(folder / f"{name}.tif")
+    benchmark_quality.main([
+        "--testset", "mcmaster", "--datasets", str(tmp_path / "datasets"), "--sigmas", "50", "--jobs", "2",
+        "--timing-images", "0", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+    ])
+    report = json.loads((tmp_path / "out" / "quality_mcmaster.json").read_text())
+    assert report["timed_images"] == {"CBM3D": 2}
+    second_noisy = list(benchmark_quality.published_noisy_images(images, 50))[1]
+    expected = benchmark_quality.cbm3d(second_noisy, 50)
+    cached = np.load(tmp_path / "cache" / f"{benchmark_quality.cbm3d_key('2', 'mcmaster_seed0', 50)}.npy")
+    np.testing.assert_allclose(cached, expected, atol=1e-6)
