@@ -13,7 +13,6 @@ Under `MultiWorkerMirroredStrategy` the chief writes the run folder; every other
 keeps its backup and final model in `workers/worker_<index>/`.
 """
 
-import csv
 import dataclasses
 import json
 import os
@@ -30,6 +29,7 @@ from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
 from hinet_tf.training.callbacks import AtomicModelCheckpoint
 from hinet_tf.training.callbacks import HistoryLogger
+from hinet_tf.training.callbacks import read_history
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.utils.atomic import atomic_write
@@ -145,10 +145,8 @@ def load_initial_weights(model, path):
 
 def _best_so_far(history_path, monitor):
     """The best `monitor` value logged by an interrupted run, so a resumed run keeps its best checkpoint."""
-    if not history_path.is_file():
-        return None
-    with open(history_path, newline="") as file:
-        values = [float(row[monitor]) for row in csv.DictReader(file) if row.get(monitor) not in (None, "")]
+    _, rows = read_history(history_path)
+    values = [float(row[monitor]) for row in rows if row.get(monitor) not in (None, "")]
     return max(values) if values else None
 
 
