@@ -15,7 +15,6 @@ DATA_LAYOUTS = ("pairs", "gopro", "sidd", "reds", "rain13k", "photos", "tfrecord
 LOSSES = ("psnr", "psnr_y", "l1")
 NORMS = ("half_instance", "instance", "batch", "sync_batch", "layer", "group", "ibn", "none")
 CHECKS = ("full", "header", "none")
-VALIDATION_SOURCES = ("holdout", "sidd_blocks")
 
 
 def _number(low=None, high=None, integer=False, low_open=False):
