@@ -184,6 +184,22 @@ def test_tfrecord_round_trip_and_no_silent_overwrite(tmp_path):
         tfrecord.tfrecord_pairs(tmp_path / "shards", "val")
 
 
+def test_a_failed_tfrecord_rewrite_leaves_the_old_split_whole(tmp_path):
+    pairs = _pair_folder(tmp_path / "data", count=3)
+    shards = tmp_path / "shards"
+    tfrecord.write_shards(tfrecord.file_records(pairs), shards, "train", 2)
+    before = {path.name: path.read_bytes() for path in shards.iterdir()}
+
+    def failing_records():
+        yield from tfrecord.file_records(pairs[:2])
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        tfrecord.write_shards(failing_records(), shards, "train", 2, overwrite=True)
+    assert {path.name: path.read_bytes() for path in shards.iterdir()} == before  # no temporary files either
+    assert len(list(tfrecord.tfrecord_pairs(shards, "train"))) == 3
+
+
 def test_an_image_bomb_in_the_training_data_is_named(tmp_path):
     pairs = _pair_folder(tmp_path, count=2)
     pairs[0][1].write_bytes(png_header_only(20000, 20000))
