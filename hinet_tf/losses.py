@@ -49,13 +49,14 @@ class L1Loss(keras.losses.Loss):
 
 
 _LOSSES = {"psnr": PSNRLoss, "psnr_y": lambda: PSNRLoss(y_channel=True), "l1": L1Loss}
+LOSSES = tuple(_LOSSES)  # the names `get` takes
 
 
 def get(identifier):
     """Returns a loss from "psnr", "psnr_y" or "l1", or the given loss object itself."""
     if isinstance(identifier, str):
         if identifier not in _LOSSES:
-            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(_LOSSES)}.")
+            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(LOSSES)}.")
         return _LOSSES[identifier]()
     if callable(identifier):
         return identifier
