@@ -5,12 +5,11 @@ import math
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import tiling
-from hinet_tf.utils import dihedral
 from hinet_tf.models import HINet
+from hinet_tf.utils import dihedral
 
 
 @pytest.fixture(scope="module")
