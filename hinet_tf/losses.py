@@ -5,15 +5,7 @@ import math
 import keras
 from keras import ops
 
-# ITU-R BT.601 luma from RGB in [0, 1], scaled to [0, 255] (as in MATLAB's rgb2ycbcr).
-BT601_Y_WEIGHTS = (65.481, 128.553, 24.966)
-BT601_Y_OFFSET = 16.0
-
-
-def rgb_to_y(images):
-    """BT.601 luma of RGB images in [0, 1], returned in [16/255, 235/255] with one channel."""
-    weights = ops.convert_to_tensor(BT601_Y_WEIGHTS, dtype=images.dtype)
-    return (ops.sum(images * weights, axis=-1, keepdims=True) + BT601_Y_OFFSET) / 255.0
+from hinet_tf.utils.color import rgb_to_y
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -57,13 +49,14 @@ class L1Loss(keras.losses.Loss):
 
 
 _LOSSES = {"psnr": PSNRLoss, "psnr_y": lambda: PSNRLoss(y_channel=True), "l1": L1Loss}
+LOSSES = tuple(_LOSSES)  # the names `get` takes
 
 
 def get(identifier):
     """Returns a loss from "psnr", "psnr_y" or "l1", or the given loss object itself."""
     if isinstance(identifier, str):
         if identifier not in _LOSSES:
-            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(_LOSSES)}.")
+            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(LOSSES)}.")
         return _LOSSES[identifier]()
     if callable(identifier):
         return identifier

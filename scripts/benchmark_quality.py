@@ -67,6 +67,8 @@ from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_nl_means
 
 from hinet_tf import metrics
+from hinet_tf.utils.atomic import atomic_write
+from hinet_tf.utils.atomic import atomic_write_text
 
 SIGMAS = (15, 25, 50)
 NLM_GRID = {"h": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "patch_size": (5, 7), "patch_distance": (6, 11)}
@@ -180,9 +182,8 @@ def cached(cache_dir, key, compute):
     if path.exists():
         return np.load(path).astype(np.float64)
     result = compute()
-    partial = path.with_suffix(".partial.npy")
-    np.save(partial, result.astype(np.float32))
-    partial.replace(path)
+    with atomic_write(path) as temporary:
+        np.save(temporary, result.astype(np.float32))
     return result
 
 
@@ -369,8 +370,8 @@ def run(args):
     if args.testset:
         table = published_table(args.testset, len(names), table, summary)
     args.out.mkdir(parents=True, exist_ok=True)
-    write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    write_text(args.out / f"{stem}.md", table)
+    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.out / f"{stem}.md", table)
     if figure_images:
         save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
     print(table)
@@ -394,14 +395,8 @@ def cached_json(path, compute):
     if path.exists():
         return json.loads(path.read_text())
     value = compute()
-    write_text(path, json.dumps(value) + "\n")
+    atomic_write_text(path, json.dumps(value) + "\n")
     return value
-
-
-def write_text(path, text):
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    partial.replace(path)
 
 
 def markdown_table(summary, sigmas, median_seconds):
@@ -450,9 +445,8 @@ def save_figure(figure_images, path, per_photo):
     figure = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     for index, row in enumerate(rows):
         figure.paste(row, (0, sum(r.height for r in rows[:index])))
-    partial = path.with_name(path.stem + ".partial.png")
-    figure.save(partial, optimize=True)
-    partial.replace(path)
+    with atomic_write(path) as temporary:
+        figure.save(temporary, optimize=True)
 
 
 def main(argv=None):

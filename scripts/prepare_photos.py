@@ -47,6 +47,8 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from hinet_tf.utils.atomic import atomic_write
+
 DEBIAN_PACKAGES = (
     "lomiri-wallpapers-16.04=20.04.0-2",
     "mate-backgrounds=1.26.0-1",
@@ -140,9 +142,8 @@ def output_name(member):
 
 def save_png(image, path):
     """Write through a temporary file so an interrupted run leaves no half-written PNG."""
-    partial = path.with_suffix(".partial.png")
-    image.save(partial, optimize=False)
-    partial.replace(path)
+    with atomic_write(path) as temporary:
+        image.save(temporary, optimize=False)
 
 
 def fetch_debian(workdir):

@@ -26,7 +26,7 @@ def main():
     try:
         config = load_config(args.config, args.overrides)
         if args.data:
-            config["data"]["root"] = str(Path(args.data).resolve())
+            config = config.replace(data={"root": str(Path(args.data).resolve())})
         # The strategy (all GPUs, or MultiWorkerMirroredStrategy under TF_CONFIG) is created
         # first; the model and its Adam optimizer are built inside its scope.
         run = trainer.setup(config, args.out)

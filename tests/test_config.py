@@ -22,27 +22,27 @@ def _write(tmp_path, text):
 @pytest.mark.parametrize("name", RECIPES)
 def test_official_recipes_hold_the_common_settings(name):
     config = config_lib.load_config(f"configs/{name}.yaml")
-    assert config["optimizer"]["learning_rate"] == 2e-4 and config["optimizer"]["clip_norm"] == 0.01
-    assert config["train"]["steps"] == 400000 and config["train"]["batch_size"] == 64
-    assert config["train"]["crop_size"] == 256 and config["data"]["augment"]
+    assert config.optimizer.learning_rate == 2e-4 and config.optimizer.clip_norm == 0.01
+    assert config.train.steps == 400000 and config.train.batch_size == 64
+    assert config.train.crop_size == 256 and config.data.augment
 
 
 def test_official_recipes_hold_the_table_per_task():
     sidd, half, gopro, reds, rain = (config_lib.load_config(f"configs/{name}.yaml") for name in RECIPES)
-    assert (sidd["model"]["width"], half["model"]["width"], gopro["model"]["width"]) == (64, 32, 64)
-    assert sidd["loss"] == {"name": "l1", "weight": 1.0} and gopro["loss"] == {"name": "psnr", "weight": 0.5}
-    assert gopro["model"]["hin_levels"] == reds["model"]["hin_levels"] == [3, 4]
-    assert rain["model"]["hin_levels"] == [0, 1, 2, 3, 4]
-    assert sidd["optimizer"]["beta_2"] == 0.999 and gopro["optimizer"]["beta_2"] == 0.99
-    assert sidd["optimizer"]["min_learning_rate"] == 1e-6 and reds["optimizer"]["min_learning_rate"] == 1e-7
-    assert rain["optimizer"]["warmup_steps"] == 10000 and gopro["optimizer"]["warmup_steps"] == 0
-    assert (sidd["data"]["layout"], sidd["data"]["val_split"]) == ("sidd", "sidd_blocks")
-    assert (reds["data"]["layout"], reds["data"]["val_split"]) == ("reds", "val")
+    assert (sidd.model.width, half.model.width, gopro.model.width) == (64, 32, 64)
+    assert sidd.loss.to_dict() == {"name": "l1", "weight": 1.0} and gopro.loss.to_dict() == {"name": "psnr", "weight": 0.5}
+    assert gopro.model.hin_levels == reds.model.hin_levels == [3, 4]
+    assert rain.model.hin_levels == [0, 1, 2, 3, 4]
+    assert sidd.optimizer.beta_2 == 0.999 and gopro.optimizer.beta_2 == 0.99
+    assert sidd.optimizer.min_learning_rate == 1e-6 and reds.optimizer.min_learning_rate == 1e-7
+    assert rain.optimizer.warmup_steps == 10000 and gopro.optimizer.warmup_steps == 0
+    assert (sidd.data.layout, sidd.data.val_split) == ("sidd", "sidd_blocks")
+    assert (reds.data.layout, reds.data.val_split) == ("reds", "val")
     # Validation as the official ymls: whole images on the 256 grid, 8-bit PSNR (Y for Rain13k); SIDD blocks in float.
     for recipe in (gopro, reds, rain):
-        assert (recipe["data"]["val_crop"], recipe["data"]["val_tile"], recipe["data"]["val_quantize"]) == (None, 256, True)
-    assert rain["data"]["val_y_channel"] and not gopro["data"]["val_y_channel"]
-    assert (sidd["data"]["val_tile"], sidd["data"]["val_quantize"]) == (None, False)
+        assert (recipe.data.val_crop, recipe.data.val_tile, recipe.data.val_quantize) == (None, 256, True)
+    assert rain.data.val_y_channel and not gopro.data.val_y_channel
+    assert (sidd.data.val_tile, sidd.data.val_quantize) == (None, False)
 
 
 @pytest.mark.parametrize("path", sorted(pathlib.Path("configs").glob("*.yaml")), ids=lambda path: path.stem)
@@ -52,7 +52,7 @@ def test_every_recipe_trains_with_the_pytorch_adam(path):
     from hinet_tf.training.trainer import build_model
 
     config = config_lib.load_config(path, ["model.width=2", "model.hin_levels=null", "train.init_weights=null"])
-    assert config["optimizer"]["epsilon"] == 1e-8
+    assert config.optimizer.epsilon == 1e-8
     optimizer = build_model(config).optimizer
     assert type(optimizer) is TorchAdam and optimizer.epsilon == 1e-8
 
@@ -60,14 +60,14 @@ def test_every_recipe_trains_with_the_pytorch_adam(path):
 def test_retired_keys_still_load_with_a_warning(tmp_path):
     path = _write(tmp_path, "data:\n  val_batch_size: 8\n")
     with pytest.warns(UserWarning, match="'data.val_batch_size' is no longer used"):
-        assert "val_batch_size" not in config_lib.load_config(path)["data"]
+        assert "val_batch_size" not in config_lib.load_config(path).data.to_dict()
 
 
 def test_photo_recipe_is_small_blind_gaussian_denoising():
     config = config_lib.load_config("configs/photos_cpu.yaml")
-    assert config["data"]["layout"] == "photos" and config["train"]["batch_size"] == 8
-    assert 8 <= config["model"]["width"] <= 16 and 64 <= config["train"]["crop_size"] <= 128
-    assert config["data"]["degradations"] == [{"type": "gaussian_noise", "sigma": [0, 50]}]
+    assert config.data.layout == "photos" and config.train.batch_size == 8
+    assert 8 <= config.model.width <= 16 and 64 <= config.train.crop_size <= 128
+    assert config.data.degradations == [{"type": "gaussian_noise", "sigma": [0, 50]}]
 
 
 def test_overrides_are_read_as_yaml():
@@ -75,8 +75,8 @@ def test_overrides_are_read_as_yaml():
         "configs/gopro.yaml",
         ["train.batch_size=8", "model.hin_levels=[0, 1]", "optimizer.learning_rate=1e-3", "data.val_split=null"],
     )
-    assert config["train"]["batch_size"] == 8 and config["model"]["hin_levels"] == [0, 1]
-    assert config["optimizer"]["learning_rate"] == 1e-3 and config["data"]["val_split"] is None
+    assert config.train.batch_size == 8 and config.model.hin_levels == [0, 1]
+    assert config.optimizer.learning_rate == 1e-3 and config.data.val_split is None
 
 
 @pytest.mark.parametrize(
@@ -102,7 +102,7 @@ def test_bad_configs_name_the_key(tmp_path, text, message):
 
 def test_yaml_exponent_without_dot_is_a_number(tmp_path):
     config = config_lib.load_config(_write(tmp_path, "optimizer:\n  learning_rate: 2e-4\n  min_learning_rate: 1e-7\n"))
-    assert config["optimizer"]["learning_rate"] == 2e-4
+    assert config.optimizer.learning_rate == 2e-4
 
 
 def test_bad_override_and_missing_file():

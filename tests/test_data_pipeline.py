@@ -92,12 +92,6 @@ def test_crop_keeps_different_images_aligned(tmp_path):
         np.testing.assert_allclose(degraded.numpy() + target.numpy(), 1.0, atol=1e-6)  # target = 255 - input
 
 
-def test_all_eight_dihedral_modes_are_distinct():
-    image = tf.reshape(tf.range(9, dtype=tf.float32), (3, 3, 1))
-    modes = {augment.dihedral(image, tf.constant(mode)).numpy().tobytes() for mode in range(8)}
-    assert len(modes) == 8
-
-
 def test_validation_images_are_central_crops_or_whole_and_fixed(tmp_path):
     pairs = _pair_folder(tmp_path, count=3, size=(40, 48))
     noise = synthetic.build_degradation([{"type": "gaussian_noise", "sigma": 25}])
@@ -188,6 +182,22 @@ def test_tfrecord_round_trip_and_no_silent_overwrite(tmp_path):
     assert not list((tmp_path / "shards").glob("*-of-00002.tfrecord"))
     with pytest.raises(ValueError, match="No TFRecord split 'val'"):
         tfrecord.tfrecord_pairs(tmp_path / "shards", "val")
+
+
+def test_a_failed_tfrecord_rewrite_leaves_the_old_split_whole(tmp_path):
+    pairs = _pair_folder(tmp_path / "data", count=3)
+    shards = tmp_path / "shards"
+    tfrecord.write_shards(tfrecord.file_records(pairs), shards, "train", 2)
+    before = {path.name: path.read_bytes() for path in shards.iterdir()}
+
+    def failing_records():
+        yield from tfrecord.file_records(pairs[:2])
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        tfrecord.write_shards(failing_records(), shards, "train", 2, overwrite=True)
+    assert {path.name: path.read_bytes() for path in shards.iterdir()} == before  # no temporary files either
+    assert len(list(tfrecord.tfrecord_pairs(shards, "train"))) == 3
 
 
 def test_an_image_bomb_in_the_training_data_is_named(tmp_path):

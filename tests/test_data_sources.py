@@ -24,8 +24,7 @@ def _save(path, array):
 
 def _config(recipe, root, *overrides):
     config = config_lib.load_config(f"configs/{recipe}.yaml", [*SMALL, *overrides])
-    config["data"]["root"] = str(root)
-    return config
+    return config.replace(data={"root": str(root)})
 
 
 def _first(dataset):

@@ -5,12 +5,11 @@ import math
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import tiling
-from hinet_tf.inference import tta
 from hinet_tf.models import HINet
+from hinet_tf.utils import dihedral
 
 
 @pytest.fixture(scope="module")
@@ -133,16 +132,6 @@ def test_same_function_for_every_tile_size(restorer):
     assert restorer.restore_tile.experimental_get_tracing_count() == 1
 
 
-def test_dihedral_transforms_are_eight_distinct_invertible_maps():
-    images = tf.random.uniform((1, 5, 7, 3))
-    outputs = []
-    for index in range(tta.NUM_TRANSFORMS):
-        transformed = tta.transform(images, index)
-        np.testing.assert_array_equal(tta.inverse_transform(transformed, index), images)
-        outputs.append(transformed.numpy().tobytes())
-    assert len(set(outputs)) == tta.NUM_TRANSFORMS
-
-
 @pytest.fixture(scope="module")
 def identity_tta_restorer(identity_like_model):
     return Restorer(identity_like_model, tile=64, tta=True)
@@ -157,8 +146,8 @@ def test_tta_averages_the_inverted_outputs_of_the_eight_transforms(tiny_model, r
     image = random_image(32, 48)
     expected = np.mean(
         [
-            tta.inverse_transform(restorer(tta.transform(image[None], index)[0].numpy())[None], index)[0]
-            for index in range(tta.NUM_TRANSFORMS)
+            dihedral.inverse_transform(restorer(dihedral.transform(image[None], index)[0].numpy())[None], index)[0]
+            for index in range(dihedral.NUM_TRANSFORMS)
         ],
         axis=0,
     )

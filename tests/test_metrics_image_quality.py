@@ -11,7 +11,7 @@ from skimage.metrics import structural_similarity
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
 from hinet_tf.metrics import ssim_map
-from hinet_tf.metrics.image_quality import rgb_to_y
+from hinet_tf.utils.color import rgb_to_y
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_psnr_y_channel_by_hand():
     assert psnr(white, black, y_channel=True) == pytest.approx(20 * math.log10(255 / 219), abs=1e-10)
     pure_red = np.zeros((1, 1, 3))
     pure_red[..., 0] = 1.0
-    assert rgb_to_y(pure_red * 255)[0, 0, 0] == pytest.approx(16 + 65.481)
+    assert rgb_to_y(pure_red * 255, peak=255)[0, 0, 0] == pytest.approx(16 + 65.481)
 
 
 def test_psnr_crop_border_ignores_the_border():
@@ -64,7 +64,7 @@ def test_psnr_crop_border_ignores_the_border():
 def test_y_channel_ssim_matches_scikit_image_away_from_the_border(photo_pair):
     noisy, clean = photo_pair
     ours = ssim_map(noisy, clean, y_channel=True)
-    noisy_y, clean_y = rgb_to_y(noisy.astype(np.float64))[..., 0], rgb_to_y(clean.astype(np.float64))[..., 0]
+    noisy_y, clean_y = rgb_to_y(noisy.astype(np.float64), 255)[..., 0], rgb_to_y(clean.astype(np.float64), 255)[..., 0]
     expected = structural_similarity(
         noisy_y, clean_y, gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255
     )

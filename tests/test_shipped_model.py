@@ -39,12 +39,13 @@ def test_default_model_is_the_shipped_file_and_small():
 
 def test_shipped_model_is_the_network_its_recipe_trains(shipped_model):
     stages = [load_config(REPO_ROOT / "configs" / f"{name}.yaml") for name in RECIPE_STAGES]
-    starts = [stage["train"]["init_weights"] for stage in stages]
+    starts = [stage.train.init_weights for stage in stages]
     assert starts[0] is None and all(starts[1:])  # the first trains from scratch, the others fine-tune
     assert len(set(starts)) == len(starts)  # each from other weights: a chain, not a repeated stage
-    assert all(stage["model"] == stages[0]["model"] for stage in stages)
+    assert all(stage.model == stages[0].model for stage in stages)
     shipped = shipped_model.get_config()
-    assert {key: shipped[key] for key in stages[0]["model"]} == stages[0]["model"]
+    recipe = stages[0].model.to_dict()
+    assert {key: shipped[key] for key in recipe} == recipe
 
 
 def test_shipped_model_gains_3_db_on_a_real_photo_at_sigma_25(shipped_model):

@@ -131,9 +131,9 @@ def test_best_checkpoint_has_the_best_official_validation_score(tmp_path):
     assert len(history) == 3 and len({row["val_psnr"] for row in history}) == 3
 
     config = config_lib.validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
-    assert (config["data"]["val_tile"], config["data"]["val_quantize"]) == (256, True)
+    assert (config.data.val_tile, config.data.val_quantize) == (256, True)
     _, val_images, _ = build_datasets(config)
-    scores = Validation(val_images, tile=config["data"]["val_tile"])
+    scores = Validation(val_images, tile=config.data.val_tile)
     scores.set_model(keras.saving.load_model(run_dir / "best.keras"))
     scores.on_train_begin()
     logs = {}
@@ -163,7 +163,7 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
     config = config_lib.load_config("configs/photos_cpu.yaml")
     prepare_run_dir(config, tmp_path)
     prepare_run_dir(config, tmp_path)  # the same config: a resume
-    config["train"]["batch_size"] = 16
+    config = config.replace(train={"batch_size": 16})
     with pytest.raises(ValueError, match=r"another config \(train.batch_size: 8 -> 16\)"):
         prepare_run_dir(config, tmp_path)
 

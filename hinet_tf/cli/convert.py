@@ -81,8 +81,8 @@ def _print_model(model, title):
 def _to_keras(source, output, args):
     from hinet_tf.convert import CheckpointError
     from hinet_tf.convert import from_pytorch
-    from hinet_tf.convert.checkpoint_io import atomic_output
     from hinet_tf.models.presets import PRESETS
+    from hinet_tf.utils.atomic import atomic_write
 
     expected = {}
     if args.preset:
@@ -94,7 +94,7 @@ def _to_keras(source, output, args):
     except CheckpointError as error:
         raise CLIError(str(error)) from error
     _print_model(model, f"{source}: HINet")
-    with atomic_output(output, overwrite=args.overwrite) as temporary:
+    with atomic_write(output, overwrite=args.overwrite) as temporary:
         model.save(temporary)
     print(f"wrote {output}")
 

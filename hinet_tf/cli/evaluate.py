@@ -1,16 +1,11 @@
-"""`hinet evaluate`: PSNR and SSIM of a model on a test set, per image and on average."""
+"""`hinet evaluate`: PSNR and SSIM of a model on a test set (`hinet_tf.evaluation`), printed and saved."""
 
-import csv
-import io
 import json
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
-
-# The split each layout is evaluated on (see hinet_tf.data.layouts).
-EVALUATION_SPLITS = {"pairs": "test", "gopro": "test", "reds": "val", "rain13k": "test"}
 
 
 def add_parser(subparsers):
@@ -51,133 +46,41 @@ def run(args):
     if args.overlap >= args.tile:
         raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
     check_output_folder(output)
-    sets = _test_sets(Path(args.data), args.layout)
-    y_channel = args.y_channel or args.layout == "rain13k"
-    quantize = args.layout != "sidd"
 
+    from hinet_tf import evaluation
     from hinet_tf.cli.restore import load_models
+    from hinet_tf.inference import ImageError
     from hinet_tf.inference import Restorer
-    from hinet_tf.utils.atomic import atomic_write_bytes
+    from hinet_tf.utils.atomic import atomic_write_text
 
+    scoring = evaluation.scoring(args.layout, args.y_channel)
     try:
+        test_sets = evaluation.list_test_sets(Path(args.data), args.layout)  # checked before the model loads
         restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)
-    except (FileNotFoundError, ValueError) as error:
+        result = evaluation.evaluate(restorer, test_sets, args.crop_border, on_image=_print_image, **scoring)
+    except (FileNotFoundError, ValueError, ImageError) as error:
         raise CLIError(str(error)) from None
-
-    rows = []
-    total = sum(len(samples) for samples in sets.values())
-    for set_name, samples in sets.items():
-        for name, load in samples:
-            degraded, target = load()
-            psnr, ssim = _score(restorer(degraded), target, y_channel, quantize, args.crop_border, name)
-            rows.append({"set": set_name, "name": name, "psnr": psnr, "ssim": ssim})
-            print(f"[{len(rows)}/{total}] {set_name}/{name}: PSNR {psnr:.2f} dB, SSIM {ssim:.4f}", flush=True)
-    summary = _summarise(rows, list(sets))
-    for set_name, values in summary["sets"].items():
+    for set_name, values in result.summary["sets"].items():
         print(f"{set_name}: {values['count']} images, PSNR {values['psnr']:.2f} dB, SSIM {values['ssim']:.4f}")
-    mean = summary["mean"]
-    print(f"mean{' of the test sets' if len(sets) > 1 else ''}: PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}")
+    mean = result.summary["mean"]
+    print(f"mean{' of the test sets' if len(test_sets) > 1 else ''}: PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}")
 
     settings = {
         "model": args.model,
         "data": str(args.data),
         "layout": args.layout,
-        "y_channel": y_channel,
-        "uint8": quantize,
+        "y_channel": scoring["y_channel"],
+        "uint8": scoring["quantize"],
         "crop_border": args.crop_border,
         "tile": args.tile,
         "overlap": args.overlap,
         "tta": args.tta,
     }
-    atomic_write_bytes(reports[0], _csv(rows).encode())
-    atomic_write_bytes(reports[1], json.dumps({**settings, **summary, "images": rows}, indent=2).encode())
+    atomic_write_text(reports[0], result.to_csv())
+    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2))
     print(f"wrote {reports[0]} and {reports[1]}")
 
 
-def _test_sets(root, layout):
-    """`{set name: [(image name, loader returning (degraded, target) float arrays)]}`."""
-    from hinet_tf.data import layouts
-
-    try:
-        if layout == "sidd":
-            return {"sidd_validation": _sidd_blocks(root)}
-        if layout == "rain13k":
-            names = layouts.RAIN13K_TEST_SETS
-            return {name: _file_samples(layouts.list_pairs(root, layout, "test", subset=name)) for name in names}
-        if layout == "pairs" and (root / "input").is_dir():
-            return {layout: _file_samples(layouts.match_by_name(root / "input", root / "target"))}
-        pairs = layouts.list_pairs(root, layout, EVALUATION_SPLITS[layout])
-        return {layout: _file_samples(pairs, with_folder=layout == "reds")}  # REDS frame names repeat per clip
-    except ValueError as error:
-        raise CLIError(str(error)) from None
-
-
-def _file_samples(pairs, with_folder=False):
-    """Loaders of image pairs, whose headers are checked now, before the model is loaded."""
-    from hinet_tf.inference import ImageError
-    from hinet_tf.inference import read_image
-    from hinet_tf.inference.image_io import read_header
-
-    for path in (path for pair in pairs for path in pair):
-        try:
-            read_header(path)
-        except ImageError as error:
-            raise CLIError(str(error)) from None
-
-    def loader(degraded_path, target_path):
-        def load():
-            try:
-                return read_image(degraded_path).pixels, read_image(target_path).pixels
-            except ImageError as error:
-                raise CLIError(str(error)) from None
-
-        return load
-
-    def name(path):
-        return f"{path.parent.name}/{path.name}" if with_folder else path.name
-
-    return [(name(degraded), loader(degraded, target)) for degraded, target in pairs]
-
-
-def _sidd_blocks(root):
-    import numpy as np
-
-    from hinet_tf.data.sidd_blocks import read_validation_blocks
-
-    noisy, clean = read_validation_blocks(root)
-    return [
-        (f"block_{index:04d}", lambda index=index: (noisy[index] / np.float32(255), clean[index] / np.float32(255)))
-        for index in range(len(noisy))
-    ]
-
-
-def _score(restored, target, y_channel, quantize, crop_border, name):
-    from hinet_tf.metrics import psnr
-    from hinet_tf.metrics import ssim
-
-    if restored.shape != target.shape:
-        raise CLIError(f"{name}: the restored image {restored.shape} and the target {target.shape} differ in shape")
-    options = {"crop_border": crop_border, "y_channel": y_channel, "quantize": quantize}
-    return psnr(restored, target, **options), ssim(restored, target, **options)
-
-
-def _summarise(rows, set_names):
-    sets = {}
-    for set_name in set_names:
-        scores = [row for row in rows if row["set"] == set_name]
-        sets[set_name] = {
-            "count": len(scores),
-            "psnr": sum(row["psnr"] for row in scores) / len(scores),
-            "ssim": sum(row["ssim"] for row in scores) / len(scores),
-        }
-    # Several test sets (Rain13k): the mean of their means, as Table 3 of the paper.
-    mean = {key: sum(values[key] for values in sets.values()) / len(sets) for key in ("psnr", "ssim")}
-    return {"sets": sets, "mean": mean}
-
-
-def _csv(rows):
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=["set", "name", "psnr", "ssim"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return text.getvalue()
+def _print_image(row, index, total):
+    scores = f"PSNR {row['psnr']:.2f} dB, SSIM {row['ssim']:.4f}"
+    print(f"[{index}/{total}] {row['set']}/{row['name']}: {scores}", flush=True)

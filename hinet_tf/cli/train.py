@@ -38,14 +38,13 @@ def run(args):
         config = load_config(args.config, args.overrides)
     except ValueError as error:
         raise CLIError(str(error)) from error
-    root = args.data or config["data"]["root"]
+    root = args.data or config.data.root
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
     if not Path(root).is_dir():
         raise CLIError(f"the training data folder {root} does not exist")
-    config["data"]["root"] = str(Path(root).resolve())
-    if config["train"]["init_weights"]:
-        config["train"]["init_weights"] = str(Path(config["train"]["init_weights"]).resolve())
+    init_weights = config.train.init_weights and str(Path(config.train.init_weights).resolve())
+    config = config.replace(data={"root": str(Path(root).resolve())}, train={"init_weights": init_weights})
 
     from hinet_tf.training import trainer
 

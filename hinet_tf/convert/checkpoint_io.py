@@ -5,7 +5,6 @@ ever loads with `weights_only=True` (no arbitrary unpickling).
 """
 
 import collections.abc
-import contextlib
 import os
 import pathlib
 import zipfile
@@ -115,31 +114,17 @@ def read_state_dict(source):
     return _read_pth(path)
 
 
-@contextlib.contextmanager
-def atomic_output(path, overwrite=False):
-    """Yields a temporary path next to `path`, renamed to `path` only if the block succeeds.
-
-    Raises:
-        FileExistsError: `path` exists and `overwrite` is false.
-    """
-    path = pathlib.Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
-    with atomic_write(path) as temporary:
-        yield temporary
-
-
 def write_state_dict(state_dict, path, overwrite=False):
     """Writes `{key: array}` to a `.npz` archive, or to a `.pth` file as the official `{"params": ...}`."""
     path = pathlib.Path(path)
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        with atomic_output(path, overwrite) as temporary, open(temporary, "wb") as file:
+        with atomic_write(path, overwrite) as temporary, open(temporary, "wb") as file:
             np.savez(file, **state_dict)
     elif suffix in (".pth", ".pt"):
         torch = _import_torch()
         params = {key: torch.from_numpy(np.ascontiguousarray(array)) for key, array in state_dict.items()}
-        with atomic_output(path, overwrite) as temporary:
+        with atomic_write(path, overwrite) as temporary:
             torch.save({"params": params}, temporary)
     else:
         raise ValueError(f"{path}: unknown checkpoint type {path.suffix!r}; use .pth or .npz")

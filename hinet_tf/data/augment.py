@@ -6,7 +6,7 @@ treat them differently.
 
 import tensorflow as tf
 
-NUM_DIHEDRAL = 8  # 4 rotations, each with and without a mirror flip
+from hinet_tf.utils import dihedral
 
 
 def reflect_pad_to(image, height, width):
@@ -58,14 +58,14 @@ def center_crop_pair(degraded, target, size):
     return stacked[..., :channels], stacked[..., channels:]
 
 
-def dihedral(image, mode):
-    """One of the 8 flips/rotations of a square (or rectangular) image: `mode` in [0, 8)."""
-    image = tf.image.rot90(image, mode % 4)
-    return tf.cond(mode >= 4, lambda: tf.image.flip_left_right(image), lambda: image)
+def dihedral_pair(degraded, target, index):
+    """Dihedral transform `index` (`hinet_tf.utils.dihedral`) of both images."""
+    stacked, channels = _stack(degraded, target)
+    stacked = dihedral.transform(stacked, index)
+    return stacked[..., :channels], stacked[..., channels:]
 
 
 def random_dihedral_pair(degraded, target):
     """The same uniformly drawn flip/rotation of both images."""
-    stacked, channels = _stack(degraded, target)
-    stacked = dihedral(stacked, tf.random.uniform([], 0, NUM_DIHEDRAL, dtype=tf.int32))
-    return stacked[..., :channels], stacked[..., channels:]
+    index = tf.random.uniform([], 0, dihedral.NUM_TRANSFORMS, dtype=tf.int32)
+    return dihedral_pair(degraded, target, index)

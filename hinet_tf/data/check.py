@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
+CHECKS = ("full", "header", "none")  # decode every file, read only headers, or check nothing
 _MAX_REPORTED = 10
 
 

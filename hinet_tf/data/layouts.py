@@ -16,6 +16,10 @@ Layouts (`root` is the folder the data set was extracted to):
   `root/test/<subset>/{input,target}` for the subsets in `RAIN13K_TEST_SETS` (all five,
   in that order, when `subset` is None).
 
+Training also reads "photos" (clean images only, `list_images`, degraded on the fly by
+`hinet_tf.data.synthetic`) and "tfrecord" (shards written by `hinet prepare`,
+`hinet_tf.data.tfrecord`): `TRAINING_LAYOUTS`.
+
 Every function raises `ValueError` naming the folder or files at fault: a missing or empty
 folder, or files without a partner.
 """
@@ -24,6 +28,7 @@ from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 LAYOUTS = ("pairs", "gopro", "sidd", "reds", "rain13k")
+TRAINING_LAYOUTS = (*LAYOUTS, "photos", "tfrecord")
 RAIN13K_TEST_SETS = ("Test100", "Rain100H", "Rain100L", "Test2800", "Test1200")
 _SIDD_NOISY, _SIDD_GT = "_NOISY_SRGB_", "_GT_SRGB_"
 _MAX_NAMED = 5

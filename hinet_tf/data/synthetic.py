@@ -53,7 +53,7 @@ def line_kernel(length, angle_degrees, size):
 
 
 class Degradation:
-    """Base class: draws whether to apply (`probability`) and keeps the config."""
+    """Base class: applies `apply` to an image with chance `probability`."""
 
     def __init__(self, probability=1.0):
         _check_range(f"{type(self).__name__} probability", probability, 0, 1)
@@ -67,9 +67,6 @@ class Degradation:
     def apply(self, image):
         raise NotImplementedError
 
-    def get_config(self):
-        return {"probability": self.probability}
-
 
 class GaussianNoise(Degradation):
     """Additive white Gaussian noise; `sigma` on the 0-255 scale (a number or a range)."""
@@ -82,9 +79,6 @@ class GaussianNoise(Degradation):
     def apply(self, image):
         noisy = image + tf.random.normal(tf.shape(image)) * _draw(self.sigma) / 255.0
         return tf.clip_by_value(noisy, 0.0, 1.0) if self.clip else noisy
-
-    def get_config(self):
-        return {**super().get_config(), "sigma": self.sigma, "clip": self.clip}
 
 
 class GaussianBlur(Degradation):
@@ -102,9 +96,6 @@ class GaussianBlur(Degradation):
         kernel = profile[:, None] * profile[None, :]
         return _filter(image, kernel / tf.reduce_sum(kernel))
 
-    def get_config(self):
-        return {**super().get_config(), "sigma": self.sigma, "size": self.size}
-
 
 class MotionBlur(Degradation):
     """Linear motion blur of `length` pixels in a random direction `angle` (degrees)."""
@@ -120,9 +111,6 @@ class MotionBlur(Degradation):
         kernel = line_kernel(_draw(self.length), _draw(self.angle), self.size)
         return _filter(image, kernel / tf.reduce_sum(kernel))
 
-    def get_config(self):
-        return {**super().get_config(), "length": self.length, "angle": self.angle, "size": self.size}
-
 
 class JPEG(Degradation):
     """JPEG compression at `quality` (1-100, a number or a range)."""
@@ -135,9 +123,6 @@ class JPEG(Degradation):
     def apply(self, image):
         compressed = tf.image.adjust_jpeg_quality(image, _draw(self.quality, tf.int32))
         return tf.reshape(compressed, tf.shape(image))
-
-    def get_config(self):
-        return {**super().get_config(), "quality": self.quality}
 
 
 class RainStreaks(Degradation):
@@ -169,16 +154,6 @@ class RainStreaks(Degradation):
         kernel = line_kernel(_draw(self.length), 90.0 + _draw(self.angle), self.size)
         streaks = tf.clip_by_value(_filter(drops, kernel) * _draw(self.intensity), 0.0, 1.0)
         return 1.0 - (1.0 - image) * (1.0 - streaks)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "density": self.density,
-            "length": self.length,
-            "angle": self.angle,
-            "intensity": self.intensity,
-            "size": self.size,
-        }
 
 
 def _check_odd_size(name, size):

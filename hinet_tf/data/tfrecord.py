@@ -5,13 +5,14 @@ shard names and pair count). Each record keeps the original encoded PNG/JPEG byt
 both images (no re-encoding, so no loss) and the degraded file's name.
 """
 
+import contextlib
 import json
-import os
 from pathlib import Path
 
 import tensorflow as tf
 
 from hinet_tf.data.decode import decode_image
+from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 
 _FEATURES = {
@@ -37,37 +38,32 @@ def shard_names(split, num_shards):
 def write_shards(records, out_dir, split, num_shards, overwrite=False):
     """Writes `(degraded_bytes, target_bytes, name)` records round-robin into shards.
 
-    Files are written under temporary names and renamed when complete. Existing shards
-    of the split are an error unless `overwrite`.
+    Each shard is written to a temporary file and renamed when all are complete
+    (`hinet_tf.utils.atomic`); the index `<split>.json` comes last. Existing shards of the
+    split are an error unless `overwrite`; their index is removed before the first rename,
+    so a kill while replacing them leaves no index that mixes old and new shards.
 
     Returns:
         the number of records written.
     """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     names = shard_names(split, num_shards)
     index_path = out_dir / f"{split}.json"
     existing = [out_dir / name for name in names + [index_path.name] if (out_dir / name).exists()]
     existing += [path for path in out_dir.glob(f"{split}-*.tfrecord") if path.name not in names]
     if existing and not overwrite:
         raise ValueError(f"{out_dir} already holds split {split!r} ({existing[0].name}); pass overwrite to replace it.")
-    temporary = [out_dir / f".{name}.tmp" for name in names]
-    writers = [tf.io.TFRecordWriter(str(path)) for path in temporary]
     count = 0
-    try:
-        for count, (degraded, target, name) in enumerate(records, start=1):
-            writers[(count - 1) % num_shards].write(_example(degraded, target, name))
-    except BaseException:
-        for writer, path in zip(writers, temporary):
-            writer.close()
-            path.unlink(missing_ok=True)
-        raise
-    for writer in writers:
-        writer.close()
-    for path in existing:
-        path.unlink()
-    for path, name in zip(temporary, names):
-        os.replace(path, out_dir / name)
+    with contextlib.ExitStack() as shards:
+        temporaries = [shards.enter_context(atomic_write(out_dir / name)) for name in names]
+        with contextlib.ExitStack() as writers:
+            files = [writers.enter_context(tf.io.TFRecordWriter(str(path))) for path in temporaries]
+            for count, (degraded, target, name) in enumerate(records, start=1):
+                files[(count - 1) % num_shards].write(_example(degraded, target, name))
+        index_path.unlink(missing_ok=True)  # until the new index is written, the split reads as missing
+        for path in existing:
+            if path.name not in names:
+                path.unlink(missing_ok=True)  # old shards the new split does not replace
     _write_json(index_path, {"split": split, "count": count, "shards": names})
     return count
 

@@ -31,10 +31,21 @@ def export_litert(model, path, tile=None, quantization=None):
     if tile is not None and (tile <= 0 or tile % multiple):
         raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
     shape = (None, None, None) if tile is None else (1, tile, tile)
+    return convert_function(float_signature(model, shape), [model], path, quantization)
+
+
+def convert_function(function, models, path, quantization=None):
+    """Converts a `tf.function` of one input signature to a `.tflite` file at `path`, atomically.
+
+    The function is the file's `serving_default` signature; `models` are the Keras models
+    whose variables it reads (`Restorer` converts its tile function, with test-time
+    augmentation and every model of an ensemble, this way).
+    """
     with tempfile.TemporaryDirectory() as saved_model:
         archive = keras.export.ExportArchive()
-        archive.track(model)
-        archive.add_endpoint("serving_default", float_signature(model, shape))
+        for model in models:
+            archive.track(model)
+        archive.add_endpoint("serving_default", function)
         archive.write_out(saved_model, verbose=False)
         return convert_saved_model(saved_model, path, quantization)
 

@@ -1,14 +1,12 @@
 """SavedModel export for TF Serving, with float32 and uint8 signatures of any image size."""
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import keras
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
-from hinet_tf.utils.atomic import current_umask
+from hinet_tf.utils.atomic import atomic_directory
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
@@ -27,22 +25,11 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
     Inside the graph, images are reflect-padded to the model's size multiple and the
     result is cropped back; height and width must be at least that multiple (16).
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
     builders = {FLOAT_SIGNATURE: float_signature, UINT8_SIGNATURE: uint8_signature}
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    for name in signatures:
-        archive.add_endpoint(name, builders[name](model))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
-    try:
-        staging.chmod(0o777 & ~current_umask())  # mkdtemp makes folders private
-        archive.write_out(str(staging), verbose=False)
-        if path.exists():
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-        staging.rename(path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return path
+    with atomic_directory(path, overwrite) as temporary:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        for name in signatures:
+            archive.add_endpoint(name, builders[name](model))
+        archive.write_out(str(temporary), verbose=False)
+    return Path(path)

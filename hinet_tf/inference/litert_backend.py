@@ -12,12 +12,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
+from hinet_tf.export.litert import convert_function
 from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.version import __version__
 
@@ -66,7 +66,7 @@ class LiteRTTileRunner:
         if not path.is_file():
             if log is not None:
                 log(f"Converting the model for LiteRT once (cached in {path.parent}).")
-            _convert(tile_function, models, path)
+            convert_function(tile_function, models, path)
         interpreter = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count())
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
             interpreter.allocate_tensors()
@@ -76,14 +76,3 @@ class LiteRTTileRunner:
     def __call__(self, tiles):
         return self._runner(images=tiles)["restored"]
 
-
-def _convert(tile_function, models, path):
-    from hinet_tf.export.litert import convert_saved_model
-
-    with tempfile.TemporaryDirectory() as saved_model:
-        archive = keras.export.ExportArchive()
-        for model in models:
-            archive.track(model)
-        archive.add_endpoint("serving_default", tile_function)
-        archive.write_out(saved_model, verbose=False)
-        convert_saved_model(saved_model, path)

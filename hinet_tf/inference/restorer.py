@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import tiling
-from hinet_tf.inference import tta
+from hinet_tf.utils import dihedral
 
 BACKENDS = ("keras", "litert", "auto")
 # `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
@@ -111,17 +111,17 @@ class Restorer:
         return np.asarray(self._run_batch(tile[None])[0])
 
     def _restore_batch(self, images):
-        groups = tta.SHAPE_GROUPS if self.tta else ((0,),)
+        groups = dihedral.SHAPE_GROUPS if self.tta else ((0,),)
         total = tf.zeros_like(images)
         for model in self.models:
             for group in groups:
                 # The transforms of a group share one shape: one batched model call each.
-                batch = tf.concat([tta.transform(images, index) for index in group], axis=0)
+                batch = tf.concat([dihedral.transform(images, index) for index in group], axis=0)
                 outputs = model(batch, training=False)
                 if isinstance(outputs, (list, tuple)):
                     outputs = outputs[-1]
                 outputs = tf.split(tf.cast(outputs, tf.float32), len(group), axis=0)
                 for index, output in zip(group, outputs):
-                    total += tta.inverse_transform(output, index)
+                    total += dihedral.inverse_transform(output, index)
         count = len(self.models) * sum(len(group) for group in groups)
         return total / float(count)

@@ -16,8 +16,7 @@ and brought to the 0-255 scale, rounded to integers when `quantize` (the officia
 
 import numpy as np
 
-from hinet_tf.losses import BT601_Y_OFFSET
-from hinet_tf.losses import BT601_Y_WEIGHTS
+from hinet_tf.utils.color import rgb_to_y
 
 PEAK = 255.0
 SSIM_WINDOW = 11
@@ -57,12 +56,6 @@ def ssim_map(restored, target, crop_border=0, y_channel=False, quantize=True):
     return numerator / denominator
 
 
-def rgb_to_y(images):
-    """BT.601 luma (16-235) of RGB values on the 0-255 scale, keeping a channel axis."""
-    weights = np.asarray(BT601_Y_WEIGHTS, np.float64)
-    return (images / PEAK) @ weights[:, None] + BT601_Y_OFFSET
-
-
 def gaussian_kernel(size=SSIM_WINDOW, sigma=SSIM_SIGMA):
     """The normalised 1-D Gaussian window of SSIM."""
     offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
@@ -93,7 +86,7 @@ def _prepare(restored, target, crop_border, y_channel, quantize):
     if y_channel:
         if restored.shape[-1] != 3:
             raise ValueError(f"The Y channel needs RGB images, got {restored.shape[-1]} channel(s).")
-        restored, target = rgb_to_y(restored), rgb_to_y(target)
+        restored, target = rgb_to_y(restored, PEAK), rgb_to_y(target, PEAK)
     return restored, target
 
 

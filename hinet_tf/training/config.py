@@ -1,21 +1,23 @@
-"""Training recipes as YAML: defaults, validation and `section.key=value` overrides.
+"""Training recipes as YAML, read into typed, frozen sections: `config.train.batch_size`.
 
-A recipe has five sections (see `configs/*.yaml`); every key not given takes the
-default in `SCHEMA`. An unknown key or a bad value is a `ValueError` naming the key.
+A recipe has five sections (see `configs/*.yaml`), each a frozen dataclass below whose
+fields are the keys, with their defaults and checks. Every key not given takes its default.
+An unknown key or a bad value is a `ValueError` naming the key. The names a key may take
+(norms, losses, layouts, file checks, degradations) come from the modules that implement them.
 """
 
-import copy
+import dataclasses
 import difflib
 import warnings
 from pathlib import Path
 
 import yaml
 
-DATA_LAYOUTS = ("pairs", "gopro", "sidd", "reds", "rain13k", "photos", "tfrecord")
-LOSSES = ("psnr", "psnr_y", "l1")
-NORMS = ("half_instance", "instance", "batch", "sync_batch", "layer", "group", "ibn", "none")
-CHECKS = ("full", "header", "none")
-VALIDATION_SOURCES = ("holdout", "sidd_blocks")
+from hinet_tf.data.check import CHECKS
+from hinet_tf.data.layouts import TRAINING_LAYOUTS
+from hinet_tf.data.synthetic import build_degradation
+from hinet_tf.layers.normalization import NORMALIZATIONS
+from hinet_tf.losses import LOSSES
 
 
 def _number(low=None, high=None, integer=False, low_open=False):
@@ -42,10 +44,8 @@ def _number(low=None, high=None, integer=False, low_open=False):
     return check
 
 
-def _choice(options, optional=False):
+def _choice(options):
     def check(value):
-        if value is None and optional:
-            return None
         if value not in options:
             raise ValueError(f"must be one of {', '.join(map(str, options))}; got {value!r}")
         return value
@@ -80,74 +80,131 @@ def _levels(value):
 def _degradations(value):
     if not isinstance(value, list) or not all(isinstance(spec, dict) and "type" in spec for spec in value):
         raise ValueError(f"must be a list of {{type: ..., ...}} mappings, got {value!r}")
-    from hinet_tf.data.synthetic import build_degradation
-
     build_degradation(value)  # raises naming the bad entry
     return value
 
 
-SCHEMA = {
-    "model": {
-        "width": (64, _number(1, integer=True)),
-        "depth": (5, _number(2, 8, integer=True)),
-        "hin_levels": (None, _levels),
-        "relu_slope": (0.2, _number(0, 1)),
-        "norm": ("half_instance", _choice(NORMS)),
-        "num_stages": (2, _number(1, 2, integer=True)),
-        "skip_connections": (True, _boolean),
-        "num_extra_blocks": (0, _number(0, integer=True)),
-    },
-    "loss": {
-        "name": ("psnr", _choice(LOSSES)),
-        "weight": (0.5, _number(0, low_open=True)),
-    },
-    "optimizer": {
-        "learning_rate": (2e-4, _number(0, low_open=True)),
-        "min_learning_rate": (1e-7, _number(0)),
-        "beta_1": (0.9, _number(0, 1)),
-        "beta_2": (0.99, _number(0, 1)),
-        "epsilon": (1e-8, _number(0, low_open=True)),
-        "warmup_steps": (0, _number(0, integer=True)),
-        "clip_norm": (0.01, _optional(_number(0, low_open=True))),
-    },
-    "train": {
-        "steps": (400000, _number(1, integer=True)),
-        "steps_per_epoch": (1000, _number(1, integer=True)),
-        "batch_size": (64, _number(1, integer=True)),
-        "crop_size": (256, _number(16, integer=True)),
-        "mixed_precision": (False, _boolean),
-        "seed": (0, _number(0, integer=True)),
-        "steps_per_execution": (1, _number(1, integer=True)),
-        "log_images": (4, _number(0, integer=True)),
-        "init_weights": (None, _optional_text),
-    },
-    "data": {
-        "root": (None, _optional_text),
-        "layout": ("pairs", _choice(DATA_LAYOUTS)),
-        "train_split": ("train", _optional_text),
-        "val_split": (None, _optional_text),
-        "val_subset": (None, _optional_text),
-        "val_root": (None, _optional_text),
-        "val_images": (32, _number(1, integer=True)),
-        "val_crop": (None, _optional(_number(16, integer=True))),
-        "val_tile": (256, _optional(_number(16, integer=True))),
-        "val_y_channel": (False, _boolean),
-        "val_quantize": (True, _boolean),
-        "augment": (True, _boolean),
-        "patches_per_image": (1, _number(1, integer=True)),
-        "degradations": ([], _degradations),
-        "check": ("full", _choice(CHECKS)),
-    },
+def _key(default, check):
+    """A config key: its default and the check that validates (and coerces) a value."""
+    if isinstance(default, list):
+        return dataclasses.field(default_factory=lambda: list(default), metadata={"check": check})
+    return dataclasses.field(default=default, metadata={"check": check})
+
+
+class _Section:
+    def to_dict(self):
+        """The section as plain YAML values."""
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig(_Section):
+    """`model`: the HINet arguments."""
+
+    width: int = _key(64, _number(1, integer=True))
+    depth: int = _key(5, _number(2, 8, integer=True))
+    hin_levels: list | None = _key(None, _levels)
+    relu_slope: float = _key(0.2, _number(0, 1))
+    norm: str = _key("half_instance", _choice(NORMALIZATIONS))
+    num_stages: int = _key(2, _number(1, 2, integer=True))
+    skip_connections: bool = _key(True, _boolean)
+    num_extra_blocks: int = _key(0, _number(0, integer=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class LossConfig(_Section):
+    """`loss`: the loss of each stage output and its weight."""
+
+    name: str = _key("psnr", _choice(LOSSES))
+    weight: float = _key(0.5, _number(0, low_open=True))
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerConfig(_Section):
+    """`optimizer`: PyTorch's Adam, the cosine schedule and gradient clipping."""
+
+    learning_rate: float = _key(2e-4, _number(0, low_open=True))
+    min_learning_rate: float = _key(1e-7, _number(0))
+    beta_1: float = _key(0.9, _number(0, 1))
+    beta_2: float = _key(0.99, _number(0, 1))
+    epsilon: float = _key(1e-8, _number(0, low_open=True))
+    warmup_steps: int = _key(0, _number(0, integer=True))
+    clip_norm: float | None = _key(0.01, _optional(_number(0, low_open=True)))
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig(_Section):
+    """`train`: steps, batches and the run's settings."""
+
+    steps: int = _key(400000, _number(1, integer=True))
+    steps_per_epoch: int = _key(1000, _number(1, integer=True))
+    batch_size: int = _key(64, _number(1, integer=True))
+    crop_size: int = _key(256, _number(16, integer=True))
+    mixed_precision: bool = _key(False, _boolean)
+    seed: int = _key(0, _number(0, integer=True))
+    steps_per_execution: int = _key(1, _number(1, integer=True))
+    log_images: int = _key(4, _number(0, integer=True))
+    init_weights: str | None = _key(None, _optional_text)
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig(_Section):
+    """`data`: where the images are, how they are read, degraded and validated."""
+
+    root: str | None = _key(None, _optional_text)
+    layout: str = _key("pairs", _choice(TRAINING_LAYOUTS))
+    train_split: str | None = _key("train", _optional_text)
+    val_split: str | None = _key(None, _optional_text)
+    val_subset: str | None = _key(None, _optional_text)
+    val_root: str | None = _key(None, _optional_text)
+    val_images: int = _key(32, _number(1, integer=True))
+    val_crop: int | None = _key(None, _optional(_number(16, integer=True)))
+    val_tile: int | None = _key(256, _optional(_number(16, integer=True)))
+    val_y_channel: bool = _key(False, _boolean)
+    val_quantize: bool = _key(True, _boolean)
+    augment: bool = _key(True, _boolean)
+    patches_per_image: int = _key(1, _number(1, integer=True))
+    degradations: list = _key([], _degradations)
+    check: str = _key("full", _choice(CHECKS))
+
+
+SECTIONS = {
+    "model": ModelConfig,
+    "loss": LossConfig,
+    "optimizer": OptimizerConfig,
+    "train": TrainConfig,
+    "data": DataConfig,
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A validated recipe (from `validate` or `load_config`), one frozen dataclass per section."""
+
+    model: ModelConfig = dataclasses.field(default_factory=ModelConfig)
+    loss: LossConfig = dataclasses.field(default_factory=LossConfig)
+    optimizer: OptimizerConfig = dataclasses.field(default_factory=OptimizerConfig)
+    train: TrainConfig = dataclasses.field(default_factory=TrainConfig)
+    data: DataConfig = dataclasses.field(default_factory=DataConfig)
+
+    def to_dict(self):
+        """`{section: {key: value}}` in the order of the sections and keys: what `config.yaml` holds."""
+        return {section: getattr(self, section).to_dict() for section in SECTIONS}
+
+    def replace(self, **changes):
+        """A validated copy with some keys changed: `config.replace(data={"root": "/data/GoPro"})`.
+
+        Raises:
+            ValueError: as `validate`.
+        """
+        values = self.to_dict()
+        for section, keys in changes.items():
+            values.setdefault(section, {}).update(keys)
+        return validate(values)
 
 
 # Keys of earlier versions: still read, so that older configs and run folders keep working.
 RETIRED_KEYS = {"data.val_batch_size": "validation restores one whole image at a time"}
-
-
-def defaults():
-    """The default config: every section and key of `SCHEMA`."""
-    return {section: {key: copy.deepcopy(spec[0]) for key, spec in keys.items()} for section, keys in SCHEMA.items()}
 
 
 def _unknown(name, known):
@@ -156,45 +213,47 @@ def _unknown(name, known):
 
 
 def validate(config):
-    """Returns the complete, checked config: defaults filled in, numbers coerced.
+    """Returns the complete, checked `Config` of a mapping of sections: defaults filled in, numbers coerced.
 
     Raises:
         ValueError: naming an unknown key or a bad value.
     """
     if not isinstance(config, dict):
         raise ValueError(f"a config must be a mapping of sections, got {type(config).__name__}")
-    resolved = defaults()
+    resolved = {section: {} for section in SECTIONS}
     for section, values in config.items():
-        if section not in SCHEMA:
-            raise ValueError(_unknown(str(section), list(SCHEMA)))
+        if section not in SECTIONS:
+            raise ValueError(_unknown(str(section), list(SECTIONS)))
         if not isinstance(values, dict):
             raise ValueError(f"config section {section!r} must be a mapping, got {values!r}")
+        checks = {field.name: field.metadata["check"] for field in dataclasses.fields(SECTIONS[section])}
         for key, value in values.items():
             if f"{section}.{key}" in RETIRED_KEYS:
                 warnings.warn(f"config key '{section}.{key}' is no longer used ({RETIRED_KEYS[f'{section}.{key}']})")
                 continue
-            if key not in SCHEMA[section]:
-                raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in SCHEMA[section]]))
+            if key not in checks:
+                raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in checks]))
             try:
-                resolved[section][key] = SCHEMA[section][key][1](value)
+                resolved[section][key] = checks[key](value)
             except ValueError as error:
                 raise ValueError(f"config key '{section}.{key}' {error}") from error
-    _check_consistent(resolved)
-    return resolved
+    config = Config(**{section: SECTIONS[section](**values) for section, values in resolved.items()})
+    _check_consistent(config)
+    return config
 
 
 def _check_consistent(config):
-    data, train = config["data"], config["train"]
-    if data["layout"] == "photos" and not data["degradations"]:
+    data, train, optimizer = config.data, config.train, config.optimizer
+    if data.layout == "photos" and not data.degradations:
         raise ValueError("config key 'data.degradations' must not be empty for layout 'photos' (clean-only images)")
-    if data["val_split"] == "sidd_blocks" and data["layout"] not in ("sidd", "tfrecord"):
+    if data.val_split == "sidd_blocks" and data.layout not in ("sidd", "tfrecord"):
         raise ValueError("config key 'data.val_split' sidd_blocks needs data.layout sidd")
-    if config["optimizer"]["min_learning_rate"] > config["optimizer"]["learning_rate"]:
+    if optimizer.min_learning_rate > optimizer.learning_rate:
         raise ValueError("config key 'optimizer.min_learning_rate' must not exceed optimizer.learning_rate")
-    if train["steps"] % train["steps_per_epoch"]:
+    if train.steps % train.steps_per_epoch:
         raise ValueError(
-            f"config key 'train.steps' ({train['steps']}) must be a multiple of train.steps_per_epoch "
-            f"({train['steps_per_epoch']}): training runs whole epochs"
+            f"config key 'train.steps' ({train.steps}) must be a multiple of train.steps_per_epoch "
+            f"({train.steps_per_epoch}): training runs whole epochs"
         )
 
 
@@ -211,7 +270,7 @@ def parse_override(text):
 
 
 def load_config(path, overrides=()):
-    """Reads a YAML recipe, applies `section.key=value` overrides and validates the result.
+    """Reads a YAML recipe, applies `section.key=value` overrides and returns the validated `Config`.
 
     Raises:
         ValueError: the file cannot be read, or names an unknown key or a bad value.
@@ -238,5 +297,5 @@ def load_config(path, overrides=()):
 
 
 def dump_config(config):
-    """The config as YAML text, in schema order."""
-    return yaml.safe_dump(config, sort_keys=False, default_flow_style=None)
+    """The `Config` as YAML text, in the order of its sections and keys."""
+    return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)

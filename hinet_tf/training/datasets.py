@@ -20,22 +20,22 @@ def _holdout(items, count, root):
 
 def _list(config, root, split):
     """The files of `split` under `root` for the config's layout: photo paths or (degraded, target) pairs."""
-    data = config["data"]
-    if data["layout"] == "photos":
-        folder = Path(root) / split if split and split != data["train_split"] else Path(root)
+    data = config.data
+    if data.layout == "photos":
+        folder = Path(root) / split if split and split != data.train_split else Path(root)
         files = layouts.list_images(folder)
-        if data["check"] != "none":
-            check.check_images(files, full=data["check"] == "full")
+        if data.check != "none":
+            check.check_images(files, full=data.check == "full")
         return files
-    pairs = layouts.list_pairs(root, data["layout"], split, data["val_subset"] if split == data["val_split"] else None)
-    if data["check"] != "none":
-        check.check_pairs(pairs, full=data["check"] == "full")
+    pairs = layouts.list_pairs(root, data.layout, split, data.val_subset if split == data.val_split else None)
+    if data.check != "none":
+        check.check_pairs(pairs, full=data.check == "full")
     return pairs
 
 
 def _images(config, items, shuffle):
-    seed = config["train"]["seed"]
-    if config["data"]["layout"] == "photos":
+    seed = config.train.seed
+    if config.data.layout == "photos":
         return paired.clean_images(items, shuffle=shuffle, seed=seed)
     return paired.image_pairs(items, shuffle=shuffle, seed=seed)
 
@@ -47,7 +47,7 @@ def _sidd_validation(folder, count):
 
 
 def build_datasets(config):
-    """Returns `(train_batches, validation_images or None, description)` for a validated config.
+    """Returns `(train_batches, validation_images or None, description)` for a validated `Config`.
 
     Every file is listed and (by default) decoded once before training, so that missing,
     unmatched, unreadable or mismatched files are reported up front with their names.
@@ -55,41 +55,39 @@ def build_datasets(config):
     Raises:
         ValueError: naming the folder or files at fault.
     """
-    data, train = config["data"], config["train"]
-    if not data["root"]:
+    data, train = config.data, config.train
+    if not data.root:
         raise ValueError("no training data: give --data DIR (or data.root in the config)")
-    root, val_root = data["root"], data["val_root"] or data["root"]
-    degrade = synthetic.build_degradation(data["degradations"]) if data["degradations"] else None
+    root, val_root = data.root, data.val_root or data.root
+    degrade = synthetic.build_degradation(data.degradations) if data.degradations else None
     val_images = None
-    if data["layout"] == "tfrecord":
-        train_images = tfrecord.tfrecord_pairs(root, data["train_split"], shuffle=True, seed=train["seed"])
-        if data["val_split"]:
-            val_images = tfrecord.tfrecord_pairs(val_root, data["val_split"])
-        description = f"TFRecord split {data['train_split']!r} in {root}"
+    if data.layout == "tfrecord":
+        train_images = tfrecord.tfrecord_pairs(root, data.train_split, shuffle=True, seed=train.seed)
+        if data.val_split:
+            val_images = tfrecord.tfrecord_pairs(val_root, data.val_split)
+        description = f"TFRecord split {data.train_split!r} in {root}"
     else:
-        items = _list(config, root, data["train_split"])
-        if data["val_split"] == "holdout":
-            items, held_out = _holdout(items, data["val_images"], root)
+        items = _list(config, root, data.train_split)
+        if data.val_split == "holdout":
+            items, held_out = _holdout(items, data.val_images, root)
             val_images = _images(config, held_out, shuffle=False)
-        elif data["val_split"] == "sidd_blocks":
-            val_images = _sidd_validation(val_root, data["val_images"])
-        elif data["val_split"]:
-            val_items = _list(config, val_root, data["val_split"])
-            if data["layout"] == "photos":  # a validation folder inside the photo folder is not trained on
+        elif data.val_split == "sidd_blocks":
+            val_images = _sidd_validation(val_root, data.val_images)
+        elif data.val_split:
+            val_items = _list(config, val_root, data.val_split)
+            if data.layout == "photos":  # a validation folder inside the photo folder is not trained on
                 items = [item for item in items if item not in set(val_items)]
             val_images = _images(config, val_items, shuffle=False)
         train_images = _images(config, items, shuffle=True)
-        description = f"{len(items)} training {'photos' if data['layout'] == 'photos' else 'pairs'} in {root}"
+        description = f"{len(items)} training {'photos' if data.layout == 'photos' else 'pairs'} in {root}"
     train_batches = paired.training_batches(
         train_images,
-        train["crop_size"],
-        train["batch_size"],
-        augment_flips=data["augment"],
+        train.crop_size,
+        train.batch_size,
+        augment_flips=data.augment,
         degrade=degrade,
-        patches_per_image=data["patches_per_image"],
+        patches_per_image=data.patches_per_image,
     )
     if val_images is not None:
-        val_images = paired.validation_images(
-            val_images, data["val_crop"], degrade=degrade, max_images=data["val_images"]
-        )
+        val_images = paired.validation_images(val_images, data.val_crop, degrade=degrade, max_images=data.val_images)
     return train_batches, val_images, description

@@ -91,30 +91,30 @@ def build_model(config):
         ValueError: the model section describes no valid HINet, or the initial weights do not fit it.
     """
     try:
-        model = HINet(**config["model"])
+        model = HINet(**config.model.to_dict())
     except ValueError as error:
         raise ValueError(f"config section 'model': {error}") from error
-    if config["train"]["init_weights"]:
-        load_initial_weights(model, config["train"]["init_weights"])  # before compile: the optimizer starts afresh
-    optimizer_config = config["optimizer"]
+    if config.train.init_weights:
+        load_initial_weights(model, config.train.init_weights)  # before compile: the optimizer starts afresh
+    optimizer_config = config.optimizer
     schedule = CosineWithWarmup(
-        peak=optimizer_config["learning_rate"],
-        total_steps=config["train"]["steps"],
-        floor=optimizer_config["min_learning_rate"],
-        warmup_steps=optimizer_config["warmup_steps"],
+        peak=optimizer_config.learning_rate,
+        total_steps=config.train.steps,
+        floor=optimizer_config.min_learning_rate,
+        warmup_steps=optimizer_config.warmup_steps,
     )
     optimizer = TorchAdam(
         schedule,
-        beta_1=optimizer_config["beta_1"],
-        beta_2=optimizer_config["beta_2"],
-        epsilon=optimizer_config["epsilon"],
+        beta_1=optimizer_config.beta_1,
+        beta_2=optimizer_config.beta_2,
+        epsilon=optimizer_config.epsilon,
     )
     model.compile(
         optimizer=optimizer,
-        loss=config["loss"]["name"],
-        stage_weights=(config["loss"]["weight"],) * len(model.outputs),
-        clip_norm=optimizer_config["clip_norm"],
-        steps_per_execution=config["train"]["steps_per_execution"],
+        loss=config.loss.name,
+        stage_weights=(config.loss.weight,) * len(model.outputs),
+        clip_norm=optimizer_config.clip_norm,
+        steps_per_execution=config.train.steps_per_execution,
     )
     model.optimizer.build(model.trainable_variables)
     return model
@@ -162,16 +162,15 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
         log_dir = run_dir / "logs"
         monitor = "psnr"
         if val_images is not None:
-            data = config["data"]
             monitor = validation.MONITOR
             callbacks.append(
                 validation.Validation(
                     val_images,
-                    tile=data["val_tile"],
-                    y_channel=data["val_y_channel"],
-                    quantize=data["val_quantize"],
+                    tile=config.data.val_tile,
+                    y_channel=config.data.val_y_channel,
+                    quantize=config.data.val_quantize,
                     log_dir=log_dir / "images",
-                    log_images=config["train"]["log_images"],
+                    log_images=config.train.log_images,
                 )
             )
         callbacks += [
@@ -224,11 +223,12 @@ def check_run_dir(config, run_dir):
         saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise ValueError(f"{config_path} is not the config of a hinet-tf run ({_first_line(error)})") from None
+    saved, wanted = saved.to_dict(), config.to_dict()
     changed = [
-        f"{section}.{key}: {saved[section][key]!r} -> {config[section][key]!r}"
-        for section in config
-        for key in config[section]
-        if saved[section][key] != config[section][key]
+        f"{section}.{key}: {saved[section][key]!r} -> {value!r}"
+        for section, values in wanted.items()
+        for key, value in values.items()
+        if saved[section][key] != value
     ]
     if changed:
         raise ValueError(
@@ -299,22 +299,20 @@ def setup(config, run_dir, log=print):
     """
     run_dir = Path(run_dir)
     check_run_dir(config, run_dir)  # before the slow part: building the model and checking the data
-    train_config = config["train"]
-    keras.utils.set_random_seed(train_config["seed"])
-    keras.mixed_precision.set_global_policy("mixed_float16" if train_config["mixed_precision"] else "float32")
+    train_config = config.train
+    keras.utils.set_random_seed(train_config.seed)
+    keras.mixed_precision.set_global_policy("mixed_float16" if train_config.mixed_precision else "float32")
     strategy = make_strategy()
     replicas = strategy.num_replicas_in_sync
-    if train_config["batch_size"] % replicas:
-        raise ValueError(
-            f"train.batch_size ({train_config['batch_size']}) must be a multiple of the {replicas} replicas"
-        )
+    if train_config.batch_size % replicas:
+        raise ValueError(f"train.batch_size ({train_config.batch_size}) must be a multiple of the {replicas} replicas")
     with strategy.scope():
         model = build_model(config)
-    for section, name in (("train", "crop_size"), ("data", "val_tile")):
-        if config[section][name] and config[section][name] % model.size_multiple:
+    for name, size in (("train.crop_size", train_config.crop_size), ("data.val_tile", config.data.val_tile)):
+        if size and size % model.size_multiple:
             raise ValueError(
-                f"{section}.{name} ({config[section][name]}) must be a multiple of {model.size_multiple} "
-                f"for a model of depth {config['model']['depth']}"
+                f"{name} ({size}) must be a multiple of {model.size_multiple} "
+                f"for a model of depth {config.model.depth}"
             )
     train_batches, val_images, description = build_datasets(config)
 
@@ -324,18 +322,18 @@ def setup(config, run_dir, log=print):
         prepare_run_dir(config, run_dir)
     else:
         out_dir.mkdir(parents=True, exist_ok=True)
-    steps_per_epoch = train_config["steps_per_epoch"]
-    epochs = train_config["steps"] // steps_per_epoch
+    steps_per_epoch = train_config.steps_per_epoch
+    epochs = train_config.steps // steps_per_epoch
     backup_dir = out_dir / "backup"
     log(
-        f"Training HINet ({model.count_params():,} parameters) on {description}: {train_config['steps']} steps "
-        f"of batch {train_config['batch_size']} over {replicas} replica(s), {epochs} epochs of {steps_per_epoch} steps."
+        f"Training HINet ({model.count_params():,} parameters) on {description}: {train_config.steps} steps "
+        f"of batch {train_config.batch_size} over {replicas} replica(s), {epochs} epochs of {steps_per_epoch} steps."
     )
     resume = _resume_point(backup_dir, steps_per_epoch)
     if resume:
         log(f"Resuming from the backup in {backup_dir}: epoch {resume[0]}, step {resume[1]}.")
-    elif train_config["init_weights"]:
-        log(f"Starting from the weights of {train_config['init_weights']}.")
+    elif train_config.init_weights:
+        log(f"Starting from the weights of {train_config.init_weights}.")
     fit_arguments = {
         "x": train_batches,
         "epochs": epochs,

@@ -53,24 +53,24 @@ def official_updates(config, state_dict, data):
 
     from hinet_tf.convert.official_torch import HINet as OfficialHINet
 
-    model_config, optimizer_config = config["model"], config["optimizer"]
-    network = OfficialHINet(model_config["width"], model_config["depth"], tuple(model_config["hin_levels"]))
+    model_config, optimizer_config = config.model, config.optimizer
+    network = OfficialHINet(model_config.width, model_config.depth, tuple(model_config.hin_levels))
     network.load_state_dict({key: torch.from_numpy(value) for key, value in state_dict.items()}, strict=True)
     network.train()
     optimizer = torch.optim.Adam(
         network.parameters(),
-        lr=optimizer_config["learning_rate"],
-        betas=(optimizer_config["beta_1"], optimizer_config["beta_2"]),
-        eps=optimizer_config["epsilon"],
+        lr=optimizer_config.learning_rate,
+        betas=(optimizer_config.beta_1, optimizer_config.beta_2),
+        eps=optimizer_config.epsilon,
         weight_decay=0,
     )
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=config["train"]["steps"], eta_min=optimizer_config["min_learning_rate"]
+        optimizer, T_max=config.train.steps, eta_min=optimizer_config.min_learning_rate
     )
-    weight = config["loss"]["weight"]
+    weight = config.loss.weight
 
     def pixel_loss(prediction, target):
-        if config["loss"]["name"] == "l1":
+        if config.loss.name == "l1":
             return weight * torch.nn.functional.l1_loss(prediction, target, reduction="mean")
         mse = ((prediction - target) ** 2).mean(dim=(1, 2, 3))
         return weight * 10 / math.log(10) * torch.log(mse + 1e-8).mean()
@@ -82,7 +82,7 @@ def official_updates(config, state_dict, data):
         optimizer.zero_grad()
         loss = sum(pixel_loss(prediction, target) for prediction in network(degraded))
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), optimizer_config["clip_norm"])
+        torch.nn.utils.clip_grad_norm_(network.parameters(), optimizer_config.clip_norm)
         optimizer.step()
     return {key: value.detach().numpy().copy() for key, value in network.state_dict().items()}
 
@@ -115,10 +115,10 @@ def zero_gradient_coordinates(key, value, config):
     """
     mask = np.zeros(value.shape, bool)
     parts = key.split(".")
-    model = config["model"]
-    hin_levels = range(model["depth"]) if model["hin_levels"] is None else model["hin_levels"]
+    model = config.model
+    hin_levels = range(model.depth) if model.hin_levels is None else model.hin_levels
     if (
-        model["norm"] == "half_instance"
+        model.norm == "half_instance"
         and parts[0].startswith("down_path_")
         and int(parts[1]) in hin_levels
         and parts[2:] == ["conv_1", "bias"]
@@ -144,7 +144,7 @@ def relative_update_differences(before, ours, official, config):
         differences[key] = float(
             np.linalg.norm(our_update[signal] - official_update[signal]) / np.linalg.norm(official_update[signal])
         )
-    return differences, noise_step / config["optimizer"]["learning_rate"]
+    return differences, noise_step / config.optimizer.learning_rate
 
 
 def compare(recipe_name, strategy=None, optimizer=None):
@@ -164,9 +164,9 @@ def compare(recipe_name, strategy=None, optimizer=None):
     if optimizer is not None:  # the negative control: the same step with another optimizer
         model.compile(
             optimizer=optimizer,
-            loss=config["loss"]["name"],
-            stage_weights=(config["loss"]["weight"],) * 2,
-            clip_norm=config["optimizer"]["clip_norm"],
+            loss=config.loss.name,
+            stage_weights=(config.loss.weight,) * 2,
+            clip_norm=config.optimizer.clip_norm,
         )
     before = {key: value.astype("float64") for key, value in to_pytorch_state_dict(model).items()}
     data = batches()

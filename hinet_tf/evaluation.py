@@ -1,0 +1,165 @@
+"""Scores a restorer on a test set as the official evaluation: PSNR / SSIM per image, per set, mean.
+
+```python
+from hinet_tf.evaluation import evaluate_folder
+from hinet_tf.inference import Restorer, load_model
+
+result = evaluate_folder(Restorer(load_model("hinet_gopro.keras"), tile=256, overlap=0), "GoPro", "gopro")
+result.summary["mean"]            # {"psnr": ..., "ssim": ...}
+result.rows[0]                    # {"set": "gopro", "name": ..., "psnr": ..., "ssim": ...}
+```
+
+Layouts are those of `hinet_tf.data.layouts`; "sidd" means the SIDD validation blocks. Rain13k
+is scored on the BT.601 Y channel over its five test sets, whose mean is the mean of the set
+means (Table 3); SIDD on float outputs; every other layout on 8-bit rounded outputs.
+"""
+
+import csv
+import dataclasses
+import io
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from hinet_tf.data import layouts
+from hinet_tf.data.sidd_blocks import read_validation_blocks
+from hinet_tf.inference.image_io import read_header
+from hinet_tf.inference.image_io import read_image
+from hinet_tf.metrics import psnr
+from hinet_tf.metrics import ssim
+
+# The split each layout is evaluated on; "sidd" is scored on its validation blocks instead.
+EVALUATION_SPLITS = {"pairs": "test", "gopro": "test", "reds": "val", "rain13k": "test"}
+CSV_COLUMNS = ("set", "name", "psnr", "ssim")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sample:
+    """One test image: its name and a function loading `(degraded, target)` float arrays in [0, 1]."""
+
+    name: str
+    load: Callable
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """Scores: `rows` of `{"set", "name", "psnr", "ssim"}` per image, and their `summary`.
+
+    `summary` is `{"sets": {set: {"count", "psnr", "ssim"}}, "mean": {"psnr", "ssim"}}`.
+    """
+
+    rows: list
+    summary: dict
+
+    def to_csv(self):
+        """The rows as CSV text, one line per image."""
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        return text.getvalue()
+
+
+def scoring(layout, y_channel=False):
+    """How `layout` is scored: `{"y_channel": ..., "quantize": ...}` (Y for Rain13k, float for SIDD)."""
+    return {"y_channel": y_channel or layout == "rain13k", "quantize": layout != "sidd"}
+
+
+def list_test_sets(root, layout):
+    """`{set name: [Sample]}` of a data set; every image's header is checked now.
+
+    Raises:
+        ValueError: an unknown layout, or a missing or empty folder or unmatched files, named.
+        ImageError: an image that cannot be read, named.
+    """
+    root = Path(root)
+    if layout == "sidd":
+        return {"sidd_validation": _sidd_blocks(root)}
+    if layout == "rain13k":
+        return {
+            name: _file_samples(layouts.list_pairs(root, layout, "test", subset=name))
+            for name in layouts.RAIN13K_TEST_SETS
+        }
+    if layout == "pairs" and (root / "input").is_dir():
+        return {layout: _file_samples(layouts.match_by_name(root / "input", root / "target"))}
+    pairs = layouts.list_pairs(root, layout, EVALUATION_SPLITS[layout])
+    return {layout: _file_samples(pairs, with_folder=layout == "reds")}  # REDS frame names repeat per clip
+
+
+def evaluate(restorer, test_sets, crop_border=0, y_channel=False, quantize=True, on_image=None):
+    """Restores and scores every sample of `test_sets` (from `list_test_sets`).
+
+    Args:
+        restorer: a callable from an (H, W, C) float image to its restoration, e.g. a `Restorer`.
+        test_sets: `{set name: [Sample]}`.
+        crop_border, y_channel, quantize: as `hinet_tf.metrics.psnr`.
+        on_image: called with `(row, index, total)` after each image, for progress.
+
+    Returns:
+        an `Evaluation`.
+
+    Raises:
+        ValueError: a restored image whose shape is not its target's, named.
+        ImageError: an image that cannot be decoded, named.
+    """
+    rows = []
+    total = sum(len(samples) for samples in test_sets.values())
+    for set_name, samples in test_sets.items():
+        for sample in samples:
+            degraded, target = sample.load()
+            scores = score(restorer(degraded), target, crop_border, y_channel, quantize, name=sample.name)
+            rows.append({"set": set_name, "name": sample.name, **scores})
+            if on_image is not None:
+                on_image(rows[-1], len(rows), total)
+    return Evaluation(rows, summarise(rows, list(test_sets)))
+
+
+def evaluate_folder(restorer, root, layout, crop_border=0, y_channel=False, on_image=None):
+    """Evaluates `restorer` on the data set in `root`, scored as its `layout` is (see `scoring`)."""
+    test_sets = list_test_sets(root, layout)
+    return evaluate(restorer, test_sets, crop_border, on_image=on_image, **scoring(layout, y_channel))
+
+
+def score(restored, target, crop_border=0, y_channel=False, quantize=True, name="the restored image"):
+    """`{"psnr": ..., "ssim": ...}` of one restored image; ValueError naming it if the shapes differ."""
+    if restored.shape != target.shape:
+        raise ValueError(f"{name}: the restored image {restored.shape} and the target {target.shape} differ in shape")
+    options = {"crop_border": crop_border, "y_channel": y_channel, "quantize": quantize}
+    return {"psnr": psnr(restored, target, **options), "ssim": ssim(restored, target, **options)}
+
+
+def summarise(rows, set_names):
+    """Per-set means and their mean: with several sets (Rain13k), the mean of the set means."""
+    sets = {}
+    for set_name in set_names:
+        scores = [row for row in rows if row["set"] == set_name]
+        sets[set_name] = {
+            "count": len(scores),
+            "psnr": sum(row["psnr"] for row in scores) / len(scores),
+            "ssim": sum(row["ssim"] for row in scores) / len(scores),
+        }
+    mean = {key: sum(values[key] for values in sets.values()) / len(sets) for key in ("psnr", "ssim")}
+    return {"sets": sets, "mean": mean}
+
+
+def _file_samples(pairs, with_folder=False):
+    """Samples of image file pairs, whose headers are checked now, before any model runs."""
+    for path in (path for pair in pairs for path in pair):
+        read_header(path)
+
+    def loader(degraded_path, target_path):
+        return lambda: (read_image(degraded_path).pixels, read_image(target_path).pixels)
+
+    def name(path):
+        return f"{path.parent.name}/{path.name}" if with_folder else path.name
+
+    return [Sample(name(degraded), loader(degraded, target)) for degraded, target in pairs]
+
+
+def _sidd_blocks(root):
+    noisy, clean = read_validation_blocks(root)
+    return [
+        Sample(f"block_{index:04d}", lambda index=index: (noisy[index] / np.float32(255), clean[index] / np.float32(255)))
+        for index in range(len(noisy))
+    ]
