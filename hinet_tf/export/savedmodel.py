@@ -8,7 +8,9 @@ import keras
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
+from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import current_umask
+from hinet_tf.utils.backend import require_tensorflow
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
@@ -21,12 +23,14 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
 
     Signatures (both take NHWC `images` of any height and width and return `restored`):
 
-    - `serving_default`: float32 in [0, 1] to float32 (the model's last output, unclipped);
+    - `serving_default`: float32 in [0, 1] to float32 (the restored image, unclipped);
     - `serving_uint8`: uint8 to uint8, for clients that send and want plain pixels.
 
     Inside the graph, images are reflect-padded to the model's size multiple and the
     result is cropped back; height and width must be at least that multiple (16).
     """
+    require_tensorflow("SavedModel export")
+    model = image_restorer(model)
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True (--overwrite) to replace it.")
