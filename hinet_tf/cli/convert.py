@@ -68,7 +68,7 @@ def _check_paths(args):
 
 
 def _print_backbone(backbone, title):
-    from hinet_tf.models.preset_utils import matching_presets
+    from hinet_tf.models.hinet.hinet_presets import matching_presets
 
     print(title)
     config = backbone.get_config()

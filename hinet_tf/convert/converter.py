@@ -16,6 +16,7 @@ from hinet_tf.convert.state_dict import load_state_dict
 from hinet_tf.convert.state_dict import to_pytorch_state_dict
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import preset_utils
+from hinet_tf.models.hinet import hinet_presets
 
 # Arguments that only shape the Keras model: a checkpoint neither stores nor constrains them.
 BUILD_OPTIONS = ("relu_slope", "dtype", "name")
@@ -107,9 +108,9 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
     """
     expected = {}
     if preset is not None:
-        if preset not in preset_utils.backbone_presets or "config" not in preset_utils.backbone_presets[preset]:
-            raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(preset_utils.architecture_presets())}")
-        expected = preset_utils.backbone_presets[preset]["config"]
+        if preset not in hinet_presets.architecture_presets():
+            raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(hinet_presets.architecture_presets())}")
+        expected = hinet_presets.backbone_presets[preset]["config"]
     if preset_dir is not None and not overwrite:
         taken = [name for name in preset_utils.PRESET_FILES if (Path(preset_dir) / name).exists()]
         if taken:

@@ -23,7 +23,7 @@ class Restorer:
 
     Each image is cut into overlapping tiles (so memory depends on `tile`, not on the
     image) at the positions of the official evaluation grid on the image itself; a side
-    shorter than a tile is padded inside the models (`HINetImageRestorer`). Every tile goes
+    shorter than a tile is reflect-padded to the models' size multiple and cropped back. Every tile goes
     through one traced `tf.function` with a dynamic spatial shape, which averages, as in
     the paper, the outputs of all `models` and, with `tta`, of the 8 flips and rotations
     (each inverted first; the four of each shape go through a model as one batch).
@@ -81,10 +81,12 @@ class Restorer:
         elif channels != self.channels:
             raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
         # Whole tiles lie on the image itself, at the official grid positions; a side shorter
-        # than a tile is padded to the models' size multiple inside the models.
-        if min(height, width) <= self.size_multiple // 2:
-            raise ValueError(f"Images need more than {self.size_multiple // 2} pixels per side, got {height} x {width}.")
-        restored = tiling.restore_tiled(self._run_tile, image, self.tile, self.overlap)
+        # than a tile is padded to the models' size multiple instead (numpy's reflect-padding,
+        # which the models' own in-graph padding equals, also repeats the reflection for sides
+        # of fewer than 9 pixels).
+        padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
+        padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
+        restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
         if channels == 1 and self.channels == 3:
             restored = restored.mean(axis=-1, keepdims=True)
         return restored[..., 0] if squeeze else restored

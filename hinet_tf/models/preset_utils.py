@@ -1,8 +1,8 @@
 """Preset directories in keras-hub's layout: `config.json`, `model.weights.h5` and `metadata.json`.
 
-`save_backbone` writes one, `load_backbone` reads a directory or a built-in name. Built-in
-presets are listed in `hinet_presets.backbone_presets`; those with weights are directories
-looked up in the source checkout's `saved_models/`, then in the installed data files.
+`save_backbone` writes one, `load_backbone` reads a directory or a built-in name of a table
+of presets (HINet's: `hinet_presets.backbone_presets`). Built-in presets with weights are
+directories looked up in the source checkout's `saved_models/`, then in the installed data files.
 """
 
 import datetime
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import keras
 
-from hinet_tf.models.hinet.hinet_presets import backbone_presets
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.version import __version__
@@ -61,18 +60,18 @@ def save_backbone(backbone, preset_dir):
     atomic_write_text(preset_dir / METADATA_FILE, json.dumps(metadata, indent=4) + "\n")
 
 
-def load_backbone(cls, preset, load_weights=True, **kwargs):
-    """Builds the backbone of `preset` (a built-in name or a directory); `kwargs` override its config.
+def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
+    """Builds the backbone of `preset` (a name in `presets` or a directory); `kwargs` override its config.
 
     Raises:
         ValueError: an unknown name, a directory without `config.json`, a preset of
             another class, or weights asked of an architecture-only preset.
     """
-    if str(preset) in backbone_presets and "config" in backbone_presets[str(preset)]:
+    if str(preset) in presets and "config" in presets[str(preset)]:
         if load_weights:
-            raise ValueError(_no_weights_message(str(preset)))
-        return cls(**{**backbone_presets[str(preset)]["config"], **kwargs})
-    preset_dir = _preset_dir(preset)
+            raise ValueError(_no_weights_message(str(preset), presets[str(preset)]))
+        return cls(**{**presets[str(preset)]["config"], **kwargs})
+    preset_dir = _preset_dir(preset, presets)
     config = json.loads((preset_dir / CONFIG_FILE).read_text())
     found = keras.saving.get_registered_object(config.get("registered_name", ""))
     if found is None or not issubclass(found, cls):
@@ -90,36 +89,19 @@ def load_backbone(cls, preset, load_weights=True, **kwargs):
     return backbone
 
 
-def architecture_presets():
-    """Names of the built-in presets that are configurations only."""
-    return [name for name, preset in backbone_presets.items() if "config" in preset]
-
-
-def matching_presets(backbone):
-    """Names of the architecture presets whose configuration is `backbone`'s."""
-    config = backbone.get_config()
-    matches = []
-    for name in architecture_presets():
-        preset = {**config, **backbone_presets[name]["config"]}
-        preset["hin_levels"] = list(preset["hin_levels"])
-        if preset == config:
-            matches.append(name)
-    return matches
-
-
-def _preset_dir(preset):
-    if str(preset) in backbone_presets:
+def _preset_dir(preset, presets):
+    if str(preset) in presets:
         return shipped_preset_dir(str(preset))
     path = Path(preset)
     if (path / CONFIG_FILE).is_file():
         return path
     if path.exists():
         raise ValueError(f"{path} is not a preset directory (no {CONFIG_FILE}).")
-    raise ValueError(f"Unknown preset {str(preset)!r}; choose a preset directory or one of {', '.join(backbone_presets)}.")
+    raise ValueError(f"Unknown preset {str(preset)!r}; choose a preset directory or one of {', '.join(presets)}.")
 
 
-def _no_weights_message(name):
-    checkpoint = backbone_presets[name].get("checkpoint")
+def _no_weights_message(name, preset):
+    checkpoint = preset.get("checkpoint")
     convert = (
         f" Convert the official checkpoint into a preset with `hinet convert {checkpoint} --preset-dir DIR`, "
         "then call from_preset(DIR)."

@@ -9,6 +9,7 @@ from hinet_tf.layers import SupervisedAttention
 from hinet_tf.layers.conv import conv2d
 from hinet_tf.layers.normalization import NORMALIZATIONS
 from hinet_tf.models import preset_utils
+from hinet_tf.models.hinet.hinet_presets import backbone_presets
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -155,7 +156,7 @@ class HINetBackbone(keras.Model):
         for random weights, or convert the official checkpoint into a preset directory
         (`hinet convert X.pth --preset-dir DIR`).
         """
-        return preset_utils.load_backbone(cls, preset, load_weights, **kwargs)
+        return preset_utils.load_backbone(cls, preset, backbone_presets, load_weights, **kwargs)
 
     def save_to_preset(self, preset_dir):
         """Writes `config.json`, `model.weights.h5` and `metadata.json` into `preset_dir`."""

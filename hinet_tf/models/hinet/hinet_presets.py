@@ -59,3 +59,20 @@ backbone_presets = {
         "checkpoint": "HINet-Rain13k.pth",
     },
 }
+
+
+def architecture_presets():
+    """Names of the presets that are configurations only."""
+    return [name for name, preset in backbone_presets.items() if "config" in preset]
+
+
+def matching_presets(backbone):
+    """Names of the architecture presets whose configuration is `backbone`'s."""
+    config = backbone.get_config()
+    matches = []
+    for name in architecture_presets():
+        preset = {**config, **backbone_presets[name]["config"]}
+        preset["hin_levels"] = list(preset["hin_levels"])
+        if preset == config:
+            matches.append(name)
+    return matches

@@ -64,7 +64,11 @@ class StageLossTraining:
 
     def compile_from_config(self, config):
         """Recompiles a loaded model with its saved `compile` arguments (its optimizer state follows)."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
+        config = keras.saving.deserialize_keras_object(config)
+        inner = getattr(config["optimizer"], "inner_optimizer", config["optimizer"])
+        if keras.config.backend() != "tensorflow" and inner.global_clipnorm == config.get("clip_norm"):
+            inner.global_clipnorm = None  # set by `compile` itself on one device
+        self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
