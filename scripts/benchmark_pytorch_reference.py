@@ -25,7 +25,7 @@ def check_fixture(path):
     """Loads an official-format fixture strictly and returns the max output difference."""
     arrays = np.load(str(path).replace(".pth", ".npz"))
     wf, depth, left, right = (int(value) for value in arrays["config"])
-    model = HINetBackbone(wf, depth, tuple(range(left, right + 1))).eval()
+    model = HINet(wf, depth, tuple(range(left, right + 1))).eval()
     model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True)["params"], strict=True)
     with torch.no_grad():
         stage1, stage2 = model(torch.from_numpy(arrays["input_nchw"]))
@@ -36,7 +36,7 @@ def check_fixture(path):
 
 
 def time_width(width, runs):
-    model = HINetBackbone(width).eval()
+    model = HINet(width).eval()
     images = torch.rand(1, 3, 256, 256)
     seconds = []
     with torch.no_grad():
