@@ -15,9 +15,21 @@ def requirements(name):
     return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
 
 
-# The shipped default model of `hinet restore`, once it exists.
-DEFAULT_MODEL = "saved_models/hinet_photo_denoise.keras"
-DATA_FILES = [("share/hinet-tf/saved_models", [DEFAULT_MODEL])] if (ROOT / DEFAULT_MODEL).is_file() else []
+# The shipped presets (`hinet_photo_denoise`, the default model of `hinet restore`), each a
+# directory of config.json, model.weights.h5 and metadata.json, found by `from_preset(name)`
+# in share/hinet-tf/saved_models/NAME when installed.
+SHIPPED_PRESETS = ("hinet_photo_denoise",)
+
+
+def preset_files(name):
+    return sorted(str(path.relative_to(ROOT)) for path in (ROOT / "saved_models" / name).iterdir() if path.is_file())
+
+
+DATA_FILES = [
+    (f"share/hinet-tf/saved_models/{name}", preset_files(name))
+    for name in SHIPPED_PRESETS
+    if (ROOT / "saved_models" / name / "config.json").is_file()
+]
 
 
 setup(
@@ -32,6 +44,7 @@ setup(
     install_requires=requirements("requirements.txt"),
     extras_require={
         "dev": requirements("requirements-dev.txt"),
+        "jax": ["jax[cpu]>=0.10,<0.11"],
         "torch": ["torch>=2.2"],
         "tiff": ["tifffile>=2023.1"],
         "litert": ["ai-edge-litert>=1.2"],

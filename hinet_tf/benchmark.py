@@ -42,13 +42,13 @@ def _timings(function, runs, warmup):
 
 
 def _inference_function(model, backend, height, width, threads):
-    """A function from a (1, height, width, 3) float32 array to the last stage's output array."""
+    """A function from a (1, height, width, 3) float32 array to the restored image's array."""
     import tensorflow as tf
 
-    spec = tf.TensorSpec((1, height, width, model.in_channels), tf.float32)
+    spec = tf.TensorSpec((1, height, width, model.backbone.in_channels), tf.float32)
     if backend in ("keras", "xla"):
         function = tf.function(
-            lambda images: model(images, training=False)[-1], input_signature=[spec], jit_compile=backend == "xla"
+            lambda images: model(images, training=False), input_signature=[spec], jit_compile=backend == "xla"
         )
         return lambda images: function(images).numpy()
     from ai_edge_litert.interpreter import Interpreter
@@ -57,11 +57,10 @@ def _inference_function(model, backend, height, width, threads):
         path = os.path.join(folder, "model.tflite")
         model.export(path, format="litert", input_signature=[spec], verbose=False)
         runner = Interpreter(model_path=path, num_threads=threads).get_signature_runner()
-    output_name = model.output_names[-1]
 
     def run(images):
-        outputs = runner(**{runner.get_input_details().popitem()[0]: images})
-        return outputs[output_name] if output_name in outputs else outputs[sorted(outputs)[-1]]
+        (output,) = runner(**{runner.get_input_details().popitem()[0]: images}).values()
+        return output
 
     return run
 
@@ -72,13 +71,14 @@ def run_case(case, threads, runs, warmup):
     import tensorflow as tf
 
     from hinet_tf.inference.tiling import restore_tiled
-    from hinet_tf.models import HINet
+    from hinet_tf.models import HINetBackbone
+    from hinet_tf.models import HINetImageRestorer
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     keras.utils.set_random_seed(0)
     task, backend, width = case["task"], case["backend"], case["width"]
-    model = HINet(width=width)
+    model = HINetImageRestorer(HINetBackbone(width=width))
     rng = np.random.default_rng(0)
     if task == "latency":
         images = rng.random((1, *LATENCY_SIZE, 3), np.float32)

@@ -1,7 +1,7 @@
 """Denoising quality on real photos: noisy input, non-local means, CBM3D and HINet models.
 
     python scripts/benchmark_quality.py \
-        --model "HINet (HIN)=saved_models/hinet_photo_denoise.keras" \
+        --model "HINet (HIN)=saved_models/hinet_photo_denoise" \
         --model "HINet (no norm)=runs/photo_none/model.keras"
 
 For the centre `--crop` x `--crop` pixels (256 by default, to keep CBM3D within the CPU
@@ -29,7 +29,7 @@ Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
 `denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
 
     python scripts/benchmark_quality.py --testset cbsd68 \
-        --model "HINet=saved_models/hinet_photo_denoise.keras"
+        --model "HINet=saved_models/hinet_photo_denoise"
 
 `--testset cbsd68` or `mcmaster` measures the standard colour test sets (from
 `--datasets`, by default `../shared/datasets`) under the protocol of the published

@@ -22,9 +22,9 @@ def _seed_and_policy():
 @pytest.fixture(scope="session")
 def identity_model_path(tmp_path_factory):
     """A saved width-4 HINet whose last convolution is zero: it returns its input."""
-    from hinet_tf.models import HINet
+    from hinet_tf.models import HINetBackbone
 
-    model = HINet(width=4)
+    model = HINetBackbone(width=4)
     last = model.get_layer("last")
     last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
     path = tmp_path_factory.mktemp("models") / "identity.keras"

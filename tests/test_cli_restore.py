@@ -98,14 +98,15 @@ def test_missing_default_model_says_to_pass_model(tmp_path, monkeypatch, capsys)
 
 
 def test_default_model_path_takes_the_first_existing_candidate(tmp_path, monkeypatch):
-    candidate = tmp_path / default_model.DEFAULT_MODEL_FILE
-    candidate.write_bytes(b"a model")
-    monkeypatch.setattr(default_model, "default_model_candidates", lambda: (tmp_path / "absent.keras", candidate))
+    candidate = tmp_path / default_model.DEFAULT_PRESET
+    candidate.mkdir()
+    (candidate / "config.json").write_text("{}")
+    monkeypatch.setattr(default_model, "default_model_candidates", lambda: (tmp_path / "absent", candidate))
     assert default_model.default_model_path() == candidate
 
 
 def test_default_model_candidates_are_the_checkout_and_the_installed_share():
-    name = default_model.DEFAULT_MODEL_FILE
+    name = default_model.DEFAULT_PRESET
     checkout, installed = default_model.default_model_candidates()
     assert checkout == Path(hinet_tf.__file__).resolve().parent.parent / "saved_models" / name
     assert installed == Path(sys.prefix) / "share" / "hinet-tf" / "saved_models" / name

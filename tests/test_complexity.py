@@ -5,20 +5,20 @@ import sys
 
 import pytest
 
-from hinet_tf import HINet
+from hinet_tf.models import HINetBackbone
 from hinet_tf.cli.main import main
 from hinet_tf.complexity import count_macs
 
 
 @pytest.mark.parametrize("width, true, paper", [(64, 157.60, 170.71), (32, 39.54, 42.88)])
 def test_macs_match_the_official_figures(width, true, paper):
-    macs = count_macs(HINet(width=width), 256, 256)  # traced only, never run
+    macs = count_macs(HINetBackbone(width=width), 256, 256)  # traced only, never run
     assert macs.true / 1e9 == pytest.approx(true, abs=0.005)
     assert macs.paper / 1e9 == pytest.approx(paper, abs=0.005)
 
 
 def test_macs_scale_with_the_input_area():
-    model = HINet(width=4)
+    model = HINetBackbone(width=4)
     small, large = count_macs(model, 64, 64), count_macs(model, 128, 128)
     assert large.true == 4 * small.true
     assert large.paper > large.true
@@ -33,7 +33,7 @@ def test_info_prints_parameters_and_both_mac_counts(capsys):
 
 def test_info_rejects_unknown_presets_and_sizes(capsys):
     assert main(["info", "hinet_9x"]) == 2
-    assert "unknown preset 'hinet_9x'" in capsys.readouterr().err
+    assert "Unknown preset 'hinet_9x'" in capsys.readouterr().err
     assert main(["info", "hinet_0.5x", "--size", "100", "100"]) == 2
     assert "multiples of 16" in capsys.readouterr().err
 

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from hinet_tf import HINet
+from hinet_tf.models import HINetBackbone
 from hinet_tf.cli.main import main
 from hinet_tf.convert import CheckpointError
 from hinet_tf.convert import from_pytorch
@@ -98,7 +98,7 @@ def test_full_size_official_key_layout(layout):
     state_dict = {key: np.broadcast_to(np.float32(0), shape) for key, shape in listed.items()}
     config = infer_config(state_dict)
     assert config == {"width": 64, "depth": 5, "hin_levels": HIN_LEVELS[layout], "in_channels": 3}
-    check_state_dict(HINet(**config), state_dict)
+    check_state_dict(HINetBackbone(**config), state_dict)
 
 
 def test_written_npz_reads_back_identically(tmp_path):
@@ -225,11 +225,11 @@ def test_explicit_arguments_are_checked_against_the_checkpoint():
 )
 def test_layouts_without_an_official_counterpart_are_refused(kwargs):
     with pytest.raises(ValueError, match="map to the official checkpoints"):
-        to_pytorch_state_dict(HINet(width=4, depth=3, **kwargs))
+        to_pytorch_state_dict(HINetBackbone(width=4, depth=3, **kwargs))
 
 
 def test_writing_refuses_to_overwrite_and_unknown_suffixes(tmp_path):
-    model = HINet(width=4, depth=3)
+    model = HINetBackbone(width=4, depth=3)
     existing = tmp_path / "weights.npz"
     existing.write_bytes(b"user data")
     with pytest.raises(FileExistsError, match="weights.npz already exists"):
@@ -256,7 +256,7 @@ def test_cli_converts_both_ways(tmp_path, capsys):
     keras_path = tmp_path / "gopro_like.keras"
     assert main(["convert", str(source), "-o", str(keras_path)]) == 0
     printed = capsys.readouterr().out
-    expected_params = f"{HINet(width=8, hin_levels=(3, 4)).count_params():,}"
+    expected_params = f"{HINetBackbone(width=8, hin_levels=(3, 4)).count_params():,}"
     assert "hin_levels   [3, 4]" in printed and f"parameters   {expected_params}" in printed
     assert_matches_official(keras.saving.load_model(keras_path), "hin3-4")
 

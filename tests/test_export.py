@@ -11,15 +11,14 @@ from skimage.transform import resize
 from hinet_tf.export import export_litert
 from hinet_tf.export import export_saved_model
 from hinet_tf.export.litert import convert_saved_model
-from hinet_tf.export.graph import reflect_pad_to_multiple
 from hinet_tf.metrics import psnr
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
 
 
 @pytest.fixture(scope="module")
 def model():
     keras.utils.set_random_seed(3)
-    return HINet(width=4, depth=3)  # a short graph: conversion time grows with the op count
+    return HINetBackbone(width=4, depth=3)  # a short graph: conversion time grows with the op count
 
 
 @pytest.fixture(scope="module")
@@ -62,12 +61,6 @@ def photos(size=48):
     return np.stack(
         [resize(image, (size, size), anti_aliasing=True) for image in (skimage_data.astronaut(), skimage_data.coffee())]
     ).astype(np.float32)
-
-
-def test_in_graph_padding_is_numpy_reflect_padding():
-    images = random_images(2, 21, 35, 3)
-    expected = np.pad(images, ((0, 0), (0, 11), (0, 13), (0, 0)), mode="reflect")
-    np.testing.assert_array_equal(reflect_pad_to_multiple(tf.constant(images), 16).numpy(), expected)
 
 
 def test_saved_model_has_both_signatures_with_dynamic_shapes(exported):

@@ -5,13 +5,13 @@ import pytest
 from ai_edge_litert.interpreter import Interpreter
 
 from hinet_tf.cli.main import main
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
-    HINet(width=4, depth=3).save(path)
+    HINetBackbone(width=4, depth=3).save(path)
     return path
 
 

@@ -8,20 +8,20 @@ import pytest
 
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import tiling
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
 from hinet_tf.utils import dihedral
 
 
 @pytest.fixture(scope="module")
 def tiny_model():
     keras.utils.set_random_seed(7)
-    return HINet(width=4)
+    return HINetBackbone(width=4)
 
 
 @pytest.fixture(scope="module")
 def identity_like_model():
     """A HINet whose last convolution is zero: its final output is its input."""
-    model = HINet(width=4)
+    model = HINetBackbone(width=4)
     last = model.get_layer("last")
     last.set_weights([np.zeros_like(weight) for weight in last.get_weights()])
     return model
@@ -157,7 +157,7 @@ def test_tta_averages_the_inverted_outputs_of_the_eight_transforms(tiny_model, r
 
 
 def test_ensemble_averages_the_models(tiny_model, restorer):
-    other = HINet(width=4)
+    other = HINetBackbone(width=4)
     image = random_image(40, 40)
     single = [restorer(image), Restorer(other, tile=64)(image)]
     np.testing.assert_allclose(Restorer([tiny_model, other], tile=64)(image), np.mean(single, axis=0), atol=1e-6)

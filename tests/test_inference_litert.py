@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from hinet_tf import HINet
+from hinet_tf.models import HINetBackbone
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import restorer as restorer_module
 from hinet_tf.inference.litert_backend import fingerprint
@@ -15,7 +15,7 @@ from hinet_tf.inference.litert_backend import fingerprint
 
 @pytest.fixture(scope="module")
 def models():
-    return [HINet(width=4, depth=3), HINet(width=4, depth=3)]
+    return [HINetBackbone(width=4, depth=3), HINetBackbone(width=4, depth=3)]
 
 
 def test_litert_matches_tensorflow_with_tta_and_an_ensemble(models):

@@ -2,6 +2,7 @@
 
 import pathlib
 
+import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,6 +10,7 @@ from PIL import Image
 from hinet_tf.inference import default_model_path
 from hinet_tf.inference import load_model
 from hinet_tf.metrics import psnr
+from hinet_tf.models import HINetBackbone
 from hinet_tf.training.config import load_config
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -21,6 +23,9 @@ RECIPE_STAGES = (
 )
 
 
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def shipped_model():
     return load_model()
@@ -31,10 +36,18 @@ def _clean_crop(size=96):
     return clean[:size, -size:]  # the parrot's eye and beak: edges, texture and flat colour
 
 
-def test_default_model_is_the_shipped_file_and_small():
+def test_default_model_is_the_shipped_preset_and_small():
     path = default_model_path()
-    assert path == REPO_ROOT / "saved_models" / "hinet_photo_denoise.keras"
-    assert path.stat().st_size < 25 * 2**20
+    assert path == REPO_ROOT / "saved_models" / "hinet_photo_denoise"
+    assert sorted(file.name for file in path.iterdir()) == ["config.json", "metadata.json", "model.weights.h5"]
+    assert (path / "model.weights.h5").stat().st_size < 25 * 2**20
+
+
+def test_shipped_preset_loads_by_name_with_its_weights(shipped_model):
+    backbone = HINetBackbone.from_preset("hinet_photo_denoise")
+    for expected, actual in zip(shipped_model.backbone.weights, backbone.weights):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(actual), keras.ops.convert_to_numpy(expected))
+    assert any(float(np.abs(keras.ops.convert_to_numpy(weight)).max()) > 0 for weight in backbone.weights)
 
 
 def test_shipped_model_is_the_network_its_recipe_trains(shipped_model):
@@ -43,7 +56,7 @@ def test_shipped_model_is_the_network_its_recipe_trains(shipped_model):
     assert starts[0] is None and all(starts[1:])  # the first trains from scratch, the others fine-tune
     assert len(set(starts)) == len(starts)  # each from other weights: a chain, not a repeated stage
     assert all(stage.model == stages[0].model for stage in stages)
-    shipped = shipped_model.get_config()
+    shipped = shipped_model.backbone.get_config()
     recipe = stages[0].model.to_dict()
     assert {key: shipped[key] for key in recipe} == recipe
 
@@ -51,7 +64,7 @@ def test_shipped_model_is_the_network_its_recipe_trains(shipped_model):
 def test_shipped_model_gains_3_db_on_a_real_photo_at_sigma_25(shipped_model):
     clean = _clean_crop()
     noisy = clean + np.random.default_rng(0).normal(0.0, 25 / 255, clean.shape).astype(np.float32)
-    restored = np.asarray(shipped_model(noisy[None], training=False)[-1])[0]
+    restored = np.asarray(shipped_model(noisy[None], training=False))[0]
     assert restored.shape == clean.shape
     gain = psnr(restored, clean, quantize=False) - psnr(noisy, clean, quantize=False)
     assert gain >= 3.0, f"PSNR gain {gain:.2f} dB"

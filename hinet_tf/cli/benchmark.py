@@ -55,13 +55,13 @@ def run(args):
         raise CLIError("--runs and --threads must be at least 1, --warmup at least 0")
     from hinet_tf import benchmark
     from hinet_tf.complexity import count_macs
-    from hinet_tf.models import HINet
+    from hinet_tf.models import HINetBackbone
     from hinet_tf.utils.atomic import atomic_write_text
 
     report = {"machine": benchmark.machine_description(), "threads": args.threads, "models": {}, "results": []}
     print(f"{report['machine']['cpu']}, {report['machine']['cores']} cores, {args.threads} threads")
     for width in args.widths:
-        model = HINet(width=width)
+        model = HINetBackbone(width=width)
         macs = count_macs(model, *benchmark.LATENCY_SIZE)
         report["models"][width] = {"parameters": model.count_params(), "macs_true": macs.true, "macs_paper": macs.paper}
         print(f"width {width}: {model.count_params():,} parameters, MACs at 256x256: "

@@ -1,4 +1,4 @@
-"""`hinet info`: a configuration's parameters and MACs."""
+"""`hinet info`: a preset's configuration, parameters and MACs."""
 
 from hinet_tf.cli.errors import CLIError
 
@@ -9,28 +9,31 @@ def add_parser(subparsers):
         help="print a preset's configuration, parameters and MACs",
         description="Print a preset's configuration, parameter count and MACs (true and as the paper counts).",
     )
-    parser.add_argument("preset", metavar="PRESET", help="a preset name, e.g. hinet_1x, hinet_0.5x, hinet_gopro")
+    parser.add_argument(
+        "preset", metavar="PRESET", help="a preset name (e.g. hinet_1x, hinet_gopro) or a preset directory"
+    )
     parser.add_argument("--size", type=int, nargs=2, default=(256, 256), metavar=("H", "W"), help="input size")
     parser.set_defaults(func=run)
 
 
 def run(args):
-    from hinet_tf.models.presets import PRESETS
-
-    if args.preset not in PRESETS:
-        raise CLIError(f"unknown preset {args.preset!r}; choose one of: {', '.join(PRESETS)}")
     from hinet_tf.complexity import count_macs
-    from hinet_tf.models import HINet
+    from hinet_tf.models import PRESETS
+    from hinet_tf.models import HINetBackbone
 
+    try:
+        backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
+    except (ValueError, FileNotFoundError) as error:
+        raise CLIError(str(error)) from None
     height, width = args.size
-    model = HINet.from_preset(args.preset)
-    if height % model.size_multiple or width % model.size_multiple:
-        raise CLIError(f"--size must be multiples of {model.size_multiple}, got {height} x {width}")
-    macs = count_macs(model, height, width)
-    print(f"{args.preset}: {PRESETS[args.preset]['description']}")
-    for key, value in model.get_config().items():
+    if height % backbone.size_multiple or width % backbone.size_multiple:
+        raise CLIError(f"--size must be multiples of {backbone.size_multiple}, got {height} x {width}")
+    macs = count_macs(backbone, height, width)
+    description = PRESETS[args.preset]["description"] if args.preset in PRESETS else "a preset directory"
+    print(f"{args.preset}: {description}")
+    for key, value in backbone.get_config().items():
         if key not in ("name", "trainable", "dtype"):
             print(f"  {key:<17} {value}")
-    print(f"  {'parameters':<17} {model.count_params():,}")
-    print(f"  {'weight tensors':<17} {len(model.weights)}")
+    print(f"  {'parameters':<17} {backbone.count_params():,}")
+    print(f"  {'weight tensors':<17} {len(backbone.weights)}")
     print(f"  MACs at 1x3x{height}x{width}: {macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")

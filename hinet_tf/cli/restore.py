@@ -1,7 +1,6 @@
 """`hinet restore`: restore image files or folders with a trained model."""
 
 import sys
-import warnings
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
@@ -27,7 +26,7 @@ def add_parser(subparsers):
         help="output folder; or an output file when INPUT is a single file and OUTPUT has an image suffix",
     )
     models = parser.add_mutually_exclusive_group()
-    models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file or a preset (default: shipped model)")
+    models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file, a preset directory or a preset name (default: the shipped preset hinet_photo_denoise)")
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
     parser.add_argument(
         "--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)"
@@ -79,13 +78,11 @@ def plan_outputs(inputs, output):
 
 def load_models(specs):
     """Loads each model (a path, a preset or None for the default), printing warnings as `hinet: warning:`."""
-    from hinet_tf.inference import load_model
+    from hinet_tf.inference import load_models as load
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        models = [load_model(spec) for spec in specs]
-    for warning in caught:
-        print(f"hinet: warning: {warning.message}", file=sys.stderr)
+    models, messages = load(specs)
+    for message in messages:
+        print(f"hinet: warning: {message}", file=sys.stderr)
     return models
 
 

@@ -1,4 +1,9 @@
-"""Official PyTorch HINet checkpoints to Keras models, and back."""
+"""Official PyTorch HINet checkpoints to Keras backbones, `.keras` files and presets, and back."""
+
+import zipfile
+from pathlib import Path
+
+import keras
 
 from hinet_tf.convert.checkpoint_io import describe
 from hinet_tf.convert.checkpoint_io import read_state_dict
@@ -8,7 +13,10 @@ from hinet_tf.convert.state_dict import OFFICIAL_LAYOUT
 from hinet_tf.convert.state_dict import infer_config
 from hinet_tf.convert.state_dict import load_state_dict
 from hinet_tf.convert.state_dict import to_pytorch_state_dict
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import preset_utils
+from hinet_tf.models.hinet import hinet_presets
+from hinet_tf.utils.atomic import atomic_write
 
 # Arguments that only shape the Keras model: a checkpoint neither stores nor constrains them.
 BUILD_OPTIONS = ("relu_slope", "dtype", "name")
@@ -33,7 +41,7 @@ def _check_expected(config, expected_config, label):
 
 
 def from_pytorch(source, **expected_config):
-    """Builds a `HINet` holding the weights of an official PyTorch checkpoint.
+    """Builds a `HINetBackbone` holding the weights of an official PyTorch checkpoint.
 
     The configuration (width, depth, HIN levels, input channels) is read off the
     checkpoint's keys and shapes; any HINet argument given is checked against it
@@ -44,10 +52,10 @@ def from_pytorch(source, **expected_config):
             dict; read with `torch.load(weights_only=True)`), a `.npz` path of the same
             tensors (no PyTorch needed; `params/<key>` names are accepted too), or a
             mapping of names to arrays or tensors. `module.` prefixes are stripped.
-        **expected_config: `HINet` arguments the checkpoint must agree with.
+        **expected_config: `HINetBackbone` arguments the checkpoint must agree with.
 
     Returns:
-        A `HINet` with every variable set from the checkpoint.
+        A `HINetBackbone` with every variable set from the checkpoint.
 
     Raises:
         CheckpointError: the file is unreadable, is not a HINet checkpoint, disagrees
@@ -59,7 +67,7 @@ def from_pytorch(source, **expected_config):
     config = infer_config(state_dict, label)
     _check_expected(config, expected_config, label)
     options = {name: expected_config[name] for name in BUILD_OPTIONS if name in expected_config}
-    model = HINet(**config, **options)
+    model = HINetBackbone(**config, **options)
     load_state_dict(model, state_dict, label)
     return model
 
@@ -77,3 +85,58 @@ def save_pytorch_checkpoint(model, path, overwrite=False):
         FileExistsError: `path` exists and `overwrite` is false.
     """
     write_state_dict(to_pytorch_state_dict(model), path, overwrite=overwrite)
+
+
+def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwrite=False):
+    """Converts an official checkpoint into a `.keras` file of its backbone and/or a preset directory.
+
+    Args:
+        source: what `from_pytorch` reads.
+        output: the `.keras` file to write, or None.
+        preset_dir: the preset directory to write (`config.json`, `model.weights.h5`,
+            `metadata.json`), or None; `HINetImageRestorer.from_preset(preset_dir)` loads it.
+        preset: a built-in preset name the checkpoint's configuration must match, or None.
+        overwrite: replace an existing `output` or a preset directory's files.
+
+    Returns:
+        The converted `HINetBackbone`.
+
+    Raises:
+        CheckpointError: as `from_pytorch`.
+        ValueError: an unknown `preset`.
+        FileExistsError: `output` or `preset_dir`'s files exist and `overwrite` is false.
+    """
+    expected = {}
+    if preset is not None:
+        if preset not in hinet_presets.architecture_presets():
+            raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(hinet_presets.architecture_presets())}")
+        expected = hinet_presets.backbone_presets[preset]["config"]
+    if preset_dir is not None and not overwrite:
+        taken = [name for name in preset_utils.PRESET_FILES if (Path(preset_dir) / name).exists()]
+        if taken:
+            raise FileExistsError(f"{preset_dir} already holds a preset ({', '.join(taken)}); pass overwrite=True")
+    backbone = from_pytorch(source, **expected)
+    if output is not None:
+        with atomic_write(output, overwrite=overwrite) as temporary:
+            backbone.save(temporary)
+    if preset_dir is not None:
+        backbone.save_to_preset(preset_dir)
+    return backbone
+
+
+def load_backbone_file(path):
+    """The `HINetBackbone` in a `.keras` file of a task, a backbone or a deprecated `HINet`.
+
+    Raises:
+        ValueError: not a readable `.keras` file, or no HINet in it; the message names the file.
+    """
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras model (not a zip archive: truncated, or another format)")
+    try:
+        model = keras.saving.load_model(path, compile=False)
+    except (ValueError, OSError) as error:
+        raise ValueError(f"{path} is not a readable .keras model: {error}") from error
+    backbone = getattr(model, "backbone", model)
+    if not isinstance(backbone, HINetBackbone):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a HINet model")
+    return backbone

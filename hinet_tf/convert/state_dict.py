@@ -34,7 +34,8 @@ def check_official_layout(model):
 
 
 def variable_map(model):
-    """Returns `{official key: Keras variable}` for a HINet model, in the official order."""
+    """Returns `{official key: Keras variable}` for a HINet backbone (or a task's), in the official order."""
+    model = getattr(model, "backbone", model)
     check_official_layout(model)
     variables = {}
 

@@ -6,7 +6,9 @@ import keras
 import tensorflow as tf
 
 from hinet_tf.export.graph import float_signature
+from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.backend import require_tensorflow
 
 QUANTIZATIONS = (None, "fp16", "int8_dynamic")
 
@@ -17,7 +19,7 @@ def export_litert(model, path, tile=None, quantization=None):
     The signature takes float32 NHWC `images` in [0, 1] and returns `restored`.
 
     Args:
-        model: a Keras model (HINet) taking NHWC images.
+        model: an image restorer (`HINetImageRestorer`; a `HINetBackbone` is wrapped in one).
         path: the `.tflite` file to write.
         tile: None for a model of any height and width (batch 1 or more, padded inside
             the graph; runs on the CPU/XNNPACK), or a tile size for a fixed 1 x tile x tile
@@ -25,8 +27,10 @@ def export_litert(model, path, tile=None, quantization=None):
         quantization: None (float32), "fp16" (float16 weights, half the size) or
             "int8_dynamic" (int8 weights, dynamic-range quantisation, a quarter the size).
     """
+    require_tensorflow("LiteRT export")
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
+    model = image_restorer(model)
     multiple = getattr(model, "size_multiple", 1)
     if tile is not None and (tile <= 0 or tile % multiple):
         raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")

@@ -6,7 +6,9 @@ import keras
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
+from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import atomic_directory
+from hinet_tf.utils.backend import require_tensorflow
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
@@ -25,6 +27,8 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
     Inside the graph, images are reflect-padded to the model's size multiple and the
     result is cropped back; height and width must be at least that multiple (16).
     """
+    require_tensorflow("SavedModel export")
+    model = image_restorer(model)
     builders = {FLOAT_SIGNATURE: float_signature, UINT8_SIGNATURE: uint8_signature}
     with atomic_directory(path, overwrite) as temporary:
         archive = keras.export.ExportArchive()

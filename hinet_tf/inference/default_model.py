@@ -1,81 +1,103 @@
-"""Finds and loads the model `hinet restore` uses: the shipped default, a `.keras` file or a preset."""
+"""Finds and loads the models of `hinet restore`: the shipped preset, a preset, a preset directory or a `.keras` file.
 
-import sys
+Every loaded model is an image restorer (`hinet_tf.models.image_restorer`): images of any
+size in, the final restored image out.
+"""
+
 import warnings
 import zipfile
 from pathlib import Path
 
-DEFAULT_MODEL_FILE = "hinet_photo_denoise.keras"
+from hinet_tf.models.preset_utils import CONFIG_FILE
+from hinet_tf.models.preset_utils import shipped_preset_candidates
+
+DEFAULT_PRESET = "hinet_photo_denoise"
 
 
 def default_model_candidates():
-    """Where the shipped model is looked for: the source checkout, then the installed data files."""
-    return (
-        Path(__file__).resolve().parents[2] / "saved_models" / DEFAULT_MODEL_FILE,
-        Path(sys.prefix) / "share" / "hinet-tf" / "saved_models" / DEFAULT_MODEL_FILE,
-    )
+    """Where the shipped preset is looked for: the source checkout, then the installed data files."""
+    return shipped_preset_candidates(DEFAULT_PRESET)
 
 
 def default_model_path():
-    """The path of the shipped photo-denoising model; `FileNotFoundError` if it is absent."""
+    """The directory of the shipped photo-denoising preset; `FileNotFoundError` if it is absent."""
     for path in default_model_candidates():
-        if path.is_file():
+        if (path / CONFIG_FILE).is_file():
             return path
     looked = ", ".join(str(path) for path in default_model_candidates())
     raise FileNotFoundError(
-        f"The default model {DEFAULT_MODEL_FILE} is not installed (looked at {looked}); "
-        "pass --model with a .keras file or a preset name."
+        f"The default model {DEFAULT_PRESET} is not installed (looked at {looked}); "
+        "pass --model with a .keras file, a preset directory or a preset name."
     )
 
 
 def load_model(spec=None):
-    """Loads a model from a `.keras` path or builds a preset; None means the default model.
+    """Loads an image restorer from a preset name, a preset directory or a `.keras` file; None is the default.
 
-    A preset has random weights, so it warns that its outputs are untrained.
+    An architecture-only preset ("hinet_1x", ...) gets random weights and warns that its
+    outputs are untrained. A `.keras` file holding a `HINetBackbone` (or a deprecated
+    `HINet`) is wrapped in a `HINetImageRestorer`.
 
     Raises:
         FileNotFoundError: no such file or preset.
-        ValueError: a folder, not a valid `.keras` file, or a model that does not map
-            images to images (`check_image_model`); the message names the file.
+        ValueError: a folder that is no preset, not a valid `.keras` file, or a model that
+            does not map images to images (`check_image_model`); the message names the file.
     """
     import keras
 
-    from hinet_tf.models import HINet
-    from hinet_tf.models.presets import PRESETS
+    from hinet_tf.models import PRESETS
+    from hinet_tf.models import HINetImageRestorer
+    from hinet_tf.models import image_restorer
 
     if spec is None:
-        spec = default_model_path()
-    elif str(spec) in PRESETS:
+        return HINetImageRestorer.from_preset(default_model_path())
+    if str(spec) in PRESETS:
+        if PRESETS[str(spec)].get("weights"):
+            return HINetImageRestorer.from_preset(str(spec))
         warnings.warn(
             f"Preset {spec!r} has random (untrained) weights: its outputs are not restorations. "
-            "Pass a trained .keras file for real use.",
+            "Pass a trained .keras file or preset directory for real use.",
             stacklevel=2,
         )
-        return HINet.from_preset(str(spec))
+        return HINetImageRestorer.from_preset(str(spec), load_weights=False)
     path = Path(spec)
     if path.is_dir():
-        raise ValueError(f"Model {path} is a directory; pass a .keras file or a preset.")
+        if (path / CONFIG_FILE).is_file():
+            return HINetImageRestorer.from_preset(path)
+        raise ValueError(f"Model {path} is a directory without {CONFIG_FILE}; pass a .keras file or a preset.")
     if not path.is_file():
-        raise FileNotFoundError(
-            f"Model {path} does not exist; pass a .keras file or a preset ({', '.join(PRESETS)})."
-        )
+        raise FileNotFoundError(f"Model {path} does not exist; pass a .keras file or a preset ({', '.join(PRESETS)}).")
     if path.suffix != ".keras":
         raise ValueError(f"Model {path} is not a .keras file.")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
     try:
-        model = keras.saving.load_model(path, compile=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # files of the deprecated HINet load as tasks
+            loaded = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged archive
         raise ValueError(f"Model {path} is not a valid .keras file ({_first_line(error)})") from None
+    try:
+        model = image_restorer(loaded)
+    except ValueError as error:
+        raise ValueError(f"Model {path}: {error}") from None
     check_image_model(model, path)
     return model
+
+
+def load_models(specs):
+    """`(models, warnings)`: `load_model` of each spec, and the messages of the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        models = [load_model(spec) for spec in specs]
+    return models, [str(warning.message) for warning in caught if issubclass(warning.category, UserWarning)]
 
 
 def check_image_model(model, name):
     """Raises a one-line ValueError naming `name` unless `model` maps images to images.
 
-    Images are NHWC batches of any height and width with 1 or 3 channels; every output
-    must be such a batch with the input's channels (HINet returns one per stage).
+    Images are NHWC batches of any height and width with 1 or 3 channels; the model must
+    return one such batch with the input's channels.
     """
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) != 1:

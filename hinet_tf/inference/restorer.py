@@ -8,7 +8,9 @@ import tensorflow as tf
 
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import tiling
+from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
+from hinet_tf.utils.backend import require_tensorflow
 
 BACKENDS = ("keras", "litert", "auto")
 # `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
@@ -21,12 +23,10 @@ class Restorer:
 
     Each image is cut into overlapping tiles (so memory depends on `tile`, not on the
     image) at the positions of the official evaluation grid on the image itself; a side
-    shorter than a tile is reflect-padded at the bottom or right to a multiple of the
-    models' `size_multiple` and cropped back. Every tile goes through one traced `tf.function` with a
-    dynamic spatial shape, which averages, as in the paper, the outputs of all `models`
-    and, with `tta`, of the 8 flips and rotations (each inverted first; the four of each
-    shape go through a model as one batch). Models returning several outputs (HINet's
-    two stages) contribute their last one.
+    shorter than a tile is reflect-padded to the models' size multiple and cropped back. Every tile goes
+    through one traced `tf.function` with a dynamic spatial shape, which averages, as in
+    the paper, the outputs of all `models` and, with `tta`, of the 8 flips and rotations
+    (each inverted first; the four of each shape go through a model as one batch).
 
     A grayscale image given to RGB models is restored as three equal channels and
     averaged back to one.
@@ -37,9 +37,10 @@ class Restorer:
     `ai-edge-litert` is installed (and TensorFlow if the conversion fails).
 
     Args:
-        models: a Keras model or a list of them (an ensemble), each mapping NHWC to NHWC.
+        models: an image restorer or a list of them (an ensemble), each mapping NHWC to
+            NHWC; a `HINetBackbone` is wrapped in a `HINetImageRestorer`.
         tile: tile size in pixels, a multiple of the models' size multiple; tiles are
-            smaller only when the padded image is.
+            smaller only when the image is.
         overlap: minimum overlap of neighbouring tiles, in pixels.
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert" or "auto".
@@ -47,7 +48,9 @@ class Restorer:
     """
 
     def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None):
-        self.models = list(models) if isinstance(models, (list, tuple)) else [models]
+        require_tensorflow("Restorer (tiled restoration)")
+        models = list(models) if isinstance(models, (list, tuple)) else [models]
+        self.models = [image_restorer(model) for model in models]
         if not self.models:
             raise ValueError("Restorer needs at least one model.")
         self.size_multiple = math.lcm(*(getattr(model, "size_multiple", 1) for model in self.models))
@@ -78,7 +81,9 @@ class Restorer:
         elif channels != self.channels:
             raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
         # Whole tiles lie on the image itself, at the official grid positions; a side shorter
-        # than a tile is padded to the models' size multiple instead.
+        # than a tile is padded to the models' size multiple instead (numpy's reflect-padding,
+        # which the models' own in-graph padding equals, also repeats the reflection for sides
+        # of fewer than 9 pixels).
         padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
         padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
         restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
@@ -117,10 +122,7 @@ class Restorer:
             for group in groups:
                 # The transforms of a group share one shape: one batched model call each.
                 batch = tf.concat([dihedral.transform(images, index) for index in group], axis=0)
-                outputs = model(batch, training=False)
-                if isinstance(outputs, (list, tuple)):
-                    outputs = outputs[-1]
-                outputs = tf.split(tf.cast(outputs, tf.float32), len(group), axis=0)
+                outputs = tf.split(tf.cast(model(batch, training=False), tf.float32), len(group), axis=0)
                 for index, output in zip(group, outputs):
                     total += dihedral.inverse_transform(output, index)
         count = len(self.models) * sum(len(group) for group in groups)

@@ -22,7 +22,6 @@ class HalfInstanceNormalization(keras.layers.Layer):
     def __init__(self, epsilon=INSTANCE_NORM_EPSILON, **kwargs):
         super().__init__(**kwargs)
         self.epsilon = epsilon
-        self.supports_masking = False
 
     def build(self, input_shape):
         channels = input_shape[-1]

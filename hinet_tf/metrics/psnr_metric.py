@@ -1,7 +1,9 @@
-"""PSNR as a streaming Keras metric for training and validation."""
+"""PSNR as a streaming Keras metric for training and validation, on every Keras backend."""
+
+import math
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -12,6 +14,7 @@ class PSNR(keras.metrics.Mean):
         super().__init__(name=name, **kwargs)
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true = tf.cast(y_true, tf.float32)
-        y_pred = tf.clip_by_value(tf.cast(y_pred, tf.float32), 0.0, 1.0)
-        return super().update_state(tf.image.psnr(y_true, y_pred, max_val=1.0), sample_weight)
+        y_true = ops.cast(y_true, "float32")
+        y_pred = ops.clip(ops.cast(y_pred, "float32"), 0.0, 1.0)
+        mse = ops.mean(ops.square(y_pred - y_true), axis=(1, 2, 3))
+        return super().update_state(-10.0 / math.log(10.0) * ops.log(mse), sample_weight)

@@ -1,6 +1,9 @@
-"""HINet models."""
+"""HINet models: `HINetBackbone` (the network), `HINetImageRestorer` (the task) and their presets."""
 
-from hinet_tf.models.hinet import HINet
-from hinet_tf.models.presets import PRESETS
+from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
+from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
+from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
+from hinet_tf.models.hinet.hinet_presets import backbone_presets as PRESETS
+from hinet_tf.models.hinet.legacy import HINet
 
-__all__ = ["HINet", "PRESETS"]
+__all__ = ["HINet", "HINetBackbone", "HINetImageRestorer", "PRESETS", "image_restorer"]

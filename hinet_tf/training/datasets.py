@@ -10,6 +10,7 @@ from hinet_tf.data import paired
 from hinet_tf.data import sidd_blocks
 from hinet_tf.data import synthetic
 from hinet_tf.data import tfrecord
+from hinet_tf.utils.backend import require_tensorflow
 
 
 def _holdout(items, count, root):
@@ -55,6 +56,7 @@ def build_datasets(config):
     Raises:
         ValueError: naming the folder or files at fault.
     """
+    require_tensorflow("The training data pipeline (tf.data)")
     data, train = config.data, config.train
     if not data.root:
         raise ValueError("no training data: give --data DIR (or data.root in the config)")

@@ -3,7 +3,7 @@
 import math
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -34,16 +34,16 @@ class CosineWithWarmup(keras.optimizers.schedules.LearningRateSchedule):
         self.peak, self.total_steps, self.floor, self.warmup_steps = peak, total_steps, floor, warmup_steps
 
     def _cosine(self, step):
-        return 0.5 * (1.0 + tf.cos(math.pi * tf.minimum(step / self.total_steps, 1.0)))
+        return 0.5 * (1.0 + ops.cos(math.pi * ops.minimum(step / self.total_steps, 1.0)))
 
     def __call__(self, step):
-        step = tf.cast(step, tf.float32)
+        step = ops.cast(step, "float32")
         if self.warmup_steps <= 1:
             return self.floor + (self.peak - self.floor) * self._cosine(step)
         warmup = float(self.warmup_steps)
         last_warmup_rate = self.peak * (warmup - 1.0) / warmup
         after = self.floor + (last_warmup_rate - self.floor) * self._cosine(step) / self._cosine(warmup - 2.0)
-        return tf.where(step + 1.0 < warmup, self.peak * (step + 1.0) / warmup, after)
+        return ops.where(step + 1.0 < warmup, self.peak * (step + 1.0) / warmup, after)
 
     def get_config(self):
         return {

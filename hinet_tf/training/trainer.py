@@ -23,7 +23,9 @@ import keras
 import tensorflow as tf
 import yaml
 
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
+from hinet_tf.models import preset_utils
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
@@ -36,6 +38,7 @@ from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import temporary_prefix
+from hinet_tf.utils.backend import require_tensorflow
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
@@ -85,17 +88,17 @@ def worker_role(strategy):
 
 
 def build_model(config):
-    """The compiled HINet of a config, from `train.init_weights` if given; call inside `strategy.scope()`.
+    """The compiled `HINetImageRestorer` of a config, from `train.init_weights` if given; call inside `strategy.scope()`.
 
     Raises:
         ValueError: the model section describes no valid HINet, or the initial weights do not fit it.
     """
     try:
-        model = HINet(**config.model.to_dict())
+        model = HINetImageRestorer(HINetBackbone(**config.model.to_dict()))
     except ValueError as error:
         raise ValueError(f"config section 'model': {error}") from error
     if config.train.init_weights:
-        load_initial_weights(model, config.train.init_weights)  # before compile: the optimizer starts afresh
+        load_initial_weights(model.backbone, config.train.init_weights)  # before compile: a fresh optimizer
     optimizer_config = config.optimizer
     schedule = CosineWithWarmup(
         peak=optimizer_config.learning_rate,
@@ -112,7 +115,7 @@ def build_model(config):
     model.compile(
         optimizer=optimizer,
         loss=config.loss.name,
-        stage_weights=(config.loss.weight,) * len(model.outputs),
+        stage_weights=(config.loss.weight,) * model.num_stages,
         clip_norm=optimizer_config.clip_norm,
         steps_per_execution=config.train.steps_per_execution,
     )
@@ -120,22 +123,32 @@ def build_model(config):
     return model
 
 
-def load_initial_weights(model, path):
-    """Loads the weights of a `.keras` or `.weights.h5` file into an uncompiled `model` of the same architecture.
+def load_initial_weights(backbone, path):
+    """Loads a model's weights into `backbone`, a `HINetBackbone` of the same architecture.
 
-    Loaded before `compile`, so a trained run's Adam moments and step counter, kept in its
-    `.keras` file, are not: they would skip the warm-up and shift the learning-rate schedule.
+    `path` is a `.keras` file (of a task, a backbone or a deprecated `HINet`), a
+    `.weights.h5` file of a backbone (or `HINet`), or a preset directory. Only the
+    network's weights are taken: a trained run's Adam moments and step counter would skip
+    the warm-up and shift the learning-rate schedule.
 
     Raises:
         ValueError: the file is missing, of another kind, or holds another architecture.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ValueError(f"train.init_weights: {path} does not exist")
+    if path.is_dir():
+        path = path / preset_utils.MODEL_WEIGHTS_FILE
     if not path.name.endswith((".keras", ".weights.h5")):
-        raise ValueError(f"train.init_weights: {path} is neither a .keras model nor a .weights.h5 file")
+        raise ValueError(
+            f"train.init_weights: {path} is neither a .keras model, a .weights.h5 file nor a preset directory"
+        )
     try:
-        model.load_weights(str(path))
+        if path.suffix == ".keras":
+            source = keras.saving.load_model(path, compile=False)
+            backbone.set_weights(getattr(source, "backbone", source).get_weights())
+        else:
+            backbone.load_weights(str(path))
     except ValueError as error:
         raise ValueError(
             f"train.init_weights: {path} does not fit this model (the config's model section must describe "
@@ -297,6 +310,7 @@ def setup(config, run_dir, log=print):
     Raises:
         ValueError: bad data, an incompatible run folder, or sizes the model cannot take.
     """
+    require_tensorflow("hinet train (tf.data, tf.distribute)")
     run_dir = Path(run_dir)
     check_run_dir(config, run_dir)  # before the slow part: building the model and checking the data
     train_config = config.train

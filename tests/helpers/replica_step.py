@@ -12,7 +12,8 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import keras  # noqa: E402
 
-from hinet_tf import HINet  # noqa: E402
+from hinet_tf.models import HINetBackbone  # noqa: E402
+from hinet_tf.models import HINetImageRestorer  # noqa: E402
 
 GLOBAL_BATCH = 4
 # Plain SGD, so that the update is the (clipped) all-reduced gradient times the learning rate,
@@ -22,7 +23,7 @@ CASES = {"clipped": {"clip_norm": 0.01, "learning_rate": 10.0}, "unclipped": {"c
 
 def make_model(clip_norm, learning_rate):
     keras.utils.set_random_seed(7)
-    model = HINet(width=4)
+    model = HINetImageRestorer(HINetBackbone(width=4))
     model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="psnr", clip_norm=clip_norm, jit_compile=False)
     return model
 
@@ -52,7 +53,7 @@ def main():
 
     reference = make_model(**CASES["unclipped"])
     with tf.GradientTape() as tape:
-        loss = reference._restoration_loss(targets, reference(images, training=True))
+        loss = reference.stage_loss(targets, reference.stage_outputs(images, training=True))
     print(f"unclipped_grad_norm={float(tf.linalg.global_norm(tape.gradient(loss, reference.trainable_variables)))}")
 
     for name, case in CASES.items():

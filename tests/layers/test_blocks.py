@@ -1,45 +1,12 @@
-"""The building blocks: HIN statistics, config round trips, reuse in user models."""
+"""The building blocks: HIN statistics, CSFF, PyTorch initialisation, reuse in user models (the harness: test_every_layer)."""
 
 import numpy as np
 import pytest
 
 import keras
 
-from hinet_tf import HINet
 from hinet_tf import layers
-
-LAYER_CASES = [
-    (layers.HalfInstanceNormalization(epsilon=1e-5), (2, 8, 8, 6)),
-    (layers.InstanceBatchNormalization(), (2, 8, 8, 6)),
-    (layers.ResidualBlock(6, relu_slope=0.1), (2, 8, 8, 6)),
-    (layers.EncoderBlock(6, norm="half_instance", downsample=True, num_extra_blocks=1), (2, 8, 8, 3)),
-    (layers.EncoderBlock(6, norm="ibn"), (2, 8, 8, 3)),
-    (layers.DecoderBlock(4, relu_slope=0.3), [(2, 4, 4, 8), (2, 8, 8, 4)]),
-    (layers.DecoderBlock(4), (2, 4, 4, 8)),
-    (layers.CrossStageFeatureFusion(5), [(2, 8, 8, 5), (2, 8, 8, 5)]),
-    (layers.SupervisedAttention(6, image_channels=3), [(2, 8, 8, 6), (2, 8, 8, 3)]),
-]
-
-
-def _random_inputs(shapes):
-    if isinstance(shapes, list):
-        return [np.random.rand(*shape).astype("float32") for shape in shapes]
-    return np.random.rand(*shapes).astype("float32")
-
-
-@pytest.mark.parametrize("layer, shapes", LAYER_CASES, ids=lambda case: type(case).__name__)
-def test_layer_config_round_trip_gives_the_same_layer(layer, shapes):
-    inputs = _random_inputs(shapes)
-    expected = layer(inputs)
-    config = keras.saving.serialize_keras_object(layer)
-    clone = keras.saving.deserialize_keras_object(config)
-    assert type(clone) is type(layer)
-    assert clone.get_config() == layer.get_config()
-    clone(inputs)
-    clone.set_weights(layer.get_weights())
-    for want, got in zip(keras.tree.flatten(expected), keras.tree.flatten(clone(inputs))):
-        np.testing.assert_allclose(got, want, atol=1e-6)
-
+from hinet_tf.models import HINetBackbone
 
 def test_encoder_block_returns_downsampled_and_skip():
     block = layers.EncoderBlock(6, downsample=True)
@@ -51,7 +18,7 @@ def test_encoder_block_returns_downsampled_and_skip():
 
 def test_encoder_block_with_csff_adds_both_stage1_features():
     block = layers.EncoderBlock(4, downsample=True, use_csff=True)
-    x, encoder_feature, decoder_feature = _random_inputs([(1, 8, 8, 4)] * 3)
+    x, encoder_feature, decoder_feature = (np.random.rand(1, 8, 8, 4).astype("float32") for _ in range(3))
     _, with_features = block([x, encoder_feature, decoder_feature])
     _, with_zeros = block([x, np.zeros_like(encoder_feature), np.zeros_like(decoder_feature)])
     expected = block.csff([encoder_feature, decoder_feature]) - block.csff([encoder_feature * 0, decoder_feature * 0])
@@ -116,7 +83,7 @@ def test_biases_start_as_pytorch_initialises_them():
     from hinet_tf.convert.official_torch import HINet as OfficialHINet
 
     keras.utils.set_random_seed(0)
-    ours = to_pytorch_state_dict(HINet(width=8, hin_levels=(0, 1, 2, 3, 4)))
+    ours = to_pytorch_state_dict(HINetBackbone(width=8, hin_levels=(0, 1, 2, 3, 4)))
     official = OfficialHINet(8, 5, (0, 1, 2, 3, 4)).state_dict()
     biases = [key for key in official if key.endswith(".bias") and ".norm." not in key]
     assert len(biases) > 50

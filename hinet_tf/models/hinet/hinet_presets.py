@@ -1,9 +1,18 @@
-"""Named HINet configurations: the paper's models and the official checkpoints' layouts."""
+"""HINet presets: the shipped trained model, the paper's models and the official checkpoints' layouts.
+
+A preset with `"weights": True` is a directory shipped with hinet-tf (its `config.json`
+holds the configuration); the others are configurations only, with no weights in reach.
+"""
 
 ALL_LEVELS = (0, 1, 2, 3, 4)
 DEEP_LEVELS = (3, 4)
 
-PRESETS = {
+backbone_presets = {
+    "hinet_photo_denoise": {
+        "description": "Blind Gaussian denoising of photos (sigma 0-50), width 16, trained by hinet-tf "
+        "(saved_models/MODEL_CARD.md).",
+        "weights": True,
+    },
     "hinet_1x": {
         "description": "HINet (width 64, HIN in every encoder level), the paper's main model.",
         "config": {"width": 64, "hin_levels": ALL_LEVELS},
@@ -27,21 +36,43 @@ PRESETS = {
     "hinet_sidd_1x": {
         "description": "Layout of HINet-SIDD-1x.pth (denoising, width 64, HIN levels 0-4).",
         "config": {"width": 64, "hin_levels": ALL_LEVELS},
+        "checkpoint": "HINet-SIDD-1x.pth",
     },
     "hinet_sidd_0.5x": {
         "description": "Layout of HINet-SIDD-0.5x.pth (denoising, width 32, HIN levels 0-4).",
         "config": {"width": 32, "hin_levels": ALL_LEVELS},
+        "checkpoint": "HINet-SIDD-0.5x.pth",
     },
     "hinet_gopro": {
         "description": "Layout of HINet-GoPro.pth (deblurring, width 64, HIN levels 3-4).",
         "config": {"width": 64, "hin_levels": DEEP_LEVELS},
+        "checkpoint": "HINet-GoPro.pth",
     },
     "hinet_reds": {
         "description": "Layout of HINet-REDS.pth (deblurring with JPEG artefacts, width 64, HIN levels 3-4).",
         "config": {"width": 64, "hin_levels": DEEP_LEVELS},
+        "checkpoint": "HINet-REDS.pth",
     },
     "hinet_rain13k": {
         "description": "Layout of HINet-Rain13k.pth (deraining, width 64, HIN levels 0-4).",
         "config": {"width": 64, "hin_levels": ALL_LEVELS},
+        "checkpoint": "HINet-Rain13k.pth",
     },
 }
+
+
+def architecture_presets():
+    """Names of the presets that are configurations only."""
+    return [name for name, preset in backbone_presets.items() if "config" in preset]
+
+
+def matching_presets(backbone):
+    """Names of the architecture presets whose configuration is `backbone`'s."""
+    config = backbone.get_config()
+    matches = []
+    for name in architecture_presets():
+        preset = {**config, **backbone_presets[name]["config"]}
+        preset["hin_levels"] = list(preset["hin_levels"])
+        if preset == config:
+            matches.append(name)
+    return matches

@@ -1,0 +1,73 @@
+"""HINetImageRestorer: any size in, the final image out, the summed stage loss, save and load."""
+
+import numpy as np
+import pytest
+
+import keras
+
+from hinet_tf import losses
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
+from hinet_tf.models import image_restorer
+
+
+def _images(batch=2, height=32, width=32, seed=0):
+    return np.random.default_rng(seed).random((batch, height, width, 3)).astype("float32")
+
+
+def test_any_size_is_reflect_padded_and_cropped_back_inside_the_model():
+    restorer = HINetImageRestorer(HINetBackbone(width=4))
+    images = _images(1, 37, 50)
+    padded = np.pad(images, ((0, 0), (0, 11), (0, 14), (0, 0)), mode="reflect")
+    expected = keras.ops.convert_to_numpy(restorer.backbone(padded)[-1])[:, :37, :50]
+    restored = restorer(images)
+    assert restored.shape == (1, 37, 50, 3)  # one image: the final stage only
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(restored), expected, atol=1e-6)
+    np.testing.assert_allclose(restorer.predict(images, verbose=0), expected, atol=1e-6)
+
+
+def test_sizes_that_are_multiples_pass_through_unpadded():
+    restorer = HINetImageRestorer(HINetBackbone(width=4))
+    images = _images(1, 32, 48)
+    np.testing.assert_array_equal(restorer(images), restorer.backbone(images)[-1])
+    assert [tuple(output.shape) for output in restorer.stage_outputs(_images(1, 20, 36))] == [(1, 20, 36, 3)] * 2
+
+
+def test_compute_loss_is_the_weighted_sum_over_the_stages():
+    restorer = HINetImageRestorer(HINetBackbone(width=4))
+    restorer.compile(loss="l1", stage_weights=(0.25, 1.0))
+    degraded, target = _images(seed=1), _images(seed=2)
+    stage1, stage2 = restorer.backbone(degraded)
+    expected = 0.25 * float(losses.L1Loss()(target, stage1)) + float(losses.L1Loss()(target, stage2))
+    loss = restorer.compute_loss(degraded, target, restorer(degraded), training=False)
+    assert float(loss) == pytest.approx(expected, rel=1e-5)
+
+
+def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
+    restorer = HINetImageRestorer(HINetBackbone(width=4, hin_levels=(1, 2)))
+    restorer.compile(loss="psnr", stage_weights=(0.5, 0.5))
+    restorer.train_on_batch(_images(), _images(seed=5))
+    restorer.save(tmp_path / "task.keras")
+    loaded = keras.saving.load_model(tmp_path / "task.keras")
+    assert type(loaded) is HINetImageRestorer and type(loaded.backbone) is HINetBackbone
+    assert loaded.stage_weights == (0.5, 0.5) and int(loaded.optimizer.iterations) == 1
+    images = _images(1, 20, 40)
+    np.testing.assert_array_equal(loaded(images), restorer(images))
+
+
+def test_mixed_precision_task_keeps_the_backbone_policy_and_float32_images():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, dtype="mixed_float16"))
+    assert restorer.dtype_policy.name == "mixed_float16"
+    assert restorer(_images(1, 20, 20)).dtype == "float32"
+    revived = HINetImageRestorer.from_config(restorer.get_config())
+    assert revived.backbone.dtype_policy.name == "mixed_float16"
+
+
+def test_image_restorer_wraps_backbones_only():
+    backbone = HINetBackbone(width=4)
+    wrapped = image_restorer(backbone)
+    assert isinstance(wrapped, HINetImageRestorer) and wrapped.backbone is backbone
+    assert image_restorer(wrapped) is wrapped
+    inputs = keras.Input((None, None, 3))
+    with pytest.raises(ValueError, match="returns 2 images"):
+        image_restorer(keras.Model(inputs, [inputs, inputs]))
