@@ -4,7 +4,8 @@
 the optimizer, the learning-rate schedule) by their registered names. Every Keras
 library registers them on `import pkg`; importing Keras here would load TensorFlow and
 slow `hinet --help` down, so `import hinet_tf` registers at once when Keras is loaded
-already, and otherwise right after Keras' own import finishes.
+already, and otherwise as soon as Keras is loaded and no hinet-tf module is half-imported
+(a module of ours that imports Keras first must finish before the others can import it).
 """
 
 import importlib
@@ -29,33 +30,51 @@ def register():
 
 
 def register_when_keras_loads():
-    """Registers now if Keras is loaded, else right after its import (once)."""
+    """Registers now if Keras is loaded, else once it is and our imports are complete."""
     if "keras" in sys.modules:
         register()
-    elif not any(isinstance(finder, _AfterKerasImport) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _AfterKerasImport())
+    elif not any(isinstance(finder, _RegisterAfterImports) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _RegisterAfterImports())
 
 
-class _AfterKerasImport(importlib.abc.MetaPathFinder):
-    """Finds `keras` with the other finders and runs `register` after its module has executed."""
+def _half_imported(excluding):
+    """Whether a hinet-tf module other than `excluding` is still executing its import."""
+    return any(
+        getattr(getattr(module, "__spec__", None), "_initializing", False)
+        for name, module in list(sys.modules.items())
+        if name.startswith("hinet_tf.") and name != excluding
+    )
+
+
+class _RegisterAfterImports(importlib.abc.MetaPathFinder):
+    """Watches the imports of `keras` and of hinet-tf's modules; registers after the last one needed."""
 
     def find_spec(self, fullname, path, target=None):
-        if fullname != "keras":
+        if fullname != "keras" and not fullname.startswith("hinet_tf."):
             return None
-        sys.meta_path.remove(self)
-        spec = importlib.util.find_spec(fullname)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _RegisterAfterExecuting(spec.loader)
-        return spec
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _ThenRegister(spec.loader, self)
+                return spec
+        return None
+
+    def module_imported(self, name):
+        if "keras" in sys.modules and not _half_imported(excluding=name) and self in sys.meta_path:
+            sys.meta_path.remove(self)
+            register()
 
 
-class _RegisterAfterExecuting(importlib.abc.Loader):
-    def __init__(self, loader):
-        self.loader = loader
+class _ThenRegister(importlib.abc.Loader):
+    def __init__(self, loader, watcher):
+        self.loader, self.watcher = loader, watcher
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
 
     def exec_module(self, module):
         self.loader.exec_module(module)
-        register()
+        self.watcher.module_imported(module.__name__)

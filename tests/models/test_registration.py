@@ -37,7 +37,16 @@ def saved_models(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("order", ["import hinet_tf, keras", "import keras, hinet_tf"])
+@pytest.mark.parametrize(
+    "order",
+    [
+        "import hinet_tf, keras",
+        "import keras, hinet_tf",
+        # A subpackage that imports Keras first: registering then would import its half-run module.
+        "from hinet_tf import metrics; import keras",
+        "import hinet_tf.layers, keras",
+    ],
+)
 def test_import_hinet_tf_then_load_model_works_in_a_fresh_process(saved_models, order):
     code = f"""
 {order}
