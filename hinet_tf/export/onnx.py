@@ -15,6 +15,7 @@ import importlib.util
 
 from hinet_tf.export.graph import float_signature
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.backend import require_tensorflow
 
 OPSET = 17
 INSTALL = 'pip install "hinet-tf[onnx]"'
@@ -38,13 +39,14 @@ def export_onnx(model, path, tile=None, opset=OPSET, overwrite=False):
     """Converts `model` to an ONNX file at `path`, complete or not at all.
 
     Args:
-        model: a Keras model (HINet) taking NHWC images.
+        model: an image restorer (`HINetImageRestorer`; a `HINetBackbone` is wrapped in one).
         path: the `.onnx` file to write.
         tile: None for a graph of any batch, height and width (at least the model's size
             multiple, 16), or a tile size for a fixed 1 x tile x tile input.
         opset: the ONNX opset to convert to.
         overwrite: replace an existing `path`; otherwise it raises `FileExistsError`.
     """
+    require_tensorflow("ONNX export")
     multiple = getattr(model, "size_multiple", 1)
     if tile is not None and (tile <= 0 or tile % multiple):
         raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")

@@ -7,13 +7,13 @@ import onnxruntime
 import pytest
 
 from hinet_tf.cli.main import main
-from hinet_tf.models import HINet
+from hinet_tf.models import HINetBackbone
 
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
-    HINet(width=8).save(path)
+    HINetBackbone(width=8).save(path)
     return path
 
 

@@ -7,16 +7,16 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from hinet_tf import HINet
 from hinet_tf.cli.main import main
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import read_image
+from hinet_tf.models import HINetBackbone
 
 
 @pytest.fixture(scope="module")
 def models():
     keras.utils.set_random_seed(7)
-    return [HINet(width=8, depth=3), HINet(width=8, depth=3)]  # a short graph: conversion time grows with it
+    return [HINetBackbone(width=8, depth=3), HINetBackbone(width=8, depth=3)]  # a short graph: conversion time grows with it
 
 
 @pytest.mark.slow
