@@ -69,4 +69,4 @@ def test_auto_uses_tensorflow_silently_without_ai_edge_litert(models, monkeypatc
 
 def test_unknown_backends_are_refused(models):
     with pytest.raises(ValueError, match="Unknown backend"):
-        Restorer(models[0], tile=32, overlap=8, backend="onnx")
+        Restorer(models[0], tile=32, overlap=8, backend="tensorrt")

@@ -43,9 +43,9 @@ def add_parser(subparsers):
     parser.add_argument("--tta", action="store_true", help="average over the 8 flips and rotations")
     parser.add_argument(
         "--backend",
-        choices=("auto", "keras", "litert"),
+        choices=("auto", "keras", "litert", "onnx"),
         default="auto",
-        help="run tiles on TensorFlow or on LiteRT/XNNPACK (converted once, cached); "
+        help="run tiles on TensorFlow, LiteRT/XNNPACK or onnxruntime (the last two converted once, cached); "
         "auto: LiteRT without a GPU, else TensorFlow (default auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
@@ -95,6 +95,8 @@ def run(args):
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     if args.overlap >= args.tile:
         raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    if args.backend == "onnx":
+        _require_onnx_backend()
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
@@ -141,7 +143,7 @@ def _restore_files(jobs, args):
         restorer = Restorer(
             load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta, args.backend, log=print
         )
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     failures = []
     progress = keras.utils.Progbar(len(jobs), unit_name="image")
@@ -157,3 +159,12 @@ def _restore_files(jobs, args):
             failures.append(f"{source}: not enough memory to restore an image of this size")
         progress.update(done)
     return failures
+
+
+def _require_onnx_backend():
+    from hinet_tf.inference import onnx_backend
+
+    try:
+        onnx_backend.require()
+    except ImportError as error:
+        raise CLIError(str(error)) from None

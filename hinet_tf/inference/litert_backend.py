@@ -3,23 +3,16 @@
 On the CPU, XNNPACK runs compact models faster than TensorFlow (see `hinet benchmark` and
 `Restorer`), so `Restorer(backend="auto")` uses this path for them when no GPU is visible.
 The conversion takes seconds to minutes (by model size), so its result is
-kept in `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`), named by a fingerprint
-of the models' configurations and weights, the test-time augmentation flag and the library
-versions: a changed model is converted again, an unchanged one never.
+kept in `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`).
 """
 
-import hashlib
 import importlib.util
-import json
 import os
-from pathlib import Path
-
-import keras
-import tensorflow as tf
 
 from hinet_tf.export.litert import convert_function
+from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.utils.quiet import native_stderr_silenced
-from hinet_tf.version import __version__
 
 
 def is_available():
@@ -28,24 +21,6 @@ def is_available():
         return importlib.util.find_spec("ai_edge_litert") is not None
     except ValueError:  # a module entry without a spec
         return False
-
-
-def cache_dir():
-    """Where converted models are kept."""
-    return Path(os.environ.get("HINET_CACHE", Path.home() / ".cache" / "hinet-tf")) / "litert"
-
-
-def fingerprint(models, **options):
-    """A hex digest of what the converted tile function depends on."""
-    digest = hashlib.sha256()
-    versions = {"hinet_tf": __version__, "tensorflow": tf.__version__, "keras": keras.__version__, **options}
-    digest.update(json.dumps(versions, sort_keys=True).encode())
-    for model in models:
-        digest.update(json.dumps(keras.saving.serialize_keras_object(model), sort_keys=True, default=str).encode())
-        for weight in model.weights:
-            digest.update(weight.path.encode())
-            digest.update(keras.ops.convert_to_numpy(weight).tobytes())
-    return digest.hexdigest()[:32]
 
 
 class LiteRTTileRunner:
@@ -62,7 +37,7 @@ class LiteRTTileRunner:
     def __init__(self, tile_function, models, options, threads=None, log=None):
         from ai_edge_litert.interpreter import Interpreter
 
-        path = cache_dir() / f"{fingerprint(models, **options)}.tflite"
+        path = cache_dir("litert") / f"{fingerprint(models, **options)}.tflite"
         if not path.is_file():
             if log is not None:
                 log(f"Converting the model for LiteRT once (cached in {path.parent}).")

@@ -7,12 +7,13 @@ import numpy as np
 import tensorflow as tf
 
 from hinet_tf.inference import litert_backend
+from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
 
-BACKENDS = ("keras", "litert", "auto")
+BACKENDS = ("keras", "litert", "onnx", "auto")
 # `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
 # (up to 22 M parameters); at width 64 (89 M) it ties with TensorFlow but needs 2.5x the memory.
 LITERT_MAX_PARAMETERS = 25_000_000
@@ -32,9 +33,10 @@ class Restorer:
     averaged back to one.
 
     The tile function runs on TensorFlow (`backend="keras"`) or, converted once and
-    cached, on LiteRT with XNNPACK (`"litert"`); `"auto"` takes LiteRT where it was
-    measured faster, for models of up to 25 M parameters when no GPU is visible and
-    `ai-edge-litert` is installed (and TensorFlow if the conversion fails).
+    cached, on LiteRT with XNNPACK (`"litert"`) or onnxruntime's CPU provider (`"onnx"`);
+    `"auto"` takes LiteRT where it was measured faster, for models of up to 25 M
+    parameters when no GPU is visible and `ai-edge-litert` is installed (and TensorFlow
+    if the conversion fails). It never takes onnxruntime yet (not measured).
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to
@@ -43,8 +45,8 @@ class Restorer:
             smaller only when the image is.
         overlap: minimum overlap of neighbouring tiles, in pixels.
         tta: average over the 8 dihedral transforms.
-        backend: "keras", "litert" or "auto".
-        log: called with progress messages (the one-off LiteRT conversion).
+        backend: "keras", "litert", "onnx" or "auto".
+        log: called with progress messages (the one-off LiteRT or ONNX conversion).
     """
 
     def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None):
@@ -95,6 +97,10 @@ class Restorer:
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+        serving = tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
+        if backend == "onnx":
+            return "onnx", onnx_backend.ONNXTileRunner(serving, self.models, {"tta": self.tta}, log=log)
+        # "auto" is to choose onnxruntime too once `hinet benchmark` measures it (issue 17).
         parameters = sum(model.count_params() for model in self.models)
         use_litert = backend == "litert" or (
             backend == "auto"
@@ -103,7 +109,6 @@ class Restorer:
             and not tf.config.list_physical_devices("GPU")
         )
         if use_litert:
-            serving = tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
             try:
                 return "litert", litert_backend.LiteRTTileRunner(serving, self.models, {"tta": self.tta}, log=log)
             except Exception as error:  # noqa: BLE001 (with "auto", any converter failure falls back)

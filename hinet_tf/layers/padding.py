@@ -24,6 +24,8 @@ class ReflectPadToMultiple(keras.layers.Layer):
     def call(self, images):
         for axis in (1, 2):
             size = ops.shape(images)[axis]
+            if isinstance(size, int) and size % self.multiple == 0:
+                continue  # a known multiple: no empty slice (tf2onnx turns one into a wrong Reshape)
             pad = (self.multiple - size % self.multiple) % self.multiple
             mirrored = ops.flip(_slice(images, axis, size - 1 - pad, size - 1), axis=axis)
             images = ops.concatenate([images, mirrored], axis=axis)

@@ -21,3 +21,11 @@ def test_crop_takes_the_reference_height_and_width():
     images = np.arange(2 * 32 * 48 * 3, dtype="float32").reshape(2, 32, 48, 3)
     cropped = CropToMatch()([images, np.zeros((2, 21, 35, 1), "float32")])
     np.testing.assert_array_equal(cropped, images[:, :21, :35])
+
+
+def test_sizes_known_to_be_multiples_add_no_padding_ops():
+    pad = ReflectPadToMultiple(16)
+    graph = tf.function(pad, input_signature=[tf.TensorSpec((1, 32, 48, 3), tf.float32)]).get_concrete_function()
+    assert "ConcatV2" not in {operation.type for operation in graph.graph.get_operations()}
+    half = tf.function(pad, input_signature=[tf.TensorSpec((1, 32, None, 3), tf.float32)]).get_concrete_function()
+    assert [operation.type for operation in half.graph.get_operations()].count("ConcatV2") == 1

@@ -1,0 +1,55 @@
+"""Runs the restorer's tile function on onnxruntime (CPU), converted once and cached.
+
+The function is converted by `hinet_tf.export.onnx` with a dynamic batch, height and
+width, as the LiteRT backend's, and kept in `$HINET_CACHE/onnx/` (default
+`~/.cache/hinet-tf/onnx/`; see `conversion_cache`). Needs the `onnx` extra.
+"""
+
+import os
+
+import numpy as np
+
+from hinet_tf.export.onnx import CONVERTER_PACKAGES
+from hinet_tf.export.onnx import OPSET
+from hinet_tf.export.onnx import convert_function
+from hinet_tf.export.onnx import require as require_packages
+from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import fingerprint
+
+PACKAGES = (*CONVERTER_PACKAGES, "onnxruntime")
+
+
+def require():
+    """Raises a one-line ImportError unless onnxruntime and the converter are installed."""
+    require_packages(PACKAGES, purpose="The onnx backend")
+
+
+class ONNXTileRunner:
+    """Calls `tile_function` (NHWC float32 tiles to `{"restored": tiles}`) through onnxruntime.
+
+    Args:
+        tile_function: a `tf.function` with one input signature, `images`, of dynamic batch and size.
+        models: the Keras models whose variables `tile_function` reads.
+        options: anything else the function depends on, for the cache key.
+        threads: onnxruntime's intra-op threads; all cores by default.
+        log: called with a message when a conversion starts.
+    """
+
+    def __init__(self, tile_function, models, options, threads=None, log=None):
+        require()
+        import onnxruntime
+        import tf2onnx
+
+        key = fingerprint(models, **options, opset=OPSET, tf2onnx=tf2onnx.__version__)
+        path = cache_dir("onnx") / f"{key}.onnx"
+        if not path.is_file():
+            if log is not None:
+                log(f"Converting the model for onnxruntime once (cached in {path.parent}).")
+            convert_function(tile_function, path)
+        settings = onnxruntime.SessionOptions()
+        settings.intra_op_num_threads = threads or os.cpu_count()
+        self._session = onnxruntime.InferenceSession(str(path), settings, providers=["CPUExecutionProvider"])
+        self.path = path
+
+    def __call__(self, tiles):
+        return self._session.run(["restored"], {"images": np.ascontiguousarray(tiles, np.float32)})[0]

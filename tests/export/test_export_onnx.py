@@ -1,0 +1,101 @@
+"""ONNX export: names, dynamic and fixed shapes, outputs against Keras, run by onnxruntime."""
+
+import sys
+
+import keras
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+from hinet_tf.export import export_onnx
+from hinet_tf.export.onnx import OPSET
+from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
+
+pytestmark = pytest.mark.slow  # each conversion takes seconds
+
+
+@pytest.fixture(scope="module")
+def model():
+    keras.utils.set_random_seed(5)
+    return HINetImageRestorer(HINetBackbone(width=8))
+
+
+@pytest.fixture(scope="module")
+def exported(model, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("onnx")
+    return {"dynamic": export_onnx(model, folder / "any.onnx"), "tile": export_onnx(model, folder / "tile.onnx", tile=32)}
+
+
+def keras_restore(model, images):
+    """Reference: reflect-pad in NumPy, run the backbone, crop back."""
+    height, width = images.shape[1:3]
+    multiple = model.size_multiple
+    padded = np.pad(images, ((0, 0), (0, -height % multiple), (0, -width % multiple), (0, 0)), mode="reflect")
+    return model.backbone(padded)[-1][:, :height, :width].numpy()
+
+
+def run_onnx(path, images):
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["restored"], {"images": images})[0]
+
+
+def shapes(values):
+    return {value.name: [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim] for value in values}
+
+
+def test_the_graph_has_the_documented_opset_names_and_dimensions(exported):
+    graph = onnx.load(exported["dynamic"])
+    onnx.checker.check_model(graph)
+    assert {entry.version for entry in graph.opset_import if entry.domain in ("", "ai.onnx")} == {OPSET}
+    assert shapes(graph.graph.input) == {"images": ["batch", "height", "width", 3]}
+    assert shapes(graph.graph.output) == {"restored": ["batch", "height", "width", 3]}
+    tile = onnx.load(exported["tile"])
+    assert shapes(tile.graph.input) == {"images": [1, 32, 32, 3]}
+    assert shapes(tile.graph.output) == {"restored": [1, 32, 32, 3]}
+
+
+@pytest.mark.parametrize("shape", [(1, 37, 53, 3), (2, 21, 70, 3), (1, 32, 48, 3)])  # the last needs no padding
+def test_any_size_matches_keras(model, exported, shape):
+    images = np.random.default_rng(sum(shape)).random(shape, np.float32)
+    restored = run_onnx(exported["dynamic"], images)
+    assert restored.shape == shape
+    np.testing.assert_allclose(restored, keras_restore(model, images), atol=1e-4)
+
+
+def test_a_fixed_tile_matches_keras(model, exported):
+    images = np.random.default_rng(1).random((1, 32, 32, 3), np.float32)
+    np.testing.assert_allclose(run_onnx(exported["tile"], images), model.backbone(images)[-1].numpy(), atol=1e-4)
+    with pytest.raises(onnxruntime.capi.onnxruntime_pybind11_state.InvalidArgument):
+        run_onnx(exported["tile"], np.zeros((1, 48, 48, 3), np.float32))
+
+
+def test_an_existing_file_is_kept_without_overwrite(model, exported):
+    before = exported["tile"].read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite"):
+        export_onnx(model, exported["tile"], tile=16)
+    assert exported["tile"].read_bytes() == before
+
+
+@pytest.mark.parametrize("tile", [0, 24])
+def test_tiles_must_be_positive_multiples_of_the_size_multiple(model, tmp_path, tile):
+    with pytest.raises(ValueError, match="multiple of 16"):
+        export_onnx(model, tmp_path / "bad.onnx", tile=tile)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_converter_is_named_in_one_line(model, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tf2onnx", None)  # as in an install without the onnx extra
+    with pytest.raises(ImportError) as error:
+        export_onnx(model, tmp_path / "m.onnx")
+    message = str(error.value)
+    assert "tf2onnx" in message and "onnx]" in message and "\n" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_openvino_runs_the_file_in_float32(model, exported):
+    openvino = pytest.importorskip("openvino")  # not a dependency; the README shows this call
+    compiled = openvino.Core().compile_model(str(exported["dynamic"]), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
+    images = np.random.default_rng(2).random((1, 37, 53, 3), np.float32)
+    np.testing.assert_allclose(compiled({"images": images})["restored"], keras_restore(model, images), atol=1e-4)

@@ -1,0 +1,76 @@
+"""The onnxruntime tile backend: same results as TensorFlow, converted once per model and cached."""
+
+import sys
+
+import keras
+import numpy as np
+import PIL.Image
+import pytest
+
+from hinet_tf.cli.main import main
+from hinet_tf.inference import Restorer
+from hinet_tf.inference import read_image
+from hinet_tf.models import HINetBackbone
+
+
+@pytest.fixture(scope="module")
+def models():
+    keras.utils.set_random_seed(7)
+    return [HINetBackbone(width=8, depth=3), HINetBackbone(width=8, depth=3)]  # a short graph: conversion time grows with it
+
+
+@pytest.mark.slow
+def test_onnx_matches_tensorflow_with_tta_and_an_ensemble(models):
+    image = np.random.default_rng(0).random((37, 53, 3), np.float32)
+    onnx = Restorer(models, tile=32, overlap=8, tta=True, backend="onnx")
+    keras_restorer = Restorer(models, tile=32, overlap=8, tta=True, backend="keras")
+    assert (onnx.backend, keras_restorer.backend) == ("onnx", "keras")
+    np.testing.assert_allclose(onnx(image), keras_restorer(image), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_conversion_happens_once_per_model_and_options_and_is_cached(models):
+    messages = []
+    first = Restorer(models[0], tile=32, overlap=8, backend="onnx", log=messages.append)
+    assert len(messages) == 1 and "Converting" in messages[0]
+    again = Restorer(models[0], tile=64, backend="onnx", log=messages.append)
+    assert len(messages) == 1  # the cached file was used
+    assert again._run_batch.path == first._run_batch.path
+    image = np.random.default_rng(1).random((20, 70, 3), np.float32)  # one side under a tile, one over
+    np.testing.assert_allclose(again(image), Restorer(models[0], tile=64)(image), atol=1e-4)
+    with_tta = Restorer(models[0], tile=32, overlap=8, tta=True, backend="onnx", log=messages.append)
+    assert len(messages) == 2 and with_tta._run_batch.path != first._run_batch.path
+
+
+def test_auto_never_chooses_onnx_yet(models, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # no LiteRT: auto must not fall to onnxruntime
+    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
+
+
+def test_a_missing_onnxruntime_is_named_in_one_line(models, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as in an install without the onnx extra
+    with pytest.raises(ImportError) as error:
+        Restorer(models[0], tile=32, overlap=8, backend="onnx")
+    message = str(error.value)
+    assert "onnxruntime" in message and "onnx]" in message and "\n" not in message
+
+
+@pytest.mark.slow
+def test_hinet_restore_runs_on_onnx(tmp_path, identity_model_path, capsys):
+    pixels = np.random.default_rng(2).integers(0, 256, (33, 47, 3), dtype=np.uint8)
+    PIL.Image.fromarray(pixels).save(tmp_path / "in.png")
+    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--model", str(identity_model_path)]
+    assert main([*argv, "--tile", "32", "--overlap", "8", "--backend", "onnx"]) == 0
+    out = capsys.readouterr().out
+    assert "Converting the model for onnxruntime once" in out and "restored 1 image(s)" in out
+    np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels * 255, pixels, atol=0.51)
+
+
+def test_hinet_restore_names_a_missing_onnxruntime_before_loading(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
+    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--model", str(tmp_path / "absent.keras")]
+    assert main([*argv, "--backend", "onnx"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "onnxruntime" in lines[0] and 'pip install "hinet-tf[onnx]"' in lines[0]
+    assert not (tmp_path / "out").exists()
