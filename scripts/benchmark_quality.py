@@ -188,7 +188,7 @@ def cached(cache_dir, key, compute):
 
 
 class ModelDenoiser:
-    """A saved HINet `.keras` model restoring photos of any size, tile by tile as `hinet restore`."""
+    """A trained HINet (`.keras` file, preset directory or name) restoring photos tile by tile as `hinet restore`."""
 
     def __init__(self, path, tile=None, tta=False, backend="auto"):
         from hinet_tf import inference
@@ -278,10 +278,19 @@ def parse_models(specs, backend):
         label, separator, path = spec.partition("=")
         path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
         path, _, tile = path.partition("@")
-        if not separator or not pathlib.Path(path).is_file() or not (tile == "" or tile.isdigit()):
-            raise SystemExit(f"--model must be LABEL=PATH[@TILE][+tta] with an existing .keras file, got {spec!r}")
-        models[label] = ModelDenoiser(pathlib.Path(path), int(tile) if tile else None, tta, backend)
+        if not separator or not _is_model(path) or not (tile == "" or tile.isdigit()):
+            raise SystemExit(
+                f"--model must be LABEL=PATH[@TILE][+tta] with a .keras file, a preset directory or a "
+                f"trained preset's name, got {spec!r}"
+            )
+        models[label] = ModelDenoiser(path, int(tile) if tile else None, tta, backend)
     return models
+
+
+def _is_model(path):
+    from hinet_tf.models import PRESETS
+
+    return pathlib.Path(path).exists() or bool(PRESETS.get(path, {}).get("weights"))
 
 
 def run(args):
