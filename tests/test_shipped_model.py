@@ -15,12 +15,7 @@ from hinet_tf.training.config import load_config
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SAMPLES = REPO_ROOT / "saved_models" / "samples"
-RECIPE_STAGES = (
-    "photo_denoise_default",
-    "photo_denoise_finetune",
-    "photo_denoise_finetune2",
-    "photo_denoise_finetune3",
-)
+RECIPE_STAGES = ("photo_denoise_cbsd", "photo_denoise_cbsd_stage2")
 
 
 pytestmark = pytest.mark.slow
@@ -61,13 +56,14 @@ def test_shipped_model_is_the_network_its_recipe_trains(shipped_model):
     assert {key: shipped[key] for key in recipe} == recipe
 
 
-def test_shipped_model_gains_3_db_on_a_real_photo_at_sigma_25(shipped_model):
+def test_shipped_model_gains_9_db_on_a_real_photo_at_sigma_25(shipped_model):
+    # The CBSD432 model gains 9.6 dB here; the wallpaper-only model it replaced, 8.3 dB.
     clean = _clean_crop()
     noisy = clean + np.random.default_rng(0).normal(0.0, 25 / 255, clean.shape).astype(np.float32)
     restored = np.asarray(shipped_model(noisy[None], training=False))[0]
     assert restored.shape == clean.shape
     gain = psnr(restored, clean, quantize=False) - psnr(noisy, clean, quantize=False)
-    assert gain >= 3.0, f"PSNR gain {gain:.2f} dB"
+    assert gain >= 9.0, f"PSNR gain {gain:.2f} dB"
 
 
 def test_shipped_noisy_sample_is_the_clean_sample_with_noise():
