@@ -1,12 +1,17 @@
-"""Latency, training throughput and peak memory of HINet per execution path.
+"""Latency, training step time and peak memory of the code paths that `hinet restore` and `hinet train` run.
 
 Each case runs in a fresh Python process (`python -m hinet_tf.benchmark CASE_JSON`) so that
 its peak resident memory is its own and no path warms another's caches. The paths:
 
-- `keras`: the Keras model in a `tf.function` (TensorFlow's oneDNN kernels on the CPU);
-- `xla`: the same function compiled with XLA (`jit_compile=True`);
-- `litert`: the model exported with `Model.export(format="litert")` at a fixed size and run
-  by `ai_edge_litert` with its default XNNPACK delegate (inference only).
+- `keras`, `litert`, `onnx`: inference through `Restorer(model, tile, overlap, backend=...)`
+  exactly as `hinet restore` builds it; a backend's one-off conversion runs first in a
+  process of its own (`prepare_case`), so the timed process finds it in the cache;
+- `keras` training: one step of the model `trainer.build_model(config)` compiles;
+- `torch`: the official PyTorch architecture (`convert.official_torch`), forward with
+  `torch.no_grad()` or the official training step (needs torch);
+- `torch_onnx`: the official model exported by `torch.onnx.export` (NCHW, fixed shape) and
+  run by onnxruntime, the fastest runtime of the official model on a CPU (needs torch and
+  onnxruntime; inference only).
 """
 
 import argparse
@@ -16,16 +21,18 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 
-BACKENDS = ("keras", "xla", "litert")
+PATHS = ("keras", "litert", "onnx", "torch", "torch_onnx")
+TRAIN_PATHS = ("keras", "torch")
+REFERENCES = ("torch", "torch_onnx")
 TASKS = ("latency", "frame", "train")
 LATENCY_SIZE = (256, 256)
 FRAME_SIZE = (720, 1280)
-FRAME_TILE = 256
+TILE = 256  # `hinet restore`'s defaults
+OVERLAP = 32
 TRAIN_BATCH = (8, 128, 128)
 
 
@@ -41,74 +48,95 @@ def _timings(function, runs, warmup):
     return {"median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds), "runs": runs}
 
 
-def _inference_function(model, backend, height, width, threads):
-    """A function from a (1, height, width, 3) float32 array to the restored image's array."""
-    import tensorflow as tf
+def _config(case):
+    """The config of a case: its recipe (`config`, a YAML path, or the defaults) at its width and the benchmark batch."""
+    from hinet_tf.training.config import load_config
+    from hinet_tf.training.config import validate
 
-    spec = tf.TensorSpec((1, height, width, model.backbone.in_channels), tf.float32)
-    if backend in ("keras", "xla"):
-        function = tf.function(
-            lambda images: model(images, training=False), input_signature=[spec], jit_compile=backend == "xla"
-        )
-        return lambda images: function(images).numpy()
-    from ai_edge_litert.interpreter import Interpreter
+    batch, height, _ = TRAIN_BATCH
+    config = load_config(case["config"]) if case.get("config") else validate({})
+    return config.replace(
+        model={"width": case["width"]},
+        train={"batch_size": batch, "crop_size": height, "steps_per_execution": 1, "mixed_precision": False},
+    )
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.tflite")
-        model.export(path, format="litert", input_signature=[spec], verbose=False)
-        runner = Interpreter(model_path=path, num_threads=threads).get_signature_runner()
 
-    def run(images):
-        (output,) = runner(**{runner.get_input_details().popitem()[0]: images}).values()
-        return output
+def _image(task, rng):
+    return rng.random((*(LATENCY_SIZE if task == "latency" else FRAME_SIZE), 3), np.float32)
 
-    return run
+
+def _restorer(case, log=None):
+    """The `Restorer` of a case, built as `hinet restore` builds it, from seeded weights."""
+    import keras
+
+    from hinet_tf.inference import Restorer
+    from hinet_tf.models import HINetBackbone
+
+    keras.utils.set_random_seed(0)
+    backbone = HINetBackbone(**_config(case).model.to_dict())
+    return Restorer(backbone, TILE, OVERLAP, backend=case["path"], log=log)
+
+
+def needs_conversion(case):
+    """Whether a case's backend converts the model first (LiteRT and onnxruntime inference)."""
+    return case["task"] != "train" and case["path"] in ("litert", "onnx")
+
+
+def prepare_case(case):
+    """Converts a case's model for its backend (filling the cache) without timing anything."""
+    if needs_conversion(case):
+        restorer = _restorer(case)
+        restorer(_image(case["task"], np.random.default_rng(0)))  # LiteRT converts at the first tile of a shape
+    return {**case, "prepared": True}
 
 
 def run_case(case, threads, runs, warmup):
     """Runs one benchmark case in this process and returns its result as a dict."""
-    import keras
     import tensorflow as tf
-
-    from hinet_tf.inference.tiling import restore_tiled
-    from hinet_tf.models import HINetBackbone
-    from hinet_tf.models import HINetImageRestorer
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
-    keras.utils.set_random_seed(0)
-    task, backend, width = case["task"], case["backend"], case["width"]
-    model = HINetImageRestorer(HINetBackbone(width=width))
-    rng = np.random.default_rng(0)
-    if task == "latency":
-        images = rng.random((1, *LATENCY_SIZE, 3), np.float32)
-        infer = _inference_function(model, backend, *LATENCY_SIZE, threads)
-        result = _timings(lambda: infer(images), runs, warmup)
-    elif task == "frame":
-        frame = rng.random((*FRAME_SIZE, 3), np.float32)
-        infer = _inference_function(model, backend, FRAME_TILE, FRAME_TILE, threads)
-        restore = lambda: restore_tiled(lambda tile: infer(tile[None])[0], frame, FRAME_TILE, 0)  # noqa: E731
-        result = _timings(restore, runs, warmup)
-    elif task == "train":
-        if backend == "litert":
-            raise ValueError("LiteRT runs inference only.")
-        batch, height, width_px = TRAIN_BATCH
-        targets = rng.random((batch, height, width_px, 3), np.float32)
-        degraded = targets + rng.normal(0, 0.1, targets.shape).astype(np.float32)
-        model.compile(optimizer=keras.optimizers.Adam(2e-4), jit_compile=backend == "xla")
-        result = _timings(lambda: model.train_on_batch(degraded, targets), runs, warmup)
-        result["patches_per_s"] = batch / result["median_s"]
-    else:
+    task, path = case["task"], case["path"]
+    if task not in TASKS:
         raise ValueError(f"Unknown task {task!r}; choose one of {', '.join(TASKS)}.")
+    if path not in (TRAIN_PATHS if task == "train" else PATHS):
+        raise ValueError(f"The {task} task has no path {path!r}; choose one of {', '.join(TRAIN_PATHS if task == 'train' else PATHS)}.")
+    rng = np.random.default_rng(0)
+    conversions = []
+    if path.startswith("torch"):
+        from hinet_tf import official_benchmark
+
+        step = official_benchmark.function(task, path, _config(case), threads, _image(task, rng), (TILE, OVERLAP))
+    elif task == "train":
+        step = _keras_train_step(_config(case), rng)
+    else:
+        restorer = _restorer(case, log=conversions.append)
+        image = _image(task, rng)
+        step = lambda: restorer(image)  # noqa: E731
+    result = _timings(step, runs, warmup)
+    if task == "train":
+        result["patches_per_s"] = TRAIN_BATCH[0] / result["median_s"]
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {**case, **result, "peak_rss_mib": peak_kib / 1024, "threads": threads}
+    return {**case, **result, "peak_rss_mib": peak_kib / 1024, "threads": threads, "converted_here": len(conversions)}
 
 
-def run_in_subprocess(case, threads, runs, warmup, timeout):
-    """Runs `case` in a fresh process; returns its result, or the case with an `error`."""
+def _keras_train_step(config, rng):
+    """One optimizer step of `trainer.build_model(config)` on a fixed batch, as `fit` runs it."""
+    from hinet_tf.training.trainer import build_model
+
+    model = build_model(config)
+    batch, height, width = TRAIN_BATCH
+    targets = rng.random((batch, height, width, 3), np.float32)
+    degraded = targets + rng.normal(0, 0.1, targets.shape).astype(np.float32)
+    return lambda: model.train_on_batch(degraded, targets)
+
+
+def run_in_subprocess(case, threads, runs, warmup, timeout, prepare=False, cache=None):
+    """Runs (or with `prepare`, converts) `case` in a fresh process; returns its result, or the case with an `error`."""
     command = [sys.executable, "-m", "hinet_tf.benchmark", json.dumps(case)]
     command += ["--threads", str(threads), "--runs", str(runs), "--warmup", str(warmup)]
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command += ["--prepare"] if prepare else []
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **({"HINET_CACHE": str(cache)} if cache else {})}
     try:
         process = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
@@ -117,6 +145,34 @@ def run_in_subprocess(case, threads, runs, warmup, timeout):
     if process.returncode or not lines:
         return {**case, "error": (process.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(lines[-1])
+
+
+def summarize(results):
+    """Per task, width and path: the median over processes, peak memory and the ratios to the references."""
+    groups = {}
+    for result in results:
+        if "error" not in result:
+            groups.setdefault((result["task"], result["width"], result["path"]), []).append(result)
+    summary = [
+        {
+            "task": task,
+            "width": width,
+            "path": path,
+            "median_s": statistics.median(result["median_s"] for result in group),
+            "peak_rss_mib": max(result["peak_rss_mib"] for result in group),
+            "processes": len(group),
+        }
+        for (task, width, path), group in groups.items()
+    ]
+    for row in summary:
+        for reference in REFERENCES:
+            anchor = next(
+                (other for other in summary if (other["task"], other["width"], other["path"]) == (row["task"], row["width"], reference)),
+                None,
+            )
+            if anchor is not None:
+                row[f"ratio_to_{reference}"] = row["median_s"] / anchor["median_s"]
+    return summary
 
 
 def machine_description():
@@ -132,12 +188,15 @@ def machine_description():
 
 def _main():
     parser = argparse.ArgumentParser(description="Run one benchmark case (used by `hinet benchmark`).")
-    parser.add_argument("case", help="JSON object with task, backend and width")
+    parser.add_argument("case", help="JSON object with task, path and width")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--prepare", action="store_true", help="only convert the model for the case's backend")
     args = parser.parse_args()
-    print(json.dumps(run_case(json.loads(args.case), args.threads, args.runs, args.warmup)))
+    case = json.loads(args.case)
+    result = prepare_case(case) if args.prepare else run_case(case, args.threads, args.runs, args.warmup)
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -78,3 +78,6 @@ class _ThenRegister(importlib.abc.Loader):
     def exec_module(self, module):
         self.loader.exec_module(module)
         self.watcher.module_imported(module.__name__)
+
+    def __getattr__(self, name):  # get_code, get_source, ...: what `python -m hinet_tf.<module>` (runpy) asks
+        return getattr(self.loader, name)

@@ -1,5 +1,6 @@
 """`hinet benchmark` runs its cases and reports them (timings are measured, never asserted)."""
 
+import importlib.util
 import json
 
 import pytest
@@ -7,19 +8,56 @@ import pytest
 from hinet_tf import benchmark
 from hinet_tf.cli.main import main
 
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
 
 def test_a_case_runs_in_its_own_process_and_reports_timings_and_memory():
-    case = {"task": "latency", "backend": "keras", "width": 4}
+    case = {"task": "latency", "path": "keras", "width": 4}
     result = benchmark.run_in_subprocess(case, threads=1, runs=2, warmup=0, timeout=300)
     assert "error" not in result, result
-    assert result["runs"] == 2 and result["threads"] == 1
+    assert result["runs"] == 2 and result["threads"] == 1 and result["converted_here"] == 0
     assert 0 < result["min_s"] <= result["median_s"] <= result["max_s"]
     assert result["peak_rss_mib"] > 50
 
 
 def test_failures_are_reported_per_case():
-    result = benchmark.run_in_subprocess({"task": "train", "backend": "litert", "width": 4}, 1, 1, 0, 300)
-    assert "LiteRT runs inference only" in result["error"]
+    result = benchmark.run_in_subprocess({"task": "train", "path": "litert", "width": 4}, 1, 1, 0, 300)
+    assert "The train task has no path 'litert'" in result["error"]
+
+
+@pytest.mark.slow
+def test_the_litert_case_finds_its_conversion_in_the_cache(tmp_path):
+    case = {"task": "latency", "path": "litert", "width": 4}
+    assert benchmark.run_in_subprocess(case, 1, 1, 0, 600, prepare=True, cache=tmp_path) == {**case, "prepared": True}
+    assert len(list((tmp_path / "litert").glob("*_1x256x256x3.tflite"))) == 1
+    result = benchmark.run_in_subprocess(case, 1, 1, 0, 600, cache=tmp_path)
+    assert "error" not in result, result
+    assert result["converted_here"] == 0  # the timed process converted nothing
+
+
+def test_the_summary_takes_medians_over_processes_and_ratios_to_the_official_paths():
+    results = [
+        {"task": "latency", "width": 4, "path": path, "median_s": seconds, "peak_rss_mib": 100.0}
+        for path, seconds in [("keras", 1.0), ("keras", 3.0), ("keras", 2.0), ("torch", 4.0), ("torch_onnx", 1.0)]
+    ]
+    summary = {row["path"]: row for row in benchmark.summarize([*results, {"task": "latency", "path": "onnx", "error": "x"}])}
+    assert set(summary) == {"keras", "torch", "torch_onnx"}
+    assert summary["keras"]["median_s"] == 2.0 and summary["keras"]["processes"] == 3
+    assert summary["keras"]["ratio_to_torch"] == 0.5 and summary["keras"]["ratio_to_torch_onnx"] == 2.0
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
+def test_the_report_times_both_sides_and_records_their_ratio(tmp_path, capsys):
+    report_path = tmp_path / "benchmark.json"
+    argv = ["benchmark", "--widths", "4", "--tasks", "latency", "train", "--paths", "keras", "torch"]
+    assert main([*argv, "--rounds", "2", "--runs", "1", "--warmup", "0", "--threads", "1", "-o", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    rounds = [(result["task"], result["path"], result["round"]) for result in report["results"]]
+    assert rounds[:4] == [("latency", "keras", 0), ("latency", "torch", 0), ("latency", "keras", 1), ("latency", "torch", 1)]
+    summary = {(row["task"], row["path"]): row for row in report["summary"]}
+    assert set(summary) == {("latency", "keras"), ("latency", "torch"), ("train", "keras"), ("train", "torch")}
+    assert summary["train", "keras"]["ratio_to_torch"] > 0 and summary["latency", "torch"]["ratio_to_torch"] == 1.0
+    assert "x torch" in capsys.readouterr().out
 
 
 def test_the_report_is_not_overwritten_without_asking(tmp_path, capsys):
@@ -30,7 +68,7 @@ def test_the_report_is_not_overwritten_without_asking(tmp_path, capsys):
     assert json.loads(report.read_text()) == {"keep": True}
 
 
-@pytest.mark.parametrize("flag", [["--runs", "0"], ["--threads", "0"]])
+@pytest.mark.parametrize("flag", [["--runs", "0"], ["--threads", "0"], ["--rounds", "0"]])
 def test_bad_counts_are_refused(tmp_path, flag, capsys):
     assert main(["benchmark", "-o", str(tmp_path / "b.json"), *flag]) == 2
     assert not (tmp_path / "b.json").exists()

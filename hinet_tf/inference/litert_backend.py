@@ -1,13 +1,22 @@
-"""Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once and cached.
+"""Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once per tile shape and cached.
 
 On the CPU, XNNPACK runs compact models faster than TensorFlow (see `hinet benchmark` and
 `Restorer`), so `Restorer(backend="auto")` uses this path for them when no GPU is visible.
-The conversion takes seconds to minutes (by model size), so its result is
-kept in `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`).
+The restorer feeds tiles of one shape per image (a full tile, or the whole image when a
+side is shorter), so each shape it feeds is converted to its own fixed-shape model: XNNPACK
+plans a fixed shape once, and a dynamic-shape model cannot run on `CompiledModel`.
+
+Each conversion takes seconds to minutes (by model size), so its result is kept in
+`$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as
+`<fingerprint>_<shape>.tflite`, with XNNPACK's packed weights beside it in
+`<fingerprint>_<shape>.xnnpack_cache`: that file is mapped instead of packing the weights
+into a second copy in memory on every load. One model is loaded at a time.
 """
 
 import importlib.util
 import os
+
+import numpy as np
 
 from hinet_tf.export.litert import convert_function
 from hinet_tf.inference.conversion_cache import cache_dir
@@ -15,8 +24,12 @@ from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.utils.quiet import native_stderr_silenced
 
 
+class ConversionError(RuntimeError):
+    """The converter failed on a tile function (the cause is chained)."""
+
+
 def is_available():
-    """Whether the LiteRT interpreter (`ai-edge-litert`, the `litert` extra) is installed."""
+    """Whether the LiteRT runtime (`ai-edge-litert`, the `litert` extra) is installed."""
     try:
         return importlib.util.find_spec("ai_edge_litert") is not None
     except ValueError:  # a module entry without a spec
@@ -24,30 +37,84 @@ def is_available():
 
 
 class LiteRTTileRunner:
-    """Calls `tile_function` (NHWC float32 tiles to `{"restored": tiles}`) through LiteRT.
+    """Calls the tile function (NHWC float32 tiles to `{"restored": tiles}`) through LiteRT.
+
+    The model for a tile shape is converted (or found in the cache) and loaded when a
+    tile of that shape first comes, replacing the model loaded before.
 
     Args:
-        tile_function: a `tf.function` with one input signature of dynamic batch and size.
-        models: the Keras models whose variables `tile_function` reads.
-        options: anything else the function depends on, for the cache key.
+        tile_function: maps an input shape (batch, height, width, channels) to a
+            `tf.function` with that fixed input signature, `images`.
+        models: the Keras models whose variables the functions read.
+        options: anything else the functions depend on, for the cache key.
         threads: LiteRT threads; all cores by default.
         log: called with a message when a conversion starts.
     """
 
     def __init__(self, tile_function, models, options, threads=None, log=None):
-        from ai_edge_litert.interpreter import Interpreter
+        if not is_available():
+            raise ImportError('The litert backend needs ai-edge-litert, not installed here: pip install "hinet-tf[litert]"')
+        self._tile_function = tile_function
+        self._models = models
+        self._key = fingerprint(models, **options)
+        self._threads = threads or os.cpu_count()
+        self._log = log
+        self._shape = None
+        self._run = None
+        self.path = None
 
-        path = cache_dir("litert") / f"{fingerprint(models, **options)}.tflite"
-        if not path.is_file():
-            if log is not None:
-                log(f"Converting the model for LiteRT once (cached in {path.parent}).")
-            convert_function(tile_function, models, path)
-        interpreter = Interpreter(model_path=str(path), num_threads=threads or os.cpu_count())
-        with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
-            interpreter.allocate_tensors()
-        self._runner = interpreter.get_signature_runner("serving_default")
-        self.path = path
+    def path_for(self, shape):
+        """The cached `.tflite` file of the model for tiles of `shape`."""
+        return cache_dir("litert") / f"{self._key}_{'x'.join(map(str, shape))}.tflite"
 
     def __call__(self, tiles):
-        return self._runner(images=tiles)["restored"]
+        tiles = np.ascontiguousarray(tiles, np.float32)
+        if tiles.shape != self._shape:
+            self._load(tiles.shape)
+        return self._run(tiles)
 
+    def _load(self, shape):
+        with native_stderr_silenced():  # and LiteRT notes every accelerator it destroys
+            self._run = None  # frees the previous model before the next one is loaded
+        path = self.path_for(shape)
+        if not path.is_file():
+            if self._log is not None:
+                self._log(f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent}).")
+            try:
+                convert_function(self._tile_function(shape), self._models, path)
+            except Exception as error:  # noqa: BLE001 (the converter raises many kinds; the caller may fall back)
+                raise ConversionError(f"LiteRT conversion failed: {error}") from error
+        with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
+            self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)
+        self._shape, self.path = shape, path
+
+
+def _compiled_model(path, threads):
+    """A function running `path` on `CompiledModel`, its packed weights in a cache file; None without the API."""
+    try:
+        from ai_edge_litert.compiled_model import CompiledModel
+        from ai_edge_litert.options import Options
+    except ImportError:
+        return None
+    options = Options()
+    options.cpu_options.num_threads = threads
+    options.cpu_options.xnnpack_weight_cache_path = str(path.with_suffix(".xnnpack_cache"))
+    model = CompiledModel.from_file(str(path), options=options)
+    inputs, outputs = model.create_input_buffers(0), model.create_output_buffers(0)
+
+    def run(tiles):
+        inputs[0].write(tiles)
+        model.run_by_index(0, inputs, outputs)
+        return outputs[0].read(tiles.size, np.float32).reshape(tiles.shape)
+
+    return run
+
+
+def _interpreter(path, threads):
+    """A function running `path` on the classic `Interpreter` (older ai-edge-litert)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path), num_threads=threads)
+    interpreter.allocate_tensors()
+    runner = interpreter.get_signature_runner("serving_default")
+    return lambda tiles: runner(images=tiles)["restored"]

@@ -32,11 +32,13 @@ class Restorer:
     A grayscale image given to RGB models is restored as three equal channels and
     averaged back to one.
 
-    The tile function runs on TensorFlow (`backend="keras"`) or, converted once and
-    cached, on LiteRT with XNNPACK (`"litert"`) or onnxruntime's CPU provider (`"onnx"`);
-    `"auto"` takes LiteRT where it was measured faster, for models of up to 25 M
-    parameters when no GPU is visible and `ai-edge-litert` is installed (and TensorFlow
-    if the conversion fails). It never takes onnxruntime yet (not measured).
+    The tile function runs on TensorFlow (`backend="keras"`), on onnxruntime's CPU
+    provider (`"onnx"`, converted once with a dynamic shape and cached) or on LiteRT with
+    XNNPACK (`"litert"`, converted once per tile shape it is fed and cached: the full tile,
+    and the whole padded image when a side is shorter than a tile). `"auto"` takes LiteRT
+    where it was measured faster, for models of up to 25 M parameters when no GPU is
+    visible and `ai-edge-litert` is installed (and TensorFlow from the first conversion
+    that fails). It never takes onnxruntime yet (not measured).
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to
@@ -69,6 +71,7 @@ class Restorer:
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
+        self._requested_backend = backend
         self.backend, self._run_batch = self._select_backend(backend, spec, log)
 
     def __call__(self, image):
@@ -97,9 +100,8 @@ class Restorer:
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
-        serving = tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
         if backend == "onnx":
-            return "onnx", onnx_backend.ONNXTileRunner(serving, self.models, {"tta": self.tta}, log=log)
+            return "onnx", onnx_backend.ONNXTileRunner(self._serving(spec.shape), self.models, {"tta": self.tta}, log=log)
         # "auto" is to choose onnxruntime too once `hinet benchmark` measures it (issue 17).
         parameters = sum(model.count_params() for model in self.models)
         use_litert = backend == "litert" or (
@@ -109,16 +111,27 @@ class Restorer:
             and not tf.config.list_physical_devices("GPU")
         )
         if use_litert:
-            try:
-                return "litert", litert_backend.LiteRTTileRunner(serving, self.models, {"tta": self.tta}, log=log)
-            except Exception as error:  # noqa: BLE001 (with "auto", any converter failure falls back)
-                if backend == "litert":
-                    raise
-                warnings.warn(f"LiteRT conversion failed ({error}); restoring with TensorFlow.", stacklevel=3)
-        return "keras", lambda tiles: self.restore_tile(tf.convert_to_tensor(tiles)).numpy()
+            return "litert", litert_backend.LiteRTTileRunner(self._serving, self.models, {"tta": self.tta}, log=log)
+        return "keras", self._run_on_tensorflow
+
+    def _serving(self, shape):
+        """The tile function as a `tf.function` of input signature `shape`, returning `{"restored": tiles}`."""
+        spec = tf.TensorSpec(shape, tf.float32, name="images")
+        return tf.function(lambda images: {"restored": self._restore_batch(images)}, input_signature=[spec])
+
+    def _run_on_tensorflow(self, tiles):
+        return self.restore_tile(tf.convert_to_tensor(tiles)).numpy()
 
     def _run_tile(self, tile):
-        return np.asarray(self._run_batch(tile[None])[0])
+        try:
+            return np.asarray(self._run_batch(tile[None])[0])
+        except litert_backend.ConversionError as error:
+            if self._requested_backend != "auto":
+                raise
+            # With "auto", a converter failure (at the first tile of a new shape) falls back for good.
+            warnings.warn(f"{error}; restoring with TensorFlow.", stacklevel=4)
+            self.backend, self._run_batch = "keras", self._run_on_tensorflow
+            return self._run_tile(tile)
 
     def _restore_batch(self, images):
         groups = dihedral.SHAPE_GROUPS if self.tta else ((0,),)

@@ -143,6 +143,8 @@ class TrainConfig(_Section):
     mixed_precision: bool = _key(False, _boolean)
     seed: int = _key(0, _number(0, integer=True))
     steps_per_execution: int = _key(1, _number(1, integer=True))
+    # XLA-compile the train step (`keras.Model.compile(jit_compile=...)`); off until measured faster (issue 16).
+    jit_compile: bool = _key(False, _boolean)
     log_images: int = _key(4, _number(0, integer=True))
     init_weights: str | None = _key(None, _optional_text)
 

@@ -118,6 +118,7 @@ def build_model(config):
         stage_weights=(config.loss.weight,) * model.num_stages,
         clip_norm=optimizer_config.clip_norm,
         steps_per_execution=config.train.steps_per_execution,
+        jit_compile=config.train.jit_compile,
     )
     model.optimizer.build(model.trainable_variables)
     return model

@@ -23,10 +23,10 @@ WIDTH = 4
 OVERRIDES = (f"model.width={WIDTH}", "train.batch_size=2", "train.mixed_precision=false")
 
 
-def recipe(name):
+def recipe(name, overrides=()):
     from hinet_tf.training.config import load_config
 
-    return load_config(REPO_ROOT / "configs" / f"{name}.yaml", OVERRIDES)
+    return load_config(REPO_ROOT / "configs" / f"{name}.yaml", (*OVERRIDES, *overrides))
 
 
 def batches(count=STEPS, batch_size=2, size=32, seed=0):
@@ -147,14 +147,14 @@ def relative_update_differences(before, ours, official, config):
     return differences, noise_step / config.optimizer.learning_rate
 
 
-def compare(recipe_name, strategy=None, optimizer=None):
-    """Trains a recipe's model both ways; returns `relative_update_differences` and the Keras model."""
+def compare(recipe_name, strategy=None, optimizer=None, overrides=()):
+    """Trains a recipe's model (with `section.key=value` overrides) both ways; returns `relative_update_differences` and the Keras model."""
     import keras
 
     from hinet_tf.convert import to_pytorch_state_dict
     from hinet_tf.training.trainer import build_model
 
-    config = recipe(recipe_name)
+    config = recipe(recipe_name, overrides)
     keras.utils.set_random_seed(3)
     if strategy is None:
         model = build_model(config)
@@ -179,6 +179,7 @@ def compare(recipe_name, strategy=None, optimizer=None):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--replicas", type=int, default=2)
+    parser.add_argument("--override", action="append", default=[], help="a section.key=value override, repeatable")
     parser.add_argument("recipes", nargs="+")
     args = parser.parse_args()
 
@@ -202,7 +203,7 @@ def main():
     for name in args.recipes:
         CountingReduction.reduced_tensors = 0
         strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=CountingReduction())
-        differences, noise_step, model = compare(name, strategy)
+        differences, noise_step, model = compare(name, strategy, overrides=args.override)
         print(
             json.dumps(
                 {

@@ -82,3 +82,20 @@ def test_every_config_loads_and_round_trips_through_its_yaml(path):
     for section, values in written.items():  # every key the file gives is the value the config holds
         for key, value in values.items():
             assert getattr(getattr(config, section), key) == value, f"{path}: {section}.{key}"
+
+
+def test_jit_compile_is_off_by_default_and_an_older_run_folder_still_resumes(tmp_path):
+    from hinet_tf.training.trainer import CONFIG_FILE
+    from hinet_tf.training.trainer import check_run_dir
+
+    config = config_lib.load_config("configs/gopro.yaml")
+    assert config.train.jit_compile is False
+    assert config_lib.validate({"train": {"jit_compile": True}}).train.jit_compile is True
+    with pytest.raises(ValueError, match="'train.jit_compile' must be true or false, got 'yes'"):
+        config_lib.validate({"train": {"jit_compile": "yes"}})
+    older = config.to_dict()
+    del older["train"]["jit_compile"]  # a run folder written before the key existed
+    (tmp_path / CONFIG_FILE).write_text(yaml.safe_dump(older))
+    check_run_dir(config, tmp_path)  # the same run: resumable
+    with pytest.raises(ValueError, match="train.jit_compile: False -> True"):
+        check_run_dir(config.replace(train={"jit_compile": True}), tmp_path)
