@@ -277,3 +277,16 @@ def test_the_command_line_starts_without_tensorflow():
     result = _python("import sys; from hinet_tf.cli.main import build_parser; build_parser(); "
                      "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
     assert result.stdout.strip() == "[]", result.stderr
+
+
+@pytest.mark.slow
+def test_a_litert_run_shows_only_hinet_s_own_messages(tmp_path):
+    # LiteRT's runtime logs its accelerators when it starts and again at exit, on the native stderr.
+    pytest.importorskip("ai_edge_litert")
+    code = "import sys; from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    sample = REPO_ROOT / "saved_models" / "samples" / "noisy_sample.png"
+    arguments = ("restore", str(sample), "-o", str(tmp_path / "restored.png"), "--backend", "litert")
+    result = _python(code, *arguments, HINET_CACHE=str(tmp_path / "cache"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == ""
+    assert "Converting the model for LiteRT" in result.stdout

@@ -17,6 +17,7 @@ from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.utils.quiet import native_stderr_silenced
+from hinet_tf.utils.quiet import silence_native_stderr_at_exit
 from hinet_tf.version import __version__
 
 # Each module defines `add_parser(subparsers)`, which registers a parser whose `func(args)` runs it.
@@ -74,6 +75,7 @@ def main(argv=None):
     args = build_parser().parse_args(argv)
     if not args.verbose:
         import_tensorflow_quietly()
+        silence_native_stderr_at_exit()
     try:
         with sigterm_as_interrupt():
             return args.func(args) or 0

@@ -69,9 +69,11 @@ class LiteRTTileRunner:
 
     def __call__(self, tiles):
         tiles = np.ascontiguousarray(tiles, np.float32)
-        if tiles.shape != self._shape:
-            self._load(tiles.shape)
-        return self._run(tiles)
+        if tiles.shape == self._shape:
+            return self._run(tiles)
+        self._load(tiles.shape)
+        with native_stderr_silenced():  # LiteRT creates its environment, logging each accelerator, on the first run
+            return self._run(tiles)
 
     def _load(self, shape):
         with native_stderr_silenced():  # and LiteRT notes every accelerator it destroys

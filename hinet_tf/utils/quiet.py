@@ -1,5 +1,6 @@
 """Silencing what native libraries print to standard error, which Python's own settings cannot reach."""
 
+import atexit
 import contextlib
 import os
 import sys
@@ -22,3 +23,18 @@ def native_stderr_silenced():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def _point_stderr_at_devnull():
+    sys.stderr.flush()
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+
+
+def silence_native_stderr_at_exit():
+    """Points file descriptor 2 at /dev/null once the interpreter exits (registered once).
+
+    LiteRT's runtime logs every accelerator it destroys while the process shuts down,
+    after the command's own output is complete.
+    """
+    atexit.unregister(_point_stderr_at_devnull)
+    atexit.register(_point_stderr_at_devnull)
