@@ -1,7 +1,7 @@
 """One training step on two logical CPU replicas versus one device, same global batch.
 
 Runs in its own process: logical devices must be configured before TensorFlow starts.
-Prints `case.key=value` lines for tests/test_training.py, for a clipped and an unclipped step.
+Prints `case.key=value` lines for tests/training/test_training.py, for a clipped and an unclipped step.
 """
 
 import numpy as np

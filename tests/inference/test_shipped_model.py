@@ -13,7 +13,7 @@ from hinet_tf.metrics import psnr
 from hinet_tf.models import HINetBackbone
 from hinet_tf.training.config import load_config
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 SAMPLES = REPO_ROOT / "saved_models" / "samples"
 RECIPE_STAGES = ("photo_denoise_cbsd", "photo_denoise_cbsd_stage2")
 

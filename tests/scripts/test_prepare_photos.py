@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 DATASETS = ROOT.parent / "shared" / "datasets"
 NAMES = ("100007", "100039", "100075")
 

@@ -20,8 +20,8 @@ from hinet_tf.convert import to_pytorch_state_dict
 from hinet_tf.convert.checkpoint_io import write_state_dict
 from hinet_tf.convert.state_dict import check_state_dict
 
-DATA = pathlib.Path(__file__).parent / "data"
-SHARED_FIXTURES = pathlib.Path(__file__).resolve().parents[2] / "shared" / "fixtures"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
+SHARED_FIXTURES = pathlib.Path(__file__).resolve().parents[3] / "shared" / "fixtures"
 HIN_LEVELS = {"hin0-4": (0, 1, 2, 3, 4), "hin3-4": (3, 4)}
 TOLERANCE = 1e-4
 

@@ -15,7 +15,7 @@ import keras  # noqa: E402
 
 from helpers import training_parity  # noqa: E402
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 TOLERANCE = 1e-3  # relative L2 difference of each tensor's total update over 3 steps
 # Steps on coordinates without a gradient (see `zero_gradient_coordinates`) are float noise, well
 # below the peak learning rate; a real Adam step is about one learning rate per step.

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "scripts" / "benchmark_quality.py"
+SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "benchmark_quality.py"
 
 
 @pytest.fixture(scope="module")

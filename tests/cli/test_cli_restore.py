@@ -244,7 +244,7 @@ def test_cheap_checks_come_before_the_model_is_loaded(tmp_path, capsys):
     assert "is a file, not a folder" in capsys.readouterr().err
 
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _python(code, *arguments, **environment):

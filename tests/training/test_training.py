@@ -15,7 +15,7 @@ from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 from hinet_tf import losses
 
-REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _noisy_batch(count=4, size=32, sigma=0.1, seed=0):
