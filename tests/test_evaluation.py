@@ -2,23 +2,13 @@
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from hinet_tf import evaluation
 from hinet_tf.data.layouts import RAIN13K_TEST_SETS
 from hinet_tf.inference import ImageError
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
-
-
-def _pair(folder, name, seed, noise):
-    rng = np.random.default_rng(seed)
-    target = rng.integers(40, 200, (20, 24, 3), dtype=np.uint8)
-    degraded = np.clip(target + rng.normal(0, noise, target.shape), 0, 255).astype(np.uint8)
-    for kind, image in (("input", degraded), ("target", target)):
-        (folder / kind).mkdir(parents=True, exist_ok=True)
-        (folder / kind / name).write_bytes(tf.io.encode_png(image).numpy())
-    return degraded, target
+from helpers.images import write_noisy_pair
 
 
 def identity(image):
@@ -26,7 +16,7 @@ def identity(image):
 
 
 def test_a_folder_of_pairs_gives_per_image_rows_and_their_mean(tmp_path):
-    pairs = [_pair(tmp_path, "a.png", 0, 5), _pair(tmp_path, "b.png", 1, 20)]
+    pairs = [write_noisy_pair(tmp_path, "a.png", 0, 5), write_noisy_pair(tmp_path, "b.png", 1, 20)]
     seen = []
     result = evaluation.evaluate_folder(identity, tmp_path, "pairs", on_image=lambda *args: seen.append(args))
 
@@ -46,7 +36,7 @@ def test_rain13k_is_scored_on_y_and_averaged_over_sets_not_images(tmp_path):
     set_means = []
     for index, name in enumerate(RAIN13K_TEST_SETS):
         count = 2 if name == "Test2800" else 1
-        images = [_pair(tmp_path / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(count)]
+        images = [write_noisy_pair(tmp_path / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(count)]
         set_means.append(np.mean([psnr(d, t, y_channel=True) for d, t in images]))
     result = evaluation.evaluate_folder(identity, tmp_path, "rain13k")
     assert list(result.summary["sets"]) == list(RAIN13K_TEST_SETS)
@@ -57,9 +47,9 @@ def test_rain13k_is_scored_on_y_and_averaged_over_sets_not_images(tmp_path):
 
 
 def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):
-    _pair(tmp_path, "a.png", 0, 5)
+    write_noisy_pair(tmp_path, "a.png", 0, 5)
     test_sets = evaluation.list_test_sets(tmp_path, "pairs")
-    with pytest.raises(ValueError, match=r"a.png: the restored image \(10, 24, 3\) and the target \(20, 24, 3\)"):
+    with pytest.raises(ValueError, match=r"a.png: the restored image \(10, 44, 3\) and the target \(36, 44, 3\)"):
         evaluation.evaluate(lambda image: image[:10], test_sets)
     (tmp_path / "input" / "a.png").write_text("not an image")
     with pytest.raises(ImageError, match="a.png: not a PNG file"):

@@ -6,26 +6,16 @@ import json
 import numpy as np
 import PIL.Image
 import pytest
-import tensorflow as tf
 
 from hinet_tf.cli.main import main
 from hinet_tf.data.layouts import RAIN13K_TEST_SETS
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
-
-
-def make_pair(folder, name, seed, noise):
-    rng = np.random.default_rng(seed)
-    target = rng.integers(40, 200, (36, 44, 3), dtype=np.uint8)
-    degraded = np.clip(target + rng.normal(0, noise, target.shape), 0, 255).astype(np.uint8)
-    for kind, image in (("input", degraded), ("target", target)):
-        (folder / kind).mkdir(parents=True, exist_ok=True)
-        (folder / kind / name).write_bytes(tf.io.encode_png(image).numpy())
-    return degraded, target
+from helpers.images import write_noisy_pair
 
 
 def test_pairs_layout_reports_per_image_and_mean(tmp_path, identity_model_path, capsys):
-    pairs = [make_pair(tmp_path / "data", "a.png", 0, 5), make_pair(tmp_path / "data", "b.png", 1, 20)]
+    pairs = [write_noisy_pair(tmp_path / "data", "a.png", 0, 5), write_noisy_pair(tmp_path / "data", "b.png", 1, 20)]
     reports = tmp_path / "reports"
     argv = ["evaluate", "--model", str(identity_model_path), "--data", str(tmp_path / "data"), "--layout", "pairs"]
     assert main([*argv, "-o", str(reports), "--tile", "32", "--overlap", "8"]) == 0
@@ -51,7 +41,7 @@ def test_rain13k_averages_the_five_test_sets_on_the_y_channel(tmp_path, identity
     per_set = {}
     for index, name in enumerate(RAIN13K_TEST_SETS):
         count = 2 if name == "Test2800" else 1
-        images = [make_pair(root / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(count)]
+        images = [write_noisy_pair(root / "test" / name, f"{k}.png", 10 * index + k, 4 + 3 * index) for k in range(count)]
         per_set[name] = np.mean([psnr(degraded, target, y_channel=True) for degraded, target in images])
     reports = tmp_path / "reports"
     argv = ["evaluate", "--model", str(identity_model_path), "--data", str(root), "--layout", "rain13k"]
