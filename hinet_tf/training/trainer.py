@@ -303,6 +303,15 @@ class TrainingRun:
     backup_dir: Path
 
 
+def check_replicas(train_config, replicas):
+    """Raises a one-line ValueError if the `train` section cannot run on `replicas` devices."""
+    if train_config.batch_size % replicas:
+        raise ValueError(f"train.batch_size ({train_config.batch_size}) must be a multiple of the {replicas} replicas")
+    if train_config.jit_compile and replicas > 1:
+        # XLA cannot reach the other replicas' variables ("located in device CPU:1 from device CPU:0").
+        raise ValueError(f"train.jit_compile: XLA cannot compile the step over {replicas} replicas; set it to false")
+
+
 def setup(config, run_dir, log=print):
     """Builds the strategy, model, datasets and callbacks of a validated config in `run_dir`.
 
@@ -319,8 +328,7 @@ def setup(config, run_dir, log=print):
     keras.mixed_precision.set_global_policy("mixed_float16" if train_config.mixed_precision else "float32")
     strategy = make_strategy()
     replicas = strategy.num_replicas_in_sync
-    if train_config.batch_size % replicas:
-        raise ValueError(f"train.batch_size ({train_config.batch_size}) must be a multiple of the {replicas} replicas")
+    check_replicas(train_config, replicas)
     with strategy.scope():
         model = build_model(config)
     for name, size in (("train.crop_size", train_config.crop_size), ("data.val_tile", config.data.val_tile)):

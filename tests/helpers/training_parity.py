@@ -179,7 +179,6 @@ def compare(recipe_name, strategy=None, optimizer=None, overrides=()):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--replicas", type=int, default=2)
-    parser.add_argument("--override", action="append", default=[], help="a section.key=value override, repeatable")
     parser.add_argument("recipes", nargs="+")
     args = parser.parse_args()
 
@@ -203,7 +202,7 @@ def main():
     for name in args.recipes:
         CountingReduction.reduced_tensors = 0
         strategy = tf.distribute.MirroredStrategy(devices, cross_device_ops=CountingReduction())
-        differences, noise_step, model = compare(name, strategy, overrides=args.override)
+        differences, noise_step, model = compare(name, strategy)
         print(
             json.dumps(
                 {

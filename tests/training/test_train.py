@@ -357,3 +357,14 @@ def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
     assert main(command) == 2
     assert f"the training data folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_xla_over_several_replicas_is_refused_in_one_line():
+    from hinet_tf.training import trainer
+
+    config = config_lib.validate({"train": {"jit_compile": True, "batch_size": 4}})
+    trainer.check_replicas(config.train, 1)
+    with pytest.raises(ValueError, match="train.jit_compile: XLA cannot compile the step over 2 replicas"):
+        trainer.check_replicas(config.train, 2)
+    with pytest.raises(ValueError, match="must be a multiple of the 3 replicas"):
+        trainer.check_replicas(config.train, 3)
