@@ -9,26 +9,17 @@ import zipfile
 from pathlib import Path
 
 from hinet_tf.models.preset_utils import CONFIG_FILE
-from hinet_tf.models.preset_utils import shipped_preset_candidates
+from hinet_tf.models.preset_utils import shipped_preset_dir
 
 DEFAULT_PRESET = "hinet_photo_denoise"
 
 
-def default_model_candidates():
-    """Where the shipped preset is looked for: the source checkout, then the installed data files."""
-    return shipped_preset_candidates(DEFAULT_PRESET)
-
-
 def default_model_path():
     """The directory of the shipped photo-denoising preset; `FileNotFoundError` if it is absent."""
-    for path in default_model_candidates():
-        if (path / CONFIG_FILE).is_file():
-            return path
-    looked = ", ".join(str(path) for path in default_model_candidates())
-    raise FileNotFoundError(
-        f"The default model {DEFAULT_PRESET} is not installed (looked at {looked}); "
-        "pass --model with a .keras file, a preset directory or a preset name."
-    )
+    try:
+        return shipped_preset_dir(DEFAULT_PRESET)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error} Pass --model with a .keras file, a preset directory or a preset name.") from None
 
 
 def load_model(spec=None):

@@ -16,6 +16,7 @@ from hinet_tf.cli.main import main
 from hinet_tf.inference import default_model
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
+from hinet_tf.models import preset_utils
 
 from helpers.images import png_header_only
 
@@ -90,7 +91,7 @@ def test_bad_files_are_reported_and_the_others_processed(tmp_path, identity_mode
 
 
 def test_missing_default_model_says_to_pass_model(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(default_model, "default_model_candidates", lambda: (tmp_path / "absent.keras",))
+    monkeypatch.setattr(preset_utils, "shipped_preset_candidates", lambda name: (tmp_path / "absent",))
     write_png(tmp_path / "a.png", pixels(0, (16, 16, 3)))
     assert main(["restore", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]) == 2
     assert "--model" in capsys.readouterr().err
@@ -101,13 +102,13 @@ def test_default_model_path_takes_the_first_existing_candidate(tmp_path, monkeyp
     candidate = tmp_path / default_model.DEFAULT_PRESET
     candidate.mkdir()
     (candidate / "config.json").write_text("{}")
-    monkeypatch.setattr(default_model, "default_model_candidates", lambda: (tmp_path / "absent", candidate))
+    monkeypatch.setattr(preset_utils, "shipped_preset_candidates", lambda name: (tmp_path / "absent", candidate))
     assert default_model.default_model_path() == candidate
 
 
-def test_default_model_candidates_are_the_checkout_and_the_installed_share():
+def test_shipped_presets_are_looked_for_in_the_checkout_and_the_installed_share():
     name = default_model.DEFAULT_PRESET
-    checkout, installed = default_model.default_model_candidates()
+    checkout, installed = preset_utils.shipped_preset_candidates(name)
     assert checkout == Path(hinet_tf.__file__).resolve().parent.parent / "saved_models" / name
     assert installed == Path(sys.prefix) / "share" / "hinet-tf" / "saved_models" / name
 
