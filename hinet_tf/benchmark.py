@@ -65,7 +65,7 @@ def _image(task, rng):
     return rng.random((*(LATENCY_SIZE if task == "latency" else FRAME_SIZE), 3), np.float32)
 
 
-def _restorer(case, log=None):
+def _restorer(case, log=None, threads=None):
     """The `Restorer` of a case, built as `hinet restore` builds it, from seeded weights."""
     import keras
 
@@ -74,7 +74,7 @@ def _restorer(case, log=None):
 
     keras.utils.set_random_seed(0)
     backbone = HINetBackbone(**_config(case).model.to_dict())
-    return Restorer(backbone, TILE, OVERLAP, backend=case["path"], log=log)
+    return Restorer(backbone, TILE, OVERLAP, backend=case["path"], log=log, threads=threads)
 
 
 def needs_conversion(case):
@@ -110,7 +110,7 @@ def run_case(case, threads, runs, warmup):
     elif task == "train":
         step = _keras_train_step(_config(case), rng)
     else:
-        restorer = _restorer(case, log=conversions.append)
+        restorer = _restorer(case, log=conversions.append, threads=threads)
         image = _image(task, rng)
         step = lambda: restorer(image)  # noqa: E731
     result = _timings(step, runs, warmup)

@@ -198,7 +198,7 @@ class ModelDenoiser:
         tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
         self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
         self.backend = self.restorer.backend
-        self(np.zeros((64, 64, self.restorer.channels)))  # traces the tile function outside the timings
+        self(np.zeros((self.restorer.tile, self.restorer.tile, self.restorer.channels)))  # converts/traces the full tile untimed
 
     def __call__(self, noisy):
         return self.restorer(noisy.astype(np.float32)).astype(np.float64)

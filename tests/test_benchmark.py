@@ -70,5 +70,15 @@ def test_the_report_is_not_overwritten_without_asking(tmp_path, capsys):
 
 @pytest.mark.parametrize("flag", [["--runs", "0"], ["--threads", "0"], ["--rounds", "0"]])
 def test_bad_counts_are_refused(tmp_path, flag, capsys):
-    assert main(["benchmark", "-o", str(tmp_path / "b.json"), *flag]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["benchmark", "-o", str(tmp_path / "b.json"), *flag])
+    assert exit_info.value.code == 2
+    assert "must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "b.json").exists()
+
+
+def test_an_unwritable_report_folder_is_refused_before_any_timing(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["benchmark", "--widths", "4", "-o", str(blocker / "b.json")]) == 2
+    assert "a_file" in capsys.readouterr().err

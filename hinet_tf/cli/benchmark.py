@@ -3,7 +3,10 @@
 import json
 import os
 import tempfile
+from pathlib import Path
 
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 
@@ -30,10 +33,10 @@ def add_parser(subparsers):
     )
     parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
     parser.add_argument("--config", help="a training recipe (YAML) whose model, loss and optimizer to use (default: the defaults)")
-    parser.add_argument("--rounds", type=int, default=3, help="processes per case, the paths taking turns (default 3)")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per process (default 5)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
-    parser.add_argument("--threads", type=int, default=2, help="threads of every runtime (default 2)")
+    parser.add_argument("--rounds", type=at_least(1), default=3, help="processes per case, the paths taking turns (default 3)")
+    parser.add_argument("--runs", type=at_least(1), default=5, help="timed runs per process (default 5)")
+    parser.add_argument("--warmup", type=at_least(0), default=2, help="untimed runs first (default 2)")
+    parser.add_argument("--threads", type=at_least(1), default=2, help="threads of every runtime (default 2)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per process")
     parser.add_argument("-o", "--output", default="benchmark.json", help="JSON report (default benchmark.json)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
@@ -44,7 +47,7 @@ def _installed(path):
     """Whether the packages a path needs are installed (a path without them is skipped)."""
     import importlib.util
 
-    needs = {"litert": ["ai_edge_litert"], "onnx": ["onnxruntime", "tf2onnx"], "torch": ["torch"]}
+    needs = {"litert": ["ai_edge_litert"], "onnx": ["onnxruntime", "onnx", "tf2onnx"], "torch": ["torch"]}
     needs["torch_onnx"] = ["torch", "onnxruntime", "onnx"]
     return all(importlib.util.find_spec(name) is not None for name in needs.get(path, []))
 
@@ -62,8 +65,7 @@ def _row(result):
 def run(args):
     if os.path.exists(args.output) and not args.overwrite:
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
-    if args.runs < 1 or args.warmup < 0 or args.threads < 1 or args.rounds < 1:
-        raise CLIError("--runs, --rounds and --threads must be at least 1, --warmup at least 0")
+    check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
     from hinet_tf import benchmark
     from hinet_tf.complexity import count_macs
     from hinet_tf.models import HINetBackbone

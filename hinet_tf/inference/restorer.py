@@ -49,9 +49,10 @@ class Restorer:
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert", "onnx" or "auto".
         log: called with progress messages (the one-off LiteRT or ONNX conversion).
+        threads: threads of the LiteRT or onnxruntime backend; all cores by default.
     """
 
-    def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None):
+    def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None):
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         self.models = [image_restorer(model) for model in models]
@@ -72,7 +73,7 @@ class Restorer:
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
         self._requested_backend = backend
-        self.backend, self._run_batch = self._select_backend(backend, spec, log)
+        self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
         """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape."""
@@ -96,12 +97,14 @@ class Restorer:
             restored = restored.mean(axis=-1, keepdims=True)
         return restored[..., 0] if squeeze else restored
 
-    def _select_backend(self, backend, spec, log):
+    def _select_backend(self, backend, spec, log, threads):
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
         if backend == "onnx":
-            return "onnx", onnx_backend.ONNXTileRunner(self._serving(spec.shape), self.models, {"tta": self.tta}, log=log)
+            return "onnx", onnx_backend.ONNXTileRunner(
+                self._serving(spec.shape), self.models, {"tta": self.tta}, threads=threads, log=log
+            )
         # "auto" is to choose onnxruntime too once `hinet benchmark` measures it (issue 17).
         parameters = sum(model.count_params() for model in self.models)
         use_litert = backend == "litert" or (
@@ -111,7 +114,9 @@ class Restorer:
             and not tf.config.list_physical_devices("GPU")
         )
         if use_litert:
-            return "litert", litert_backend.LiteRTTileRunner(self._serving, self.models, {"tta": self.tta}, log=log)
+            return "litert", litert_backend.LiteRTTileRunner(
+                self._serving, self.models, {"tta": self.tta}, threads=threads, log=log
+            )
         return "keras", self._run_on_tensorflow
 
     def _serving(self, shape):

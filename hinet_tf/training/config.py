@@ -8,6 +8,7 @@ An unknown key or a bad value is a `ValueError` naming the key. The names a key 
 
 import dataclasses
 import difflib
+import math
 import warnings
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def _number(low=None, high=None, integer=False, low_open=False):
                 pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
         if integer:
             if value != int(value):
                 raise ValueError(f"must be an integer, got {value!r}")

@@ -78,7 +78,8 @@ def build_datasets(config):
         elif data.val_split:
             val_items = _list(config, val_root, data.val_split)
             if data.layout == "photos":  # a validation folder inside the photo folder is not trained on
-                items = [item for item in items if item not in set(val_items)]
+                held_out = set(val_items)
+                items = [item for item in items if item not in held_out]
             val_images = _images(config, val_items, shuffle=False)
         train_images = _images(config, items, shuffle=True)
         description = f"{len(items)} training {'photos' if data.layout == 'photos' else 'pairs'} in {root}"

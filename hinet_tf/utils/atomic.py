@@ -42,7 +42,7 @@ def atomic_write(path, overwrite=True):
         yield temporary
         with open(temporary, "rb+") as file:
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~current_umask())  # mkstemp makes files private
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes files private
         os.replace(temporary, path)
         _sync_folder(path.parent)
     finally:
@@ -78,7 +78,7 @@ def atomic_directory(path, overwrite=True):
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
     previous = None
     try:
-        os.chmod(temporary, 0o777 & ~current_umask())  # mkdtemp makes folders private
+        os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
         yield temporary
         _sync_tree(temporary)
         if path.exists():
@@ -110,10 +110,13 @@ def check_writable(folder):
 
 
 def current_umask():
-    """The process's file-creation mask."""
+    """The process's file-creation mask (read once at import: reading it means setting it, process-wide)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = current_umask()
 
 
 def _check_absent(path, overwrite):

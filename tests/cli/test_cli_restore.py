@@ -274,12 +274,6 @@ def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path):
     assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {tmp_path / 'restored.png'}"
 
 
-def test_the_command_line_starts_without_tensorflow():
-    result = _python("import sys; from hinet_tf.cli.main import build_parser; build_parser(); "
-                     "print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
-    assert result.stdout.strip() == "[]", result.stderr
-
-
 @pytest.mark.slow
 def test_a_litert_run_shows_only_hinet_s_own_messages(tmp_path):
     # LiteRT's runtime logs its accelerators when it starts and again at exit, on the native stderr.

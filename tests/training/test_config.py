@@ -157,3 +157,9 @@ def test_cosine_schedule_serialises_and_checks_its_arguments():
     assert isinstance(restored, CosineWithWarmup) and restored.get_config() == warm.get_config()
     with pytest.raises(ValueError, match="floor <= peak"):
         CosineWithWarmup(peak=1e-4, total_steps=10, floor=1e-3)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "inf"])
+def test_numbers_must_be_finite(value):
+    with pytest.raises(ValueError, match="train.steps' must be a finite number"):
+        config_lib.validate({"train": {"steps": value}})

@@ -203,6 +203,7 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
         assert not (tmp_path / "refused").exists()
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_from_its_backup(tmp_path):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
@@ -248,6 +249,7 @@ def _free_ports(count):
             sock.close()
 
 
+@pytest.mark.slow
 def test_two_workers_end_with_identical_weights(tmp_path):
     try:
         ports = _free_ports(2)
@@ -321,6 +323,7 @@ def _check_run_files(run_dir):
         assert all(None not in row.values() for row in _history(run_dir))  # no short (truncated) row
 
 
+@pytest.mark.slow
 def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp_path):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
