@@ -11,6 +11,7 @@ already, and otherwise as soon as Keras is loaded and no hinet-tf module is half
 import importlib
 import importlib.abc
 import sys
+import warnings
 
 # The modules whose import registers every serialisable class of hinet-tf.
 REGISTERING_MODULES = (
@@ -65,7 +66,10 @@ class _RegisterAfterImports(importlib.abc.MetaPathFinder):
     def module_imported(self, name):
         if "keras" in sys.modules and not _half_imported(excluding=name) and self in sys.meta_path:
             sys.meta_path.remove(self)
-            register()
+            try:
+                register()
+            except Exception as error:  # noqa: BLE001 (a failure here must not break the user's `import keras`)
+                warnings.warn(f"hinet_tf could not register its Keras classes: {error}", stacklevel=2)
 
 
 class _ThenRegister(importlib.abc.Loader):
@@ -77,7 +81,10 @@ class _ThenRegister(importlib.abc.Loader):
 
     def exec_module(self, module):
         self.loader.exec_module(module)
+        module.__loader__ = module.__spec__.loader = self.loader  # the module keeps its own loader
         self.watcher.module_imported(module.__name__)
 
     def __getattr__(self, name):  # get_code, get_source, ...: what `python -m hinet_tf.<module>` (runpy) asks
+        if name == "loader":  # not set yet (e.g. a copy made without __init__)
+            raise AttributeError(name)
         return getattr(self.loader, name)

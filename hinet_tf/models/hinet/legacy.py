@@ -30,7 +30,8 @@ class HINet(StageLossTraining, HINetBackbone):
         return self(images, training=training)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        return super().compute_metrics(x, y, y_pred[-1], sample_weight)
+        final = y_pred[-1] if isinstance(y_pred, (list, tuple)) else y_pred  # the TF step passes the final image
+        return super().compute_metrics(x, y, final, sample_weight)
 
     def to_backbone(self):
         """The equivalent `HINetBackbone`, holding a copy of the weights."""

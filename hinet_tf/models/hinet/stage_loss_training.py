@@ -66,8 +66,8 @@ class StageLossTraining:
         """Recompiles a loaded model with its saved `compile` arguments (its optimizer state follows)."""
         config = keras.saving.deserialize_keras_object(config)
         inner = getattr(config["optimizer"], "inner_optimizer", config["optimizer"])
-        if keras.config.backend() != "tensorflow" and inner.global_clipnorm == config.get("clip_norm"):
-            inner.global_clipnorm = None  # set by `compile` itself on one device
+        if inner.global_clipnorm == config.get("clip_norm"):
+            inner.global_clipnorm = None  # set by `compile` itself off TensorFlow (a file saved there loads anywhere)
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)

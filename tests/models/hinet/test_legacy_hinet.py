@@ -35,8 +35,9 @@ def test_files_of_earlier_releases_load_with_their_optimizer_and_train(name):
         model = keras.saving.load_model(DATA / f"{name}.keras")
     np.testing.assert_allclose(model.predict(data["input"], verbose=0)[1], data["stage2"], atol=1e-6)
     assert int(model.optimizer.iterations) == int(data["iterations"])
-    model.fit(data["input"], data["input"], epochs=1, verbose=0)
+    history = model.fit(data["input"], data["input"], epochs=1, verbose=0).history
     assert int(model.optimizer.iterations) == int(data["iterations"]) + 1
+    assert history["psnr"] == pytest.approx(history["psnr_stage2"])  # the final image's PSNR, over the whole batch
 
 
 @pytest.mark.parametrize("name", SAVED_FILES)
