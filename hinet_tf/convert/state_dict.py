@@ -4,7 +4,7 @@ Keys are the official ones (`down_path_1.0.conv_1.weight`, `sam12.conv2.bias`, .
 Every 4D tensor is a kernel: a PyTorch Conv2d weight `(out, in, kh, kw)` is a Keras
 Conv2D kernel `(kh, kw, in, out)`, and a ConvTranspose2d weight `(in, out, kh, kw)` is
 a Keras Conv2DTranspose kernel `(kh, kw, out, in)`: the same axis permutation for both.
-The instance norm's `weight`/`bias` are the GroupNormalization's `gamma`/`beta`.
+The instance norm's `weight`/`bias` are the InstanceNormalization's (a GroupNormalization's) `gamma`/`beta`.
 """
 
 import numpy as np

@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-INSTANCE_NORM_EPSILON = 1e-5  # PyTorch's InstanceNorm2d default; Keras' GroupNormalization uses 1e-3.
+from hinet_tf.layers.instance_norm import INSTANCE_NORM_EPSILON
+from hinet_tf.layers.instance_norm import InstanceNormalization
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -31,13 +32,7 @@ class HalfInstanceNormalization(keras.layers.Layer):
                 f"got input shape {input_shape}."
             )
         self.half = channels // 2
-        # groups == channels makes GroupNormalization an instance normalisation.
-        self.instance_norm = keras.layers.GroupNormalization(
-            groups=self.half,
-            epsilon=self.epsilon,
-            dtype=self.dtype_policy,
-            name="instance_norm",
-        )
+        self.instance_norm = InstanceNormalization(epsilon=self.epsilon, dtype=self.dtype_policy, name="instance_norm")
         self.instance_norm.build((*input_shape[:-1], self.half))
 
     def call(self, inputs):

@@ -3,8 +3,9 @@
 import keras
 from keras import ops
 
-from hinet_tf.layers.half_instance_norm import INSTANCE_NORM_EPSILON
 from hinet_tf.layers.half_instance_norm import HalfInstanceNormalization
+from hinet_tf.layers.instance_norm import INSTANCE_NORM_EPSILON
+from hinet_tf.layers.instance_norm import InstanceNormalization
 
 BATCH_NORM_MOMENTUM = 0.9  # PyTorch's BatchNorm2d momentum 0.1, in Keras' convention.
 GROUP_NORM_GROUPS = 32
@@ -31,9 +32,7 @@ class InstanceBatchNormalization(keras.layers.Layer):
             )
         self.half = channels // 2
         half_shape = (*input_shape[:-1], self.half)
-        self.instance_norm = keras.layers.GroupNormalization(
-            groups=self.half, epsilon=self.epsilon, dtype=self.dtype_policy, name="instance_norm"
-        )
+        self.instance_norm = InstanceNormalization(epsilon=self.epsilon, dtype=self.dtype_policy, name="instance_norm")
         self.batch_norm = keras.layers.BatchNormalization(
             momentum=BATCH_NORM_MOMENTUM, epsilon=self.epsilon, dtype=self.dtype_policy, name="batch_norm"
         )
@@ -84,7 +83,7 @@ def build_normalization(kind, channels, dtype=None, name="norm"):
     if kind == "half_instance":
         return HalfInstanceNormalization(epsilon=eps, **common)
     if kind == "instance":
-        return keras.layers.GroupNormalization(groups=channels, epsilon=eps, **common)
+        return InstanceNormalization(epsilon=eps, **common)
     if kind in ("batch", "sync_batch"):
         return keras.layers.BatchNormalization(
             momentum=BATCH_NORM_MOMENTUM,

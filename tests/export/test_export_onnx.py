@@ -56,6 +56,12 @@ def test_the_graph_has_the_documented_opset_names_and_dimensions(exported):
     assert shapes(tile.graph.output) == {"restored": [1, 32, 32, 3]}
 
 
+def test_the_fixed_tile_graph_changes_layout_only_at_its_input_and_output(exported):
+    """tf2onnx runs the convolutions in NCHW; a transpose anywhere else costs time (Keras' GroupNormalization put in 20)."""
+    nodes = onnx.load(exported["tile"]).graph.node
+    assert sum(node.op_type == "Transpose" for node in nodes) == 2
+
+
 @pytest.mark.parametrize("shape", [(1, 37, 53, 3), (2, 21, 70, 3), (1, 32, 48, 3)])  # the last needs no padding
 def test_any_size_matches_keras(model, exported, shape):
     images = np.random.default_rng(sum(shape)).random(shape, np.float32)

@@ -19,6 +19,7 @@ def _images(*shapes):
 CASES = {
     "conv2d": (conv.Conv2D, {"filters": 4, "kernel_size": 3, "padding": "same"}, [(2, 8, 8, 3)], (2, 8, 8, 4), 2),
     "conv2d_transpose": (conv.Conv2DTranspose, {"filters": 4, "kernel_size": 2, "strides": 2}, [(2, 4, 4, 6)], (2, 8, 8, 4), 2),
+    "instance": (layers.InstanceNormalization, {}, [(2, 8, 8, 6)], (2, 8, 8, 6), 2),
     "half_instance": (layers.HalfInstanceNormalization, {}, [(2, 8, 8, 6)], (2, 8, 8, 6), 2),
     "instance_batch": (layers.InstanceBatchNormalization, {}, [(2, 8, 8, 6)], (2, 8, 8, 6), 6),
     "residual": (layers.ResidualBlock, {"filters": 6, "relu_slope": 0.1}, [(2, 8, 8, 6)], (2, 8, 8, 6), 4),
