@@ -17,7 +17,6 @@ its peak resident memory is its own and no path warms another's caches. The path
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -116,8 +115,17 @@ def run_case(case, threads, runs, warmup):
     result = _timings(step, runs, warmup)
     if task == "train":
         result["patches_per_s"] = TRAIN_BATCH[0] / result["median_s"]
-    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {**case, **result, "peak_rss_mib": peak_kib / 1024, "threads": threads, "converted_here": len(conversions)}
+    return {**case, **result, "peak_rss_mib": peak_resident_mib(), "threads": threads, "converted_here": len(conversions)}
+
+
+def peak_resident_mib():
+    """This process's peak resident memory since it started, in MiB.
+
+    `/proc/self/status`'s VmHWM, not `getrusage`'s `ru_maxrss`: Linux carries `ru_maxrss`
+    across `exec`, so a child of `hinet benchmark` would report at least its parent's peak.
+    """
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
 def _keras_train_step(config, rng):

@@ -2,6 +2,10 @@
 
 import importlib.util
 import json
+import subprocess
+import sys
+
+import numpy as np
 
 import pytest
 
@@ -18,6 +22,13 @@ def test_a_case_runs_in_its_own_process_and_reports_timings_and_memory():
     assert result["runs"] == 2 and result["threads"] == 1 and result["converted_here"] == 0
     assert 0 < result["min_s"] <= result["median_s"] <= result["max_s"]
     assert result["peak_rss_mib"] > 50
+
+
+def test_a_child_process_reports_its_own_peak_memory_not_its_parents():
+    ballast = np.ones(512 * 2**20 // 8)  # this process's peak passes 512 MiB; getrusage would hand it to the child
+    code = "from hinet_tf.benchmark import peak_resident_mib; print(peak_resident_mib())"
+    child = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert benchmark.peak_resident_mib() > ballast.nbytes / 2**20 > 4 * child
 
 
 def test_failures_are_reported_per_case():
