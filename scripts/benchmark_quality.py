@@ -473,7 +473,7 @@ def main(argv=None):
                         help="classical denoisers to run (default: nlm and cbm3d; cbm3d with --testset)")
     parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
     parser.add_argument("--sigmas", type=int, nargs="+", default=SIGMAS)
-    parser.add_argument("--backend", choices=("auto", "keras", "litert"), default="auto",
+    parser.add_argument("--backend", choices=("auto", "keras", "litert", "onnx"), default="auto",
                         help="models' backend, as `hinet restore --backend` (default auto)")
     parser.add_argument("--timing-images", type=int, default=3,
                         help="images to rerun CBM3D on for its timing when its outputs are cached")

@@ -1,5 +1,6 @@
 """`hinet restore`: restore image files or folders with a trained model."""
 
+import collections
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def add_parser(subparsers):
         choices=("auto", "keras", "litert", "onnx"),
         default="auto",
         help="run tiles on TensorFlow, LiteRT/XNNPACK or onnxruntime (the last two converted once, cached); "
-        "auto: LiteRT without a GPU, else TensorFlow (default auto)",
+        "auto: onnxruntime without a GPU when the onnx extra is installed, else TensorFlow (default auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.set_defaults(func=run)
@@ -106,9 +107,9 @@ def run(args):
     # model is loaded for inputs that cannot be restored.
     failures = []
     pending = []
-    targets = [target for _, target in jobs]
+    uses = collections.Counter(target for _, target in jobs)
     for source, target in jobs:
-        if targets.count(target) > 1:
+        if uses[target] > 1:
             failures.append(f"{source}: its output {target} is also the output of another input")
         elif target.exists() and not args.overwrite:
             failures.append(f"{target}: the output exists; pass --overwrite to replace it")
@@ -138,6 +139,7 @@ def _restore_files(jobs, args):
     from hinet_tf.inference import Restorer
     from hinet_tf.inference import read_image
     from hinet_tf.inference import write_image
+    from hinet_tf.inference.conversion_cache import ConversionError
 
     try:
         restorer = Restorer(
@@ -145,6 +147,8 @@ def _restore_files(jobs, args):
         )
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
+    except ConversionError as error:
+        raise CLIError(f"{_first_line(error)}; --backend keras runs without converting") from None
     failures = []
     progress = keras.utils.Progbar(len(jobs), unit_name="image")
     for done, (source, target) in enumerate(jobs, start=1):
@@ -157,8 +161,14 @@ def _restore_files(jobs, args):
             failures.append(f"{source}: {error}")
         except MemoryError:
             failures.append(f"{source}: not enough memory to restore an image of this size")
+        except ConversionError as error:  # LiteRT converts per tile shape: at a new image size
+            raise CLIError(f"{source}: {_first_line(error)}; --backend keras runs without converting") from None
         progress.update(done)
     return failures
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _require_onnx_backend():

@@ -17,6 +17,10 @@ import tensorflow as tf
 from hinet_tf.version import __version__
 
 
+class ConversionError(RuntimeError):
+    """A converter failed on a tile function (the cause is chained)."""
+
+
 def cache_dir(runtime):
     """The folder of `runtime`'s converted models ("litert", "onnx")."""
     return Path(os.environ.get("HINET_CACHE", Path.home() / ".cache" / "hinet-tf")) / runtime

@@ -1,8 +1,8 @@
 """Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once per tile shape and cached.
 
-On the CPU, XNNPACK runs compact models faster than TensorFlow (see `hinet benchmark` and
-`Restorer`), so `Restorer(backend="auto")` uses this path for them when no GPU is visible.
-The restorer feeds tiles of one shape per image (a full tile, or the whole image when a
+It is the path to phones and the reference for the `.tflite` export; on a desktop CPU
+onnxruntime was measured faster (see `hinet benchmark`), so `Restorer(backend="auto")`
+does not take it. The restorer feeds tiles of one shape per image (a full tile, or the whole image when a
 side is shorter), so each shape it feeds is converted to its own fixed-shape model: XNNPACK
 plans a fixed shape once, and a dynamic-shape model cannot run on `CompiledModel`.
 
@@ -19,13 +19,10 @@ import os
 import numpy as np
 
 from hinet_tf.export.litert import convert_function
+from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
 from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.utils.quiet import native_stderr_silenced
-
-
-class ConversionError(RuntimeError):
-    """The converter failed on a tile function (the cause is chained)."""
 
 
 def is_available():
@@ -84,7 +81,7 @@ class LiteRTTileRunner:
                 self._log(f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent}).")
             try:
                 convert_function(self._tile_function(shape), self._models, path)
-            except Exception as error:  # noqa: BLE001 (the converter raises many kinds; the caller may fall back)
+            except Exception as error:  # noqa: BLE001 (the converter raises many kinds)
                 raise ConversionError(f"LiteRT conversion failed: {error}") from error
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
             self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)

@@ -12,11 +12,18 @@ import numpy as np
 from hinet_tf.export.onnx import CONVERTER_PACKAGES
 from hinet_tf.export.onnx import OPSET
 from hinet_tf.export.onnx import convert_function
+from hinet_tf.export.onnx import missing_packages
 from hinet_tf.export.onnx import require as require_packages
+from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
 from hinet_tf.inference.conversion_cache import fingerprint
 
 PACKAGES = (*CONVERTER_PACKAGES, "onnxruntime")
+
+
+def is_available():
+    """Whether onnxruntime and the converter (the `onnx` extra) are installed."""
+    return not missing_packages(PACKAGES)
 
 
 def require():
@@ -45,7 +52,10 @@ class ONNXTileRunner:
         if not path.is_file():
             if log is not None:
                 log(f"Converting the model for onnxruntime once (cached in {path.parent}).")
-            convert_function(tile_function, path)
+            try:
+                convert_function(tile_function, path)
+            except Exception as error:  # noqa: BLE001 (the converter raises many kinds)
+                raise ConversionError(f"ONNX conversion failed: {error}") from error
         settings = onnxruntime.SessionOptions()
         settings.intra_op_num_threads = threads or os.cpu_count()
         self._session = onnxruntime.InferenceSession(str(path), settings, providers=["CPUExecutionProvider"])

@@ -9,14 +9,12 @@ import tensorflow as tf
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
+from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
-# `hinet benchmark` on a 2-core AVX2 CPU: LiteRT/XNNPACK is the fastest path at widths 16 and 32
-# (up to 22 M parameters); at width 64 (89 M) it ties with TensorFlow but needs 2.5x the memory.
-LITERT_MAX_PARAMETERS = 25_000_000
 
 
 class Restorer:
@@ -35,10 +33,10 @@ class Restorer:
     The tile function runs on TensorFlow (`backend="keras"`), on onnxruntime's CPU
     provider (`"onnx"`, converted once with a dynamic shape and cached) or on LiteRT with
     XNNPACK (`"litert"`, converted once per tile shape it is fed and cached: the full tile,
-    and the whole padded image when a side is shorter than a tile). `"auto"` takes LiteRT
-    where it was measured faster, for models of up to 25 M parameters when no GPU is
-    visible and `ai-edge-litert` is installed (and TensorFlow from the first conversion
-    that fails). It never takes onnxruntime yet (not measured).
+    and the whole padded image when a side is shorter than a tile). `"auto"` takes
+    onnxruntime when no GPU is visible and the `onnx` extra is installed: `hinet benchmark`
+    measured it the fastest CPU path at widths 16, 32 and 64 (README, Performance). It
+    takes TensorFlow otherwise, or when the conversion fails (with a warning).
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to
@@ -72,7 +70,6 @@ class Restorer:
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
-        self._requested_backend = backend
         self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
@@ -101,19 +98,19 @@ class Restorer:
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
+        if backend == "auto":
+            if tf.config.list_physical_devices("GPU") or not onnx_backend.is_available():
+                return "keras", self._run_on_tensorflow
+            try:
+                return self._select_backend("onnx", spec, log, threads)
+            except ConversionError as error:
+                warnings.warn(f"{error}; restoring with TensorFlow.", stacklevel=3)
+                return "keras", self._run_on_tensorflow
         if backend == "onnx":
             return "onnx", onnx_backend.ONNXTileRunner(
                 self._serving(spec.shape), self.models, {"tta": self.tta}, threads=threads, log=log
             )
-        # "auto" is to choose onnxruntime too once `hinet benchmark` measures it (issue 17).
-        parameters = sum(model.count_params() for model in self.models)
-        use_litert = backend == "litert" or (
-            backend == "auto"
-            and litert_backend.is_available()
-            and parameters <= LITERT_MAX_PARAMETERS
-            and not tf.config.list_physical_devices("GPU")
-        )
-        if use_litert:
+        if backend == "litert":
             return "litert", litert_backend.LiteRTTileRunner(
                 self._serving, self.models, {"tta": self.tta}, threads=threads, log=log
             )
@@ -128,15 +125,7 @@ class Restorer:
         return self.restore_tile(tf.convert_to_tensor(tiles)).numpy()
 
     def _run_tile(self, tile):
-        try:
-            return np.asarray(self._run_batch(tile[None])[0])
-        except litert_backend.ConversionError as error:
-            if self._requested_backend != "auto":
-                raise
-            # With "auto", a converter failure (at the first tile of a new shape) falls back for good.
-            warnings.warn(f"{error}; restoring with TensorFlow.", stacklevel=4)
-            self.backend, self._run_batch = "keras", self._run_on_tensorflow
-            return self._run_tile(tile)
+        return np.asarray(self._run_batch(tile[None])[0])
 
     def _restore_batch(self, images):
         groups = dihedral.SHAPE_GROUPS if self.tta else ((0,),)

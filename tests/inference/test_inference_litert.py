@@ -1,16 +1,12 @@
 """The LiteRT tile backend: same results as TensorFlow, converted once per model and tile shape, and cached."""
 
-import sys
-import warnings
-
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from hinet_tf.models import HINetBackbone
 from hinet_tf.inference import Restorer
-from hinet_tf.inference import restorer as restorer_module
 from hinet_tf.inference import litert_backend
+from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.litert_backend import fingerprint
 
 
@@ -51,22 +47,11 @@ def test_each_fed_tile_shape_is_converted_once_and_cached(models):
     assert len(messages) == 2  # the second restorer converted nothing
 
 
-def test_auto_uses_litert_without_a_gpu(models):
-    expected = "keras" if tf.config.list_physical_devices("GPU") else "litert"
-    assert Restorer(models[0], tile=64, backend="auto").backend == expected
-
-
-def test_auto_falls_back_to_tensorflow_when_a_conversion_fails(models, monkeypatch):
+def test_a_failed_conversion_is_one_error_naming_the_converter(models, monkeypatch):
     monkeypatch.setattr(litert_backend, "convert_function", _failing_converter)
-    restorer = Restorer(models[0], tile=32, overlap=8, backend="auto")
-    image = np.random.default_rng(4).random((16, 48, 3), np.float32)
-    if restorer.backend == "litert":
-        with pytest.warns(UserWarning, match="LiteRT conversion failed: no converter"):
-            restored = restorer(image)
-        assert restorer.backend == "keras"
-        np.testing.assert_allclose(restored, Restorer(models[0], tile=32, overlap=8)(image), atol=1e-5)
-    with pytest.raises(litert_backend.ConversionError, match="no converter"):
-        Restorer(models[0], tile=32, overlap=8, backend="litert")(image)
+    restorer = Restorer(models[0], tile=32, overlap=8, backend="litert")
+    with pytest.raises(ConversionError, match="LiteRT conversion failed: no converter"):
+        restorer(np.random.default_rng(4).random((16, 48, 3), np.float32))
 
 
 def _failing_converter(*args, **kwargs):
@@ -86,18 +71,6 @@ def test_the_cache_key_follows_weights_and_options(models):
         assert fingerprint([model], tta=False) != key
     finally:
         kernel.assign(original)
-
-
-def test_auto_keeps_large_models_on_tensorflow(models, monkeypatch):
-    monkeypatch.setattr(restorer_module, "LITERT_MAX_PARAMETERS", models[0].count_params() - 1)
-    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
-
-
-def test_auto_uses_tensorflow_silently_without_ai_edge_litert(models, monkeypatch):
-    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # as in an install without the litert extra
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
 
 
 def test_unknown_backends_are_refused(models):

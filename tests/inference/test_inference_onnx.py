@@ -1,15 +1,19 @@
 """The onnxruntime tile backend: same results as TensorFlow, converted once per model and cached."""
 
 import sys
+import warnings
 
 import keras
 import numpy as np
 import PIL.Image
 import pytest
+import tensorflow as tf
 
 from hinet_tf.cli.main import main
 from hinet_tf.inference import Restorer
+from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import read_image
+from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.models import HINetBackbone
 
 
@@ -42,9 +46,39 @@ def test_conversion_happens_once_per_model_and_options_and_is_cached(models):
     assert len(messages) == 2 and with_tta._run_batch.path != first._run_batch.path
 
 
-def test_auto_never_chooses_onnx_yet(models, monkeypatch):
-    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # no LiteRT: auto must not fall to onnxruntime
-    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
+def test_auto_uses_onnx_without_a_gpu(models):
+    expected = "keras" if tf.config.list_physical_devices("GPU") else "onnx"
+    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == expected
+
+
+def test_auto_uses_tensorflow_silently_without_onnxruntime(models, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as in an install without the onnx extra
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
+
+
+def test_auto_falls_back_to_tensorflow_when_the_conversion_fails(models, monkeypatch):
+    monkeypatch.setattr(onnx_backend, "convert_function", _failing_converter)
+    if not tf.config.list_physical_devices("GPU"):
+        with pytest.warns(UserWarning, match="ONNX conversion failed: no converter; restoring with TensorFlow"):
+            assert Restorer(models[1], tile=32, overlap=8, backend="auto").backend == "keras"
+    with pytest.raises(ConversionError, match="no converter"):
+        Restorer(models[1], tile=32, overlap=8, backend="onnx")
+
+
+def test_hinet_restore_reports_a_failed_conversion_in_one_line(tmp_path, identity_model_path, capsys, monkeypatch):
+    monkeypatch.setattr(onnx_backend, "convert_function", _failing_converter)
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
+    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--model", str(identity_model_path)]
+    assert main([*argv, "--backend", "onnx"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "ONNX conversion failed: no converter" in lines[0] and "--backend keras" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def _failing_converter(*args, **kwargs):
+    raise RuntimeError("no converter")
 
 
 def test_a_missing_onnxruntime_is_named_in_one_line(models, monkeypatch):
