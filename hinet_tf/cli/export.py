@@ -59,7 +59,7 @@ def run(args):
             export_onnx(model, output, tile=args.tile, overwrite=args.overwrite)
         else:
             quantization = "fp16" if args.fp16 else "int8_dynamic" if args.int8_dynamic else None
-            export_litert(model, output, tile=args.tile, quantization=quantization)
+            export_litert(model, output, tile=args.tile, quantization=quantization, overwrite=args.overwrite)
     except (FileNotFoundError, FileExistsError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     print(f"wrote {output}")

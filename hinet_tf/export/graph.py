@@ -22,6 +22,16 @@ def float_signature(model, shape=(None, None, None)):
     return restore
 
 
+def input_shape(model, tile=None):
+    """The (batch, height, width) of an export: any size, or one tile of `tile` pixels (checked)."""
+    if tile is None:
+        return (None, None, None)
+    multiple = getattr(image_restorer(model), "size_multiple", 1)
+    if tile <= 0 or tile % multiple:
+        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
+    return (1, tile, tile)
+
+
 def uint8_signature(model):
     """A `tf.function` from uint8 images to `{"restored": uint8 images}` (clipped and rounded)."""
     model = image_restorer(model)

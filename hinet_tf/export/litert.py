@@ -6,14 +6,16 @@ import keras
 import tensorflow as tf
 
 from hinet_tf.export.graph import float_signature
+from hinet_tf.export.graph import input_shape
 from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.atomic import check_absent
 from hinet_tf.utils.backend import require_tensorflow
 
 QUANTIZATIONS = (None, "fp16", "int8_dynamic")
 
 
-def export_litert(model, path, tile=None, quantization=None):
+def export_litert(model, path, tile=None, quantization=None, overwrite=False):
     """Converts `model` to a `.tflite` file at `path` with one `serving_default` signature.
 
     The signature takes float32 NHWC `images` in [0, 1] and returns `restored`.
@@ -26,19 +28,18 @@ def export_litert(model, path, tile=None, quantization=None):
             model, which GPU delegates need (the caller tiles the image).
         quantization: None (float32), "fp16" (float16 weights, half the size) or
             "int8_dynamic" (int8 weights, dynamic-range quantisation, a quarter the size).
+        overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
     """
     require_tensorflow("LiteRT export")
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
+    shape = input_shape(model, tile)
+    check_absent(path, overwrite)
     model = image_restorer(model)
-    multiple = getattr(model, "size_multiple", 1)
-    if tile is not None and (tile <= 0 or tile % multiple):
-        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
-    shape = (None, None, None) if tile is None else (1, tile, tile)
-    return convert_function(float_signature(model, shape), [model], path, quantization)
+    return convert_function(float_signature(model, shape), [model], path, quantization, overwrite)
 
 
-def convert_function(function, models, path, quantization=None):
+def convert_function(function, models, path, quantization=None, overwrite=True):
     """Converts a `tf.function` of one input signature to a `.tflite` file at `path`, atomically.
 
     The function is the file's `serving_default` signature; `models` are the Keras models
@@ -51,10 +52,10 @@ def convert_function(function, models, path, quantization=None):
             archive.track(model)
         archive.add_endpoint("serving_default", function)
         archive.write_out(saved_model, verbose=False)
-        return convert_saved_model(saved_model, path, quantization)
+        return convert_saved_model(saved_model, path, quantization, overwrite=overwrite)
 
 
-def convert_saved_model(saved_model, path, quantization=None, signature="serving_default"):
+def convert_saved_model(saved_model, path, quantization=None, signature="serving_default", overwrite=True):
     """Converts one signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`."""
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
@@ -63,5 +64,5 @@ def convert_saved_model(saved_model, path, quantization=None, signature="serving
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "fp16":
         converter.target_spec.supported_types = [tf.float16]
-    atomic_write_bytes(path, converter.convert())
+    atomic_write_bytes(path, converter.convert(), overwrite)
     return path

@@ -14,7 +14,9 @@ names its input after the model's input layer.
 import importlib.util
 
 from hinet_tf.export.graph import float_signature
+from hinet_tf.export.graph import input_shape
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.atomic import check_absent
 from hinet_tf.utils.backend import require_tensorflow
 
 OPSET = 17
@@ -44,13 +46,11 @@ def export_onnx(model, path, tile=None, opset=OPSET, overwrite=False):
         tile: None for a graph of any batch, height and width (at least the model's size
             multiple, 16), or a tile size for a fixed 1 x tile x tile input.
         opset: the ONNX opset to convert to.
-        overwrite: replace an existing `path`; otherwise it raises `FileExistsError`.
+        overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
     """
     require_tensorflow("ONNX export")
-    multiple = getattr(model, "size_multiple", 1)
-    if tile is not None and (tile <= 0 or tile % multiple):
-        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
-    shape = (None, None, None) if tile is None else (1, tile, tile)
+    shape = input_shape(model, tile)
+    check_absent(path, overwrite)
     return convert_function(float_signature(model, shape), path, opset, overwrite)
 
 

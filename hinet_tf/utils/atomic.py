@@ -33,7 +33,7 @@ def atomic_write(path, overwrite=True):
         FileExistsError: `path` exists and `overwrite` is false.
     """
     path = Path(path)
-    _check_absent(path, overwrite)
+    check_absent(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix="".join(path.suffixes))
     os.close(handle)
@@ -73,7 +73,7 @@ def atomic_directory(path, overwrite=True):
         FileExistsError: `path` exists and `overwrite` is false.
     """
     path = Path(path)
-    _check_absent(path, overwrite)
+    check_absent(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
     previous = None
@@ -119,8 +119,9 @@ def current_umask():
 _UMASK = current_umask()
 
 
-def _check_absent(path, overwrite):
-    if not overwrite and path.exists():
+def check_absent(path, overwrite):
+    """Raises FileExistsError if `path` exists and `overwrite` is false (before slow work that would write it)."""
+    if not overwrite and Path(path).exists():
         raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
 
 

@@ -133,3 +133,17 @@ def test_litert_rejects_bad_settings(model, tmp_path):
         export_litert(model, tmp_path / "bad.tflite", tile=30)
     with pytest.raises(ValueError, match="quantization"):
         export_litert(model, tmp_path / "bad.tflite", quantization="int4")
+
+
+def test_litert_refuses_to_overwrite_before_converting(model, exported, monkeypatch):
+    from hinet_tf.export import litert
+
+    before = exported["float32"].read_bytes()
+    monkeypatch.setattr(litert, "convert_function", _converter_must_not_run)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        export_litert(model, exported["float32"])
+    assert exported["float32"].read_bytes() == before
+
+
+def _converter_must_not_run(*args, **kwargs):
+    raise AssertionError("converted although the file would not be written")

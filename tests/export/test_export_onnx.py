@@ -77,7 +77,10 @@ def test_a_fixed_tile_matches_keras(model, exported):
         run_onnx(exported["tile"], np.zeros((1, 48, 48, 3), np.float32))
 
 
-def test_an_existing_file_is_kept_without_overwrite(model, exported):
+def test_an_existing_file_is_kept_without_overwrite(model, exported, monkeypatch):
+    from hinet_tf.export import onnx as onnx_export
+
+    monkeypatch.setattr(onnx_export, "convert_function", _converter_must_not_run)  # refused before converting
     before = exported["tile"].read_bytes()
     with pytest.raises(FileExistsError, match="overwrite"):
         export_onnx(model, exported["tile"], tile=16)
@@ -105,3 +108,7 @@ def test_openvino_runs_the_file_in_float32(model, exported):
     compiled = openvino.Core().compile_model(str(exported["dynamic"]), "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
     images = np.random.default_rng(2).random((1, 37, 53, 3), np.float32)
     np.testing.assert_allclose(compiled({"images": images})["restored"], keras_restore(model, images), atol=1e-4)
+
+
+def _converter_must_not_run(*args, **kwargs):
+    raise AssertionError("converted although the file would not be written")
