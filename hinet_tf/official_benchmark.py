@@ -67,7 +67,10 @@ def _onnx_forward(network, tile, threads):
 
 
 def _train_step(network, config):
-    """The official step (BasicSR's `optimize_parameters`) on a fixed batch: summed stage losses, clipping, Adam."""
+    """The official step (BasicSR's `optimize_parameters`) on a fixed batch: summed stage losses, clipping, Adam.
+
+    The step returns its loss.
+    """
     import torch
 
     if config.loss.name not in ("psnr", "l1"):
@@ -99,5 +102,6 @@ def _train_step(network, config):
         if optimizer_config.clip_norm is not None:
             torch.nn.utils.clip_grad_norm_(network.parameters(), optimizer_config.clip_norm)
         optimizer.step()
+        return loss.item()
 
     return step
