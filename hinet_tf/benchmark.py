@@ -155,8 +155,13 @@ def run_in_subprocess(case, threads, runs, warmup, timeout, prepare=False, cache
     return json.loads(lines[-1])
 
 
-def summarize(results):
-    """Per task, width and path: the median over processes, peak memory and the ratios to the references."""
+def summarize(results, macs=None):
+    """Per task, width and path: the median over processes, peak memory and the ratios to the references.
+
+    With `macs` ({width: multiply-accumulates of one 256x256 forward pass}), latency and
+    training rows also get `gflop_per_s`: 2 FLOPs per MAC, and a training step counted as
+    three forward passes (forward, input and weight gradients) over its batch of crops.
+    """
     groups = {}
     for result in results:
         if "error" not in result:
@@ -173,6 +178,10 @@ def summarize(results):
         for (task, width, path), group in groups.items()
     ]
     for row in summary:
+        work = (macs or {}).get(row["width"])
+        if work is not None and row["task"] in ("latency", "train"):
+            forward_passes = 1 if row["task"] == "latency" else 3 * np.prod(TRAIN_BATCH) / np.prod(LATENCY_SIZE)
+            row["gflop_per_s"] = 2 * work * forward_passes / row["median_s"] / 1e9
         for reference in REFERENCES:
             anchor = next(
                 (other for other in summary if (other["task"], other["width"], other["path"]) == (row["task"], row["width"], reference)),

@@ -55,6 +55,11 @@ def test_the_summary_takes_medians_over_processes_and_ratios_to_the_official_pat
     assert set(summary) == {"keras", "torch", "torch_onnx"}
     assert summary["keras"]["median_s"] == 2.0 and summary["keras"]["processes"] == 3
     assert summary["keras"]["ratio_to_torch"] == 0.5 and summary["keras"]["ratio_to_torch_onnx"] == 2.0
+    assert "gflop_per_s" not in summary["keras"]  # no MAC counts given
+    # 10 G MACs in 2 s: 10 GFLOP/s; a training step of 8 x 128 x 128 does 6 times a 256 x 256 forward's work.
+    train = [{**result, "task": "train"} for result in results]
+    rates = {(row["task"], row["path"]): row["gflop_per_s"] for row in benchmark.summarize([*results, *train], {4: 10e9})}
+    assert rates["latency", "keras"] == pytest.approx(10.0) and rates["train", "keras"] == pytest.approx(60.0)
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs torch")

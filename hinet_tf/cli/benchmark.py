@@ -57,6 +57,7 @@ def _row(result):
     if "error" in result:
         return f"{head}  error: {result['error']}"
     row = f"{head}  {result['median_s']:>8.3f} {result['peak_rss_mib']:>8.0f} {result['processes']:>5}"
+    row += f" {result['gflop_per_s']:>7.0f}" if "gflop_per_s" in result else f" {'-':>7}"
     return row + "".join(
         f"  {result[key]:.2f}x {key[len('ratio_to_'):]}" for key in sorted(result) if key.startswith("ratio_to_")
     )
@@ -100,9 +101,10 @@ def run(args):
                     for case in cases:
                         result = benchmark.run_in_subprocess(case, args.threads, args.runs, args.warmup, args.timeout, cache=cache)
                         report["results"].append({**result, "round": round_index})
-    report["summary"] = benchmark.summarize(report["results"])
+    macs = {width: model["macs_true"] for width, model in report["models"].items()}
+    report["summary"] = benchmark.summarize(report["results"], macs)
     report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
-    print(f"{'task':<8} {'path':<10} {'width':>5}  {'median':>8} {'peak MiB':>8} {'procs':>5}")
+    print(f"{'task':<8} {'path':<10} {'width':>5}  {'median':>8} {'peak MiB':>8} {'procs':>5} {'GFLOP/s':>7}")
     errors = [result for result in report["results"] if "error" in result]
     for row in [*report["summary"], *errors]:
         print(_row(row))
