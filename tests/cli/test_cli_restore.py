@@ -261,16 +261,18 @@ def _python(code, *arguments, **environment):
     )
 
 
-def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path):
-    # The README's first command, where the optional LiteRT interpreter is not installed.
+@pytest.mark.parametrize("onnx_extra", [True, False])
+def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path, onnx_extra):
+    # The README's first command: with the onnx extra (auto converts for onnxruntime), and without it.
     code = (
-        "import sys; sys.modules['ai_edge_litert'] = None\n"
+        f"import sys; sys.modules.update({'{}' if onnx_extra else dict(onnxruntime=None)})\n"
         "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     sample = REPO_ROOT / "saved_models" / "samples" / "noisy_sample.png"
-    result = _python(code, "restore", str(sample), "-o", str(tmp_path / "restored.png"))
+    result = _python(code, "restore", str(sample), "-o", str(tmp_path / "restored.png"), HINET_CACHE=str(tmp_path / "cache"))
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr == ""
+    assert ("Converting the model for onnxruntime once" in result.stdout) == onnx_extra
     assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {tmp_path / 'restored.png'}"
 
 
