@@ -68,6 +68,7 @@ def test_auto_falls_back_to_tensorflow_when_the_conversion_fails(models, monkeyp
 
 
 def test_hinet_restore_reports_a_failed_conversion_in_one_line(tmp_path, identity_model_path, capsys, monkeypatch):
+    monkeypatch.setenv("HINET_CACHE", str(tmp_path / "cache"))  # other tests convert this model too
     monkeypatch.setattr(onnx_backend, "convert_function", _failing_converter)
     PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
     argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out"), "--model", str(identity_model_path)]
@@ -90,7 +91,8 @@ def test_a_missing_onnxruntime_is_named_in_one_line(models, monkeypatch):
 
 
 @pytest.mark.slow
-def test_hinet_restore_runs_on_onnx(tmp_path, identity_model_path, capsys):
+def test_hinet_restore_runs_on_onnx(tmp_path, identity_model_path, capsys, monkeypatch):
+    monkeypatch.setenv("HINET_CACHE", str(tmp_path / "cache"))  # other tests convert this model too
     pixels = np.random.default_rng(2).integers(0, 256, (33, 47, 3), dtype=np.uint8)
     PIL.Image.fromarray(pixels).save(tmp_path / "in.png")
     argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--model", str(identity_model_path)]

@@ -330,7 +330,7 @@ def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp
     # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm.
     command = _train_command(photos, run_dir, "train.steps=30", "train.steps_per_epoch=1")
     rng = np.random.default_rng(15)
-    for kill in (signal.SIGKILL, signal.SIGTERM, signal.SIGKILL):
+    for kill in (signal.SIGKILL, signal.SIGTERM):
         process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 180
