@@ -2,9 +2,10 @@
 
 It is the path to phones and the reference for the `.tflite` export; on a desktop CPU
 onnxruntime was measured faster (see `hinet benchmark`), so `Restorer(backend="auto")`
-does not take it. The restorer feeds tiles of one shape per image (a full tile, or the whole image when a
-side is shorter), so each shape it feeds is converted to its own fixed-shape model: XNNPACK
-plans a fixed shape once, and a dynamic-shape model cannot run on `CompiledModel`.
+does not take it. The restorer feeds tiles of one shape per image (a full tile, or the
+whole image when a side is shorter), so each shape it feeds is converted to its own
+fixed-shape model: XNNPACK plans a fixed shape once, and a dynamic-shape model cannot run
+on `CompiledModel`.
 
 Each conversion takes seconds to minutes (by model size), so its result is kept in
 `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as

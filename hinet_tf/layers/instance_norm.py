@@ -21,9 +21,7 @@ class InstanceNormalization(keras.layers.GroupNormalization):
     """
 
     def __init__(self, epsilon=INSTANCE_NORM_EPSILON, **kwargs):
-        kwargs.pop("groups", None)  # get_config carries GroupNormalization's groups and axis: fixed here
-        kwargs.pop("axis", None)
-        super().__init__(groups=-1, axis=-1, epsilon=epsilon, **kwargs)
+        super().__init__(groups=-1, axis=-1, epsilon=epsilon, **kwargs)  # one group per channel, channels last
 
     def call(self, inputs):
         # float32 at least, as GroupNormalization computes (its float16 statistics overflow).

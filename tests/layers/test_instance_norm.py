@@ -43,4 +43,6 @@ def test_it_equals_torch_instance_norm():
 def test_its_config_has_no_groups_to_get_wrong():
     config = InstanceNormalization(epsilon=1e-4).get_config()
     assert "groups" not in config and "axis" not in config and config["epsilon"] == 1e-4
-    assert InstanceNormalization.from_config({**config, "groups": 3}).groups == -1  # fixed: one per channel
+    assert InstanceNormalization.from_config(config).get_config() == config
+    with pytest.raises(TypeError, match="groups"):  # one group per channel, always
+        InstanceNormalization(groups=3)
