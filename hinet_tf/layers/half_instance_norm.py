@@ -16,6 +16,11 @@ class HalfInstanceNormalization(keras.layers.Layer):
     act on the normalised half only. This matches `InstanceNorm2d(C // 2,
     affine=True)` applied to `torch.chunk(x, 2, dim=1)[0]` in the official model.
 
+    It is computed as one per-channel scale and offset over all channels, `x * 1 + 0`
+    on the kept half (exact for finite inputs), rather than by slicing the feature map
+    and concatenating it again: ONNX runtimes reorder the whole map's memory layout
+    around such slices, and this form lets them keep their blocked layout.
+
     Args:
         epsilon: added to the variance before the square root.
     """
@@ -36,8 +41,17 @@ class HalfInstanceNormalization(keras.layers.Layer):
         self.instance_norm.build((*input_shape[:-1], self.half))
 
     def call(self, inputs):
-        normalised = self.instance_norm(inputs[..., : self.half])
-        return ops.concatenate([normalised, inputs[..., self.half :]], axis=-1)
+        # float32 at least, as InstanceNormalization computes.
+        values = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+        mean, variance = ops.moments(values, axes=tuple(range(1, len(inputs.shape) - 1)), keepdims=True)
+        # The instance norm's weights hold the first half; zeros extend them over the kept half.
+        padding = ops.zeros((self.half,), values.dtype)
+        gamma = ops.concatenate([ops.cast(self.instance_norm.gamma, values.dtype), padding], axis=0)
+        beta = ops.concatenate([ops.cast(self.instance_norm.beta, values.dtype), padding], axis=0)
+        keep = ops.concatenate([padding, ops.ones((self.half,), values.dtype)], axis=0)
+        normalising_scale = ops.rsqrt(variance + self.epsilon) * gamma
+        offset = beta - mean * normalising_scale
+        return ops.cast(values * (normalising_scale + keep) + offset, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

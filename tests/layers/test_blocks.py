@@ -47,6 +47,27 @@ def test_half_instance_norm_normalises_only_the_first_half():
     np.testing.assert_array_equal(shifted[..., 4:], images[..., 4:])
 
 
+def test_half_instance_norm_equals_instance_norm_on_the_first_half_and_passes_gradients_through_the_second():
+    import tensorflow as tf
+
+    layer = layers.HalfInstanceNormalization()
+    rng = np.random.default_rng(1)
+    images = tf.constant(rng.normal(0.5, 3.0, size=(2, 12, 10, 8)).astype("float32"))
+    layer.build(images.shape)
+    layer.instance_norm.gamma.assign(rng.normal(1.0, 0.5, 4).astype("float32"))
+    layer.instance_norm.beta.assign(rng.normal(0.0, 0.5, 4).astype("float32"))
+    upstream = tf.constant(rng.normal(size=images.shape).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(images)
+        output = layer(images)
+        loss = tf.reduce_sum(output * upstream)
+    gradient = tape.gradient(loss, images).numpy()
+    # The instance norm of the sliced half, up to the reduction order of the moments.
+    np.testing.assert_allclose(output[..., :4], layer.instance_norm(images[..., :4]), rtol=0, atol=1e-6)
+    # The kept half is the identity: its gradient is the upstream gradient, unchanged.
+    np.testing.assert_array_equal(gradient[..., 4:], upstream.numpy()[..., 4:])
+
+
 def test_half_instance_norm_uses_the_same_statistics_in_training_and_inference():
     layer = layers.HalfInstanceNormalization()
     images = np.random.rand(2, 8, 8, 4).astype("float32") * 7
