@@ -35,8 +35,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     When the stride equals a square kernel (HINet's 2x2, stride 2) with "valid" padding,
     every input pixel writes its own output block, so it runs as a 1x1 convolution to
     `kh * kw * filters` channels followed by `depth_to_space`: the same weights and
-    sums, but a plain convolution, which CPU runtimes (onnxruntime in particular) run
-    several times faster than a transposed one.
+    sums. Exported to ONNX, that is a plain `Conv`, which onnxruntime runs in its blocked
+    layout with the others, where a transposed conv of dynamic size became
+    `ConvTranspose` wrapped in shape arithmetic, a slice and a pad.
     """
 
     def build(self, input_shape):
