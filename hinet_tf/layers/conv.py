@@ -44,7 +44,11 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         if self.use_bias:
             self.bias_initializer = _torch_bias_initializer(self.filters * math.prod(self.kernel_size))
         super().build(input_shape)
-        self.as_depth_to_space = (
+
+    @property
+    def as_depth_to_space(self):
+        """Whether every input pixel writes its own output block, so `call` uses depth_to_space."""
+        return (
             self.kernel_size[0] == self.kernel_size[1]
             and tuple(self.strides) == tuple(self.kernel_size)
             and self.padding == "valid"

@@ -5,6 +5,7 @@ from keras import ops
 
 from hinet_tf.layers.instance_norm import INSTANCE_NORM_EPSILON
 from hinet_tf.layers.instance_norm import InstanceNormalization
+from hinet_tf.layers.instance_norm import normalize_over_space
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
@@ -41,17 +42,12 @@ class HalfInstanceNormalization(keras.layers.Layer):
         self.instance_norm.build((*input_shape[:-1], self.half))
 
     def call(self, inputs):
-        # float32 at least, as InstanceNormalization computes.
-        values = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
-        mean, variance = ops.moments(values, axes=tuple(range(1, len(inputs.shape) - 1)), keepdims=True)
         # The instance norm's weights hold the first half; zeros extend them over the kept half.
-        padding = ops.zeros((self.half,), values.dtype)
-        gamma = ops.concatenate([ops.cast(self.instance_norm.gamma, values.dtype), padding], axis=0)
-        beta = ops.concatenate([ops.cast(self.instance_norm.beta, values.dtype), padding], axis=0)
-        keep = ops.concatenate([padding, ops.ones((self.half,), values.dtype)], axis=0)
-        normalising_scale = ops.rsqrt(variance + self.epsilon) * gamma
-        offset = beta - mean * normalising_scale
-        return ops.cast(values * (normalising_scale + keep) + offset, self.compute_dtype)
+        zeros = ops.zeros((self.half,), self.instance_norm.gamma.dtype)
+        gamma = ops.concatenate([self.instance_norm.gamma, zeros], axis=0)
+        beta = ops.concatenate([self.instance_norm.beta, zeros], axis=0)
+        keep = ops.concatenate([zeros, ops.ones_like(zeros)], axis=0)
+        return ops.cast(normalize_over_space(inputs, self.epsilon, gamma, beta, keep), self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

@@ -24,18 +24,32 @@ class InstanceNormalization(keras.layers.GroupNormalization):
         super().__init__(groups=-1, axis=-1, epsilon=epsilon, **kwargs)  # one group per channel, channels last
 
     def call(self, inputs):
-        # float32 at least, as GroupNormalization computes (its float16 statistics overflow).
-        values = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
-        mean, variance = ops.moments(values, axes=tuple(range(1, len(inputs.shape) - 1)), keepdims=True)
-        scale = ops.rsqrt(variance + self.epsilon)
-        if self.scale:
-            scale = scale * ops.cast(self.gamma, values.dtype)
-        offset = -mean * scale
-        if self.center:
-            offset = offset + ops.cast(self.beta, values.dtype)
-        return ops.cast(values * scale + offset, self.compute_dtype)
+        gamma = self.gamma if self.scale else None
+        beta = self.beta if self.center else None
+        return ops.cast(normalize_over_space(inputs, self.epsilon, gamma, beta), self.compute_dtype)
 
     def get_config(self):
         config = super().get_config()
         del config["groups"], config["axis"]
         return config
+
+
+def normalize_over_space(inputs, epsilon, gamma=None, beta=None, keep=None):
+    """Normalises each sample's channels over the spatial axes, then scales by `gamma` and shifts by `beta`.
+
+    Computed in float32 at least, as GroupNormalization computes (float16 statistics
+    overflow), as one per-channel `inputs * scale + offset`. Channels where the 0/1
+    vector `keep` is 1, with `gamma` and `beta` 0 there, pass through exactly (scale 1,
+    offset 0) for finite inputs.
+    """
+    values = ops.cast(inputs, keras.backend.result_type(inputs.dtype, "float32"))
+    mean, variance = ops.moments(values, axes=tuple(range(1, len(inputs.shape) - 1)), keepdims=True)
+    scale = ops.rsqrt(variance + epsilon)
+    if gamma is not None:
+        scale = scale * ops.cast(gamma, values.dtype)
+    offset = -mean * scale
+    if beta is not None:
+        offset = offset + ops.cast(beta, values.dtype)
+    if keep is not None:
+        scale = scale + ops.cast(keep, values.dtype)
+    return values * scale + offset
