@@ -48,7 +48,8 @@ def installed_closure(requirements):
         try:
             distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
-            raise AssertionError(f"{requirement} (from {origin}) is not installed: run pip install -e \".[dev]\"") from None
+            message = f"{requirement} (from {origin}) is not installed here: run pip install -e \".[dev]\""
+            raise AssertionError(message) from None
         reached[name] = origin
         extras = [""] + sorted(requirement.extras)
         for line in distribution.requires or []:
@@ -101,7 +102,7 @@ def test_every_imported_module_is_installed_by_the_dev_extra():
                     continue
                 distributions = {canonicalize_name(item) for item in providers.get(name, ())}
                 if not distributions & installed.keys():
-                    where = f"installed here by {', '.join(sorted(distributions))}" if distributions else "not installed"
+                    where = f"here from {', '.join(sorted(distributions))}" if distributions else "not installed"
                     outside.append(f"{path.relative_to(ROOT)}:{line} imports {name} ({where}), which no "
                                    f"requirement of {' or '.join(REQUIREMENT_FILES)} installs")
     assert outside == [], "\n".join(outside)

@@ -44,7 +44,9 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ("restore", "in.png", "-o", "out", "--tile", "0"): (
             "hinet restore: error: argument --tile: must be at least 1, got 0"
         ),
-        ("restore", "in.png", "-o", "out", "--tile", "32"): "hinet: error: --overlap (32) must be smaller than --tile (32)",
+        ("restore", "in.png", "-o", "out", "--tile", "32"): (
+            "hinet: error: --overlap (32) must be smaller than --tile (32)"
+        ),
         ("export", "hinet_1x", "--format", "tflite", "-o", "model.tflite"): (
             "hinet: error: model.tflite exists; pass --overwrite to replace it"
         ),
@@ -56,7 +58,8 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet: error: the training data folder absent does not exist"
         ),
         ("train", recipe, "--data", ".", "--out", "a_file/run"): (
-            f"hinet: error: cannot write into {tmp_path / 'a_file' / 'run'}: {tmp_path / 'a_file'} is a file, not a folder"
+            f"hinet: error: cannot write into {tmp_path / 'a_file' / 'run'}: "
+            f"{tmp_path / 'a_file'} is a file, not a folder"
         ),
         ("prepare", "pairs", "absent", "shards"): "hinet: error: Dataset folder absent does not exist.",
         ("convert", "absent.pth", "-o", "m.keras"): "hinet: error: absent.pth: no such file",
