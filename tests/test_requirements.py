@@ -38,19 +38,20 @@ def installed_closure(requirements):
 
     Raises AssertionError naming a requirement that is not installed here.
     """
-    reached = {}
+    reached, followed = {}, set()
     pending = [(requirement, str(requirement)) for requirement in requirements]
     while pending:
         requirement, origin = pending.pop()
         name = canonicalize_name(requirement.name)
-        if name in reached:
+        if (name, frozenset(requirement.extras)) in followed:  # a package again with other extras is followed again
             continue
+        followed.add((name, frozenset(requirement.extras)))
         try:
             distribution = importlib.metadata.distribution(name)
         except importlib.metadata.PackageNotFoundError:
             message = f"{requirement} (from {origin}) is not installed here: run pip install -e \".[dev]\""
             raise AssertionError(message) from None
-        reached[name] = origin
+        reached.setdefault(name, origin)
         extras = [""] + sorted(requirement.extras)
         for line in distribution.requires or []:
             dependency = Requirement(line)
