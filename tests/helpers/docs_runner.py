@@ -1,12 +1,13 @@
-"""Runs the code blocks of one Markdown file in order, in the current folder, as a reader would.
+"""Runs the code blocks of Markdown files in order, each file in its own folder, as a reader would.
 
-`python docs_runner.py BLOCKS.json`: a list of `{"name", "language", "text", "commands", "exit"}`.
+`python docs_runner.py BLOCKS.json`: `{folder: [{"name", "language", "text", "commands", "exit"}]}`.
 Python blocks run with `exec` in a fresh namespace; a bash block's commands must be `hinet`
-commands, run in this process (TensorFlow is imported once for the whole file) and expected to
-exit with `exit`. The first block that fails stops the run with its name.
+commands, run in this process (TensorFlow is imported once for every file) and expected to exit
+with `exit`. The first block that fails stops the run with its name.
 """
 
 import json
+import os
 import sys
 import time
 
@@ -27,7 +28,10 @@ def run(block):
 
 
 if __name__ == "__main__":
-    for block in json.loads(open(sys.argv[1]).read()):
-        start = time.perf_counter()
-        run(block)
-        print(f"{block['name']}: {time.perf_counter() - start:.1f} s", flush=True)
+    root = os.getcwd()
+    for folder, blocks in json.loads(open(sys.argv[1]).read()).items():
+        os.chdir(os.path.join(root, folder))
+        for block in blocks:
+            start = time.perf_counter()
+            run(block)
+            print(f"{block['name']}: {time.perf_counter() - start:.1f} s", flush=True)
