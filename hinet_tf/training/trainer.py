@@ -26,6 +26,7 @@ import keras
 import tensorflow as tf
 import yaml
 
+from hinet_tf.data import layouts
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 from hinet_tf.models import preset_utils
@@ -191,8 +192,7 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log=print
                 validation.Validation(
                     val_images,
                     tile=config.data.val_tile,
-                    y_channel=config.data.val_y_channel,
-                    quantize=config.data.val_quantize,
+                    **layouts.scoring(config.data.layout),
                     log_dir=log_dir / "images",
                     log_images=config.train.log_images,
                 )
