@@ -37,6 +37,12 @@ def test_the_readme_is_short_and_says_its_first_command_once():
     assert sum(block.text.strip() == first for block in bash) == 1
 
 
+def test_the_documentation_tells_no_development_history_by_issue_number():
+    for path in documents():
+        found = re.findall(r"\bissues?[- ]\d+", path.read_text(), re.I)
+        assert not found, f"{path.relative_to(ROOT)}: {found}"
+
+
 @pytest.mark.parametrize("block", BLOCKS, ids=lambda block: block.name)
 def test_every_block_runs_or_says_why_not(block):
     assert set(block.marker) <= {"skip-reason", "covered-by", "expect-exit"}, block.marker
