@@ -37,6 +37,15 @@ def test_the_readme_is_short_and_says_its_first_command_once():
     assert sum(block.text.strip() == first for block in bash) == 1
 
 
+def test_the_readme_s_layout_table_names_paths_that_exist_and_every_subpackage():
+    table = README.read_text().split("## Project layout", 1)[1]
+    named = re.findall(r"^\| (.*?) \|", table, re.M)
+    paths = [path.rstrip("/") for row in named for path in re.findall(r"`([^`]+)`", row)]
+    assert all((ROOT / path).exists() for path in paths), [path for path in paths if not (ROOT / path).exists()]
+    packages = {f"hinet_tf/{init.parent.name}" for init in (ROOT / "hinet_tf").glob("*/__init__.py")}
+    assert packages <= set(paths), packages - set(paths)
+
+
 def test_the_documentation_tells_no_development_history_by_issue_number():
     for path in documents():
         found = re.findall(r"\bissues?[- ]\d+", path.read_text(), re.I)
