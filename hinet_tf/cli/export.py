@@ -15,7 +15,7 @@ def add_parser(subparsers):
             "Export a model for serving. SavedModel: signatures serving_default (float32 images in [0, 1]) and "
             "serving_uint8, any height and width. LiteRT: a dynamic-size model, or with --tile a fixed "
             "1 x TILE x TILE model for GPU delegates; --quantization fp16 or int8_dynamic shrinks the weights, "
-            "int8 (full integer, for NPUs) needs --tile and --calibration photos. "
+            "int8 (full integer, for NPUs) or int16x8 (int16 activations) needs --tile and --calibration photos. "
             "ONNX: input images, output restored (float32 NHWC in [0, 1]), any size or a fixed --tile."
         ),
     )
@@ -28,13 +28,13 @@ def add_parser(subparsers):
         "--quantization",
         default="float32",
         metavar="NAME",
-        help="LiteRT: float32 (default), fp16, int8_dynamic (int8 weights) or int8 (full integer)",
+        help="LiteRT: float32 (default), fp16, int8_dynamic (int8 weights), int8 (full integer) or int16x8",
     )
     parser.add_argument(
-        "--calibration", metavar="DIR", help="LiteRT int8: photos like those the model will restore"
+        "--calibration", metavar="DIR", help="LiteRT int8 / int16x8: photos like those the model will restore"
     )
     parser.add_argument(
-        "--calibration-tiles", type=at_least(1), default=64, metavar="N", help="random tiles drawn from DIR (default 64)"
+        "--calibration-tiles", type=at_least(1), default=64, metavar="N", help="random tiles from DIR (default 64)"
     )
     parser.add_argument(
         "--tile", type=at_least(1), help="LiteRT and ONNX: a fixed 1 x TILE x TILE input instead of any size"

@@ -75,9 +75,8 @@ def psnr_against_float(model, path, tiles, batch_size=8):
         runner = Interpreter(model_path=str(path)).get_signature_runner("serving_default")
         quantised = np.concatenate([runner(images=tile[None])["restored"] for tile in tiles])
     model = image_restorer(model)
-    reference = np.concatenate(
-        [np.asarray(model(tiles[start : start + batch_size], training=False)) for start in range(0, len(tiles), batch_size)]
-    )
+    batches = [tiles[start : start + batch_size] for start in range(0, len(tiles), batch_size)]
+    reference = np.concatenate([np.asarray(model(batch, training=False)) for batch in batches])
     # One pooled mean squared error over every tile: the tiles stacked into one tall image.
     return psnr(_stacked(quantised), _stacked(reference), quantize=False)
 

@@ -7,11 +7,12 @@ The quantization names, one vocabulary for the API and `hinet export --quantizat
 - "int8_dynamic": int8 weights (a quarter the size), activations quantised at run time;
 - "int8": full integer, int8 weights and activations with float32 input and output
   (quantised and dequantised inside the graph), calibrated on representative tiles;
-  what NPUs, DSPs and Edge TPUs run.
-
-Int16 activations with int8 weights (the converter's 16x8 mode) are not offered: the
-converter keeps NEG and DEPTH_TO_SPACE in float, and LiteRT has no int16 kernel for the
-instance norm's SQUARED_DIFFERENCE, so the converted model does not run.
+  what NPUs, DSPs and Edge TPUs run. The converter keeps one op in float where there is
+  one: the NEG of an instance norm's per-channel mean;
+- "int16x8": int16 activations and int8 weights, calibrated likewise, far closer to float;
+  DEPTH_TO_SPACE (and NEG) stay float, as the converter has no 16x8 kernel for them.
+  LiteRT has no int16 kernel for an instance norm's SQUARED_DIFFERENCE either, so a model
+  with instance norms is refused (a smoke run on one tile finds it before the file is written).
 """
 
 import tempfile
@@ -29,25 +30,29 @@ from hinet_tf.utils.atomic import check_absent
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.quiet import native_stderr_silenced
 
-QUANTIZATIONS = ("float32", "fp16", "int8_dynamic", "int8")
+QUANTIZATIONS = ("float32", "fp16", "int8_dynamic", "int8", "int16x8")
 # Calibrated on representative inputs, so they take a fixed tile: integer accelerators need static shapes.
-CALIBRATED = ("int8",)
+CALIBRATED = ("int8", "int16x8")
 
 
 def check_quantization(quantization, calibrated=False, fixed_size=True):
     """Raises a one-line ValueError unless `quantization` is known and has what it needs.
 
     `calibrated` says whether representative inputs are given and `fixed_size` whether the
-    model has a fixed tile: "int8" needs both, the others take no calibration.
+    model has a fixed tile: "int8" and "int16x8" need both, the others take no calibration.
     """
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {', '.join(QUANTIZATIONS)}.")
     if quantization in CALIBRATED and not fixed_size:
-        raise ValueError(f"The {quantization} quantization needs a fixed tile (--tile, e.g. 256): integer models have one input size.")
+        raise ValueError(
+            f"The {quantization} quantization needs a fixed tile (--tile, e.g. 256): integer models have one size."
+        )
     if quantization in CALIBRATED and not calibrated:
         raise ValueError(f"The {quantization} quantization needs calibration photos (--calibration DIR).")
     if quantization not in CALIBRATED and calibrated:
-        raise ValueError(f"Calibration photos apply to the {', '.join(CALIBRATED)} quantization only, not {quantization}.")
+        raise ValueError(
+            f"Calibration photos apply to the {' and '.join(CALIBRATED)} quantizations only, not {quantization}."
+        )
 
 
 def export_litert(model, path, tile=None, quantization="float32", calibration=None, overwrite=False):
@@ -63,7 +68,7 @@ def export_litert(model, path, tile=None, quantization="float32", calibration=No
             the graph; runs on the CPU/XNNPACK), or a tile size for a fixed 1 x tile x tile
             model, which GPU delegates and integer accelerators need (the caller tiles the image).
         quantization: one of `QUANTIZATIONS` (see the module's docstring).
-        calibration: for "int8", representative inputs, float32 (N, tile, tile, C)
+        calibration: for "int8" and "int16x8", representative inputs, float32 (N, tile, tile, C)
             in [0, 1] (`hinet_tf.export.calibration.calibration_set` draws them from photos).
         overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
     """
@@ -71,7 +76,8 @@ def export_litert(model, path, tile=None, quantization="float32", calibration=No
     check_quantization(quantization, calibration is not None and len(calibration) > 0, tile is not None)
     shape = input_shape(model, tile)
     if calibration is not None and np.shape(calibration)[1:3] != (tile, tile):
-        raise ValueError(f"The calibration tiles are {np.shape(calibration)[1:3]}, not the export tile {tile} x {tile}.")
+        size = " x ".join(map(str, np.shape(calibration)[1:3]))
+        raise ValueError(f"The calibration tiles are {size}, not the export tile {tile} x {tile}.")
     check_absent(path, overwrite)
     model = image_restorer(model)
     return convert_function(float_signature(model, shape), [model], path, quantization, overwrite, calibration)
@@ -98,7 +104,8 @@ def convert_saved_model(
 ):
     """Converts one signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`.
 
-    `calibration` holds the representative inputs of the "int8" quantization, with an `images` input.
+    `calibration` holds the representative inputs of the "int8" and "int16x8" quantizations,
+    for a signature whose input is `images`.
     """
     check_quantization(quantization, calibration is not None and len(calibration) > 0)
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[signature])
@@ -109,9 +116,29 @@ def convert_saved_model(
     if quantization in CALIBRATED:
         inputs = np.asarray(calibration, np.float32)
         converter.representative_dataset = lambda: ({"images": tile[None]} for tile in inputs)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # fails rather than fall back to float
+    if quantization == "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if quantization == "int16x8":
+        converter.target_spec.supported_ops = [
+            tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
+            tf.lite.OpsSet.TFLITE_BUILTINS,  # float kernels for the ops without a 16x8 one
+        ]
     with warnings.catch_warnings(), native_stderr_silenced():  # the calibrator's deprecation warning and log lines
         warnings.simplefilter("ignore")
         content = converter.convert()
+    if quantization == "int16x8":
+        _check_runs(content, inputs[:1], quantization)
     atomic_write_bytes(path, content, overwrite)
     return path
+
+
+def _check_runs(content, images, quantization):
+    """Raises a one-line ValueError if LiteRT cannot run the converted model on `images` (one tile)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    try:
+        with native_stderr_silenced():
+            Interpreter(model_content=content).get_signature_runner("serving_default")(images=images)
+    except RuntimeError as error:
+        reason = str(error).split(".Node")[0].strip()
+        raise ValueError(f"The {quantization} model does not run on LiteRT ({reason}); export int8 instead.") from None

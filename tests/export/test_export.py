@@ -36,7 +36,16 @@ def exported(model, tmp_path_factory):
         "tile_full_int8": export_litert(
             model, folder / "tile_full_int8.tflite", tile=32, quantization="int8", calibration=photos(32)
         ),
+        # 16x8 needs a model without instance norms (see test_litert_int16x8_refuses_instance_norms).
+        "tile_int16x8": export_litert(
+            no_norm_model(), folder / "tile_int16x8.tflite", tile=32, quantization="int16x8", calibration=photos(32)
+        ),
     }
+
+
+def no_norm_model():
+    keras.utils.set_random_seed(4)
+    return HINetBackbone(width=4, depth=3, norm="none")
 
 
 def keras_restore(model, images):
@@ -152,7 +161,21 @@ def test_litert_full_int8_model_is_integer_inside_with_float_input_and_output(mo
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("variant", ["float32", "fp16", "tile_int8", "tile_full_int8"])
+def test_litert_int16x8_has_int16_activations_and_refuses_instance_norms(model, exported, tmp_path):
+    interpreter = Interpreter(model_path=str(exported["tile_int16x8"]))
+    assert np.int16 in weight_types(interpreter) and interpreter.get_input_details()[0]["dtype"] == np.float32
+    images = photos(32)
+    restored = np.concatenate([run_litert(exported["tile_int16x8"], image[None]) for image in images])
+    reference = no_norm_model()(images)[-1].numpy()
+    assert psnr(restored.reshape(-1, 32, 3), reference.reshape(-1, 32, 3), quantize=False) > 45
+    # LiteRT has no int16 SQUARED_DIFFERENCE (the instance norm's variance): refused, no file written.
+    with pytest.raises(ValueError, match="does not run on LiteRT.*export int8 instead"):
+        export_litert(model, tmp_path / "norm.tflite", tile=32, quantization="int16x8", calibration=photos(32))
+    assert not (tmp_path / "norm.tflite").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["float32", "fp16", "tile_int8", "tile_full_int8", "tile_int16x8"])
 def test_every_litert_variant_uses_builtin_ops_only(exported, variant):
     builtin, custom = operators(exported[variant])
     assert "CONV_2D" in builtin
@@ -167,7 +190,8 @@ def test_the_op_check_finds_flex_ops(tmp_path):
     def through_strings(values):
         return tf.strings.to_number(tf.strings.as_string(values))
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([through_strings.get_concrete_function()], through_strings)
+    function = through_strings.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], through_strings)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
     path = tmp_path / "flex.tflite"
     path.write_bytes(converter.convert())
@@ -184,7 +208,7 @@ def test_litert_rejects_bad_settings(model, tmp_path):
         export_litert(model, tmp_path / "bad.tflite", quantization="int8", calibration=photos(32))
     with pytest.raises(ValueError, match="calibration"):
         export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="int8")
-    with pytest.raises(ValueError, match="int8 quantization only"):
+    with pytest.raises(ValueError, match="int8 and int16x8 quantizations only"):
         export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="fp16", calibration=photos(32))
     with pytest.raises(ValueError, match="not the export tile"):
         export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="int8", calibration=photos(48))

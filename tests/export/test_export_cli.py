@@ -20,7 +20,8 @@ def model_path(tmp_path_factory):
 
 def test_exports_a_fixed_tile_int8_tflite(tmp_path, model_path, capsys):
     output = tmp_path / "tile.tflite"
-    argv = ["export", str(model_path), "--format", "tflite", "-o", str(output), "--tile", "32", "--quantization", "int8_dynamic"]
+    argv = ["export", str(model_path), "--format", "tflite", "-o", str(output), "--tile", "32"]
+    argv += ["--quantization", "int8_dynamic"]
     assert main(argv) == 0
     runner = Interpreter(model_path=str(output)).get_signature_runner("serving_default")
     restored = runner(images=np.full((1, 32, 32, 3), 0.5, np.float32))["restored"]
@@ -51,15 +52,14 @@ def photo_folder(tmp_path):
 
 
 @pytest.mark.slow
-def test_exports_a_full_int8_tflite_and_prints_its_cost_on_a_held_out_photo(tmp_path, model_path, photo_folder, capsys):
+def test_exports_a_full_int8_tflite_and_prints_its_cost_on_held_out_photos(tmp_path, model_path, photo_folder, capsys):
     output = tmp_path / "int8.tflite"
     argv = ["export", str(model_path), "--format", "tflite", "-o", str(output), "--tile", "32"]
     assert main([*argv, "--quantization", "int8", "--calibration", str(photo_folder), "--calibration-tiles", "4"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"wrote {output}"
-    assert re.fullmatch(
-        r"int8: \d+\.\d\d dB PSNR against the float model on 16 tiles of 1 held-out image\(s\) \(photo\d\.png\)", lines[1]
-    )
+    expected = r"int8: \d+\.\d\d dB PSNR against the float model on 16 tiles of 1 held-out image\(s\) \(photo\d\.png\)"
+    assert re.fullmatch(expected, lines[1])
     interpreter = Interpreter(model_path=str(output))
     assert interpreter.get_input_details()[0]["dtype"] == np.float32
     assert np.int8 in {tensor["dtype"] for tensor in interpreter.get_tensor_details()}
@@ -72,7 +72,7 @@ def test_exports_a_full_int8_tflite_and_prints_its_cost_on_a_held_out_photo(tmp_
         (["--quantization", "int8", "--calibration", "{missing}"], "--calibration {missing}: no such folder"),
         (["--quantization", "int8", "--calibration", "{file}"], "--calibration {file}: not a folder"),
         (["--quantization", "int8", "--calibration", "{empty}"], "--calibration {empty}: no PNG, JPEG or TIFF image"),
-        (["--calibration", "{photos}"], "apply to the int8 quantization only, not float32"),
+        (["--calibration", "{photos}"], "apply to the int8 and int16x8 quantizations only, not float32"),
         (["--quantization", "int4"], "Unknown quantization 'int4'"),
     ],
 )
