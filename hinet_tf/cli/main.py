@@ -16,6 +16,7 @@ from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import warnings_as_messages
 from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.utils.quiet import silence_native_stderr_at_exit
 from hinet_tf.version import __version__
@@ -77,7 +78,7 @@ def main(argv=None):
         import_tensorflow_quietly()
         silence_native_stderr_at_exit()
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), warnings_as_messages():
             return args.func(args) or 0
     except CLIError as error:
         print(f"hinet: error: {error}", file=sys.stderr)

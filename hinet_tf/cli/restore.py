@@ -7,6 +7,7 @@ from pathlib import Path
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import warn
 
 
 def add_parser(subparsers):
@@ -14,7 +15,8 @@ def add_parser(subparsers):
         "restore",
         help="restore images (files or folders) with a trained model",
         description=(
-            "Restore PNG, JPEG or TIFF images of any size (8/16-bit, gray, RGB or RGBA; alpha is kept) "
+            "Restore PNG, JPEG, TIFF, BMP or WebP images of any size (8/16-bit, gray, RGB or RGBA; alpha and "
+            "the ICC colour profile are kept) "
             "in overlapping tiles, optionally with test-time augmentation and model ensembles."
         ),
     )
@@ -56,21 +58,30 @@ def add_parser(subparsers):
 def plan_outputs(inputs, output):
     """Pairs each input image with its output path: `[(input, output)]`, in order.
 
-    A file goes to `output/<name>`, a folder's images to `output/<path inside the folder>`.
+    A file goes to `output/<name>`, or to `output` itself when it is the only input and
+    `output` has an image suffix; a folder's images go to `output/<path inside the folder>`.
+    Its other files are skipped with a warning naming them.
     """
-    from hinet_tf.inference.image_io import is_listed
+    from hinet_tf.inference.image_io import SUPPORTED_SUFFIXES
+    from hinet_tf.inference.image_io import format_names
+    from hinet_tf.inference.image_io import is_image_suffix
     from hinet_tf.inference.image_io import is_supported
+    from hinet_tf.inference.image_io import list_images
 
     output = Path(output)
     inputs = [Path(path) for path in inputs]
-    if len(inputs) == 1 and not inputs[0].is_dir() and is_supported(output):
+    if len(inputs) == 1 and not inputs[0].is_dir() and is_image_suffix(output):
+        if not is_supported(output):
+            raise CLIError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         return [(inputs[0], output)]
     jobs = []
     for path in inputs:
         if path.is_dir():
-            files = sorted(
-                file for file in path.rglob("*") if file.is_file() and is_listed(file) and not file.name.startswith(".")
-            )
+            files, skipped = list_images(path)
+            if skipped:
+                names = ", ".join(str(file.relative_to(path)) for file in skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                warn(f"skipped {len(skipped)} file(s) of {path} that are not {format_names()} images: {names}{more}")
             jobs.extend((file, output / file.relative_to(path)) for file in files)
         else:
             jobs.append((path, output / path.name))
@@ -83,7 +94,7 @@ def load_models(specs):
 
     models, messages = load(specs)
     for message in messages:
-        print(f"hinet: warning: {message}", file=sys.stderr)
+        warn(message)
     return models
 
 
@@ -91,6 +102,7 @@ def run(args):
     """Checks the settings, the output folder and every input's header, then loads the model(s) and restores."""
     from hinet_tf.inference import ImageError
     from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
+    from hinet_tf.inference.image_io import format_names
     from hinet_tf.inference.image_io import read_header
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
@@ -100,7 +112,7 @@ def run(args):
         _require_onnx_backend()
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
-        raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
+        raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
     output = Path(args.output)
     check_output_folder(output.parent if jobs[0][1] == output else output)
     # Everything that can be checked without the model is, so nothing is overwritten and no

@@ -90,6 +90,41 @@ def test_bad_files_are_reported_and_the_others_processed(tmp_path, identity_mode
     assert read_image(out / "taken.png").pixels.shape == (20, 20, 3)
 
 
+
+def test_tiff_bmp_and_webp_inputs_are_restored_with_their_colours_and_profile(tmp_path, identity_model_path, capsys):
+    import PIL.ImageCms
+    import tifffile
+
+    profile = PIL.ImageCms.ImageCmsProfile(PIL.ImageCms.createProfile("sRGB")).tobytes()
+    inks = pixels(0, (20, 24, 4))
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    tifffile.imwrite(inputs / "print.tif", inks, photometric="separated")
+    PIL.Image.fromarray(pixels(1, (20, 24, 3))).save(inputs / "scan.bmp")
+    PIL.Image.fromarray(pixels(2, (20, 24, 3))).save(inputs / "web.webp", lossless=True, icc_profile=profile)
+    (inputs / "notes.txt").write_text("not an image")
+    model = ["--model", str(identity_model_path), "--backend", "keras"]
+
+    assert main(["restore", str(inputs), "-o", str(tmp_path / "out"), *model]) == 0
+    captured = capsys.readouterr()
+    assert "restored 3 image(s)" in captured.out
+    assert captured.err.splitlines() == [
+        f"hinet: warning: skipped 1 file(s) of {inputs} that are not PNG, JPEG, TIFF, BMP or WebP images: notes.txt"
+    ]
+    restored = read_image(tmp_path / "out" / "print.tif")
+    assert restored.alpha is None  # K is not an alpha
+    expected = np.asarray(PIL.Image.fromarray(inks, "CMYK").convert("RGB"))
+    np.testing.assert_allclose(restored.pixels * 255, expected, atol=1.01)
+    np.testing.assert_allclose(read_image(tmp_path / "out" / "scan.bmp").pixels * 255, pixels(1, (20, 24, 3)), atol=0.51)
+    with PIL.Image.open(tmp_path / "out" / "web.webp") as written:
+        assert written.info.get("icc_profile") == profile
+
+    assert main(["restore", str(inputs / "scan.bmp"), "-o", str(tmp_path / "single.bmp"), *model]) == 0
+    assert (tmp_path / "single.bmp").is_file()  # a file, not a folder of that name
+    assert main(["restore", str(inputs / "scan.bmp"), "-o", str(tmp_path / "single.gif"), *model]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"hinet: error: {tmp_path / 'single.gif'}: cannot write '.gif'")
+    assert not (tmp_path / "single.gif").exists()
+
 def test_missing_default_model_says_to_pass_model(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(preset_utils, "shipped_preset_candidates", lambda name: (tmp_path / "absent",))
     write_png(tmp_path / "a.png", pixels(0, (16, 16, 3)))
