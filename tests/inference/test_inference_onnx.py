@@ -78,6 +78,18 @@ def test_hinet_restore_reports_a_failed_conversion_in_one_line(tmp_path, identit
     assert not (tmp_path / "out").exists()
 
 
+
+@pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="auto takes TensorFlow on a GPU")
+def test_hinet_restore_shows_the_fallback_to_tensorflow_as_one_warning_line(tmp_path, identity_model_path, capsys, monkeypatch):
+    monkeypatch.setenv("HINET_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(onnx_backend, "convert_function", _failing_converter)
+    PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
+    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--model", str(identity_model_path)]
+    assert main(argv) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "hinet: warning: ONNX conversion failed: no converter; restoring with TensorFlow."
+    ]
+
 def _failing_converter(*args, **kwargs):
     raise RuntimeError("no converter")
 
