@@ -11,7 +11,9 @@ Each conversion takes seconds to minutes (by model size), so its result is kept 
 `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as
 `<fingerprint>_<shape>.tflite`, with XNNPACK's packed weights beside it in
 `<fingerprint>_<shape>.xnnpack_cache`: that file is mapped instead of packing the weights
-into a second copy in memory on every load. One model is loaded at a time.
+into a second copy in memory on every load. One model is loaded at a time. A `.tflite`
+file is checked against the size and checksum recorded at its conversion before LiteRT
+maps it: a damaged one would crash the process, not raise an error.
 """
 
 import importlib.util
@@ -20,8 +22,8 @@ import os
 import numpy as np
 
 from hinet_tf.export.litert import convert_function
-from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import cached_conversion
 from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.utils.quiet import native_stderr_silenced
 
@@ -77,13 +79,15 @@ class LiteRTTileRunner:
         with native_stderr_silenced():  # and LiteRT notes every accelerator it destroys
             self._run = None  # frees the previous model before the next one is loaded
         path = self.path_for(shape)
-        if not path.is_file():
-            if self._log is not None:
-                self._log(f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent}).")
-            try:
-                convert_function(self._tile_function(shape), self._models, path)
-            except Exception as error:  # noqa: BLE001 (the converter raises many kinds)
-                raise ConversionError(f"LiteRT conversion failed: {error}") from error
+        message = f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent})."
+        cached_conversion(
+            path,
+            lambda path: convert_function(self._tile_function(shape), self._models, path),
+            "LiteRT",
+            message,
+            self._log,
+            derived=[path.with_suffix(".xnnpack_cache")],
+        )
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
             self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)
         self._shape, self.path = shape, path

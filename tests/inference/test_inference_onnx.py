@@ -114,6 +114,26 @@ def test_hinet_restore_runs_on_onnx(tmp_path, identity_model_path, capsys, monke
     np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels * 255, pixels, atol=0.51)
 
 
+
+@pytest.mark.slow
+def test_a_damaged_cached_onnx_file_is_converted_again_with_one_warning(tmp_path, identity_model_path, capsys, monkeypatch):
+    monkeypatch.setenv("HINET_CACHE", str(tmp_path / "cache"))
+    pixels = np.random.default_rng(3).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    PIL.Image.fromarray(pixels).save(tmp_path / "in.png")
+    argv = ["restore", str(tmp_path / "in.png"), "--model", str(identity_model_path), "--backend", "onnx"]
+    assert main([*argv, "-o", str(tmp_path / "first.png")]) == 0
+    (cached,) = (tmp_path / "cache" / "onnx").glob("*.onnx")
+    size = cached.stat().st_size
+    cached.write_bytes(cached.read_bytes()[:1000])  # cut short, as by a full disk or a killed copy
+    capsys.readouterr()
+    assert main([*argv, "-o", str(tmp_path / "second.png")]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"hinet: warning: the cached conversion {cached} is 1,000 bytes, not the {size:,} recorded; converting it again"
+    ]
+    assert "Converting the model for onnxruntime once" in captured.out
+    np.testing.assert_allclose(read_image(tmp_path / "second.png").pixels * 255, pixels, atol=0.51)
+
 def test_hinet_restore_names_a_missing_onnxruntime_before_loading(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)
     PIL.Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "in.png")
