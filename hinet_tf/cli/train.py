@@ -32,6 +32,7 @@ def add_parser(subparsers):
 def run(args):
     from pathlib import Path
 
+    from hinet_tf.data.layouts import require_folder
     from hinet_tf.training.config import load_config
 
     try:
@@ -41,8 +42,10 @@ def run(args):
     root = args.data or config.data.root
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
-    if not Path(root).is_dir():
-        raise CLIError(f"the training data folder {root} does not exist")
+    try:
+        require_folder(root, "the training data folder")
+    except ValueError as error:
+        raise CLIError(str(error)) from None
     init_weights = config.train.init_weights and str(Path(config.train.init_weights).resolve())
     config = config.replace(data={"root": str(Path(root).resolve())}, train={"init_weights": init_weights})
 

@@ -364,6 +364,11 @@ def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
     assert main(command) == 2
     assert f"the training data folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+    (tmp_path / "photos.zip").write_bytes(b"an archive, not a folder")
+    command = ["train", "configs/photos_cpu.yaml", "--data", str(tmp_path / "photos.zip"), "--out", str(tmp_path / "run")]
+    assert main(command) == 2
+    assert f"the training data folder {tmp_path / 'photos.zip'} is a file, not a folder" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_xla_over_several_replicas_is_refused_in_one_line():
