@@ -9,7 +9,9 @@ A runtime given a damaged file fails with a traceback (onnxruntime) or crashes t
 process (LiteRT), so an entry is used only if it matches the size and SHA-256 recorded
 when it was converted, in `<name>.json` beside it. That record is written, atomically,
 after the model file: an entry without one (a conversion killed in between, a file cut
-short or changed since) is deleted and converted again, with one warning.
+short or changed since) is deleted and converted again, with one warning. A file the
+runtime derives from the model (XNNPACK's packed weights) is recorded once complete, and
+deleted, to be rebuilt, when it does not match.
 """
 
 import contextlib
@@ -79,10 +81,23 @@ def cached_conversion(path, convert, converter, message, log=None, derived=()):
     except Exception as error:  # noqa: BLE001 (converters raise many kinds)
         raise ConversionError(f"{converter} conversion failed: {error}") from error
     try:
-        atomic_write_text(record, json.dumps({"size": path.stat().st_size, "sha256": _sha256(path)}))
+        record_entry(path)
     except OSError as error:
         raise ConversionError(f"cannot write the cache entry {record}: {error.strerror}") from error
     return path
+
+
+def record_entry(path):
+    """Writes the size and SHA-256 of the file `path` to its record, atomically."""
+    atomic_write_text(record_path(path), json.dumps({"size": path.stat().st_size, "sha256": _sha256(path)}))
+
+
+def drop_unless_recorded(path):
+    """Deletes `path` and its record unless it matches the record: for a file a runtime rebuilds when absent."""
+    if path.exists() and entry_problem(path) is not None:
+        for file in (path, record_path(path)):
+            with contextlib.suppress(OSError):
+                file.unlink(missing_ok=True)
 
 
 def record_path(path):

@@ -11,11 +11,12 @@ Each conversion takes seconds to minutes (by model size), so its result is kept 
 `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as
 `<fingerprint>_<shape>.tflite`, with XNNPACK's packed weights beside it in
 `<fingerprint>_<shape>.xnnpack_cache`: that file is mapped instead of packing the weights
-into a second copy in memory on every load. One model is loaded at a time. A `.tflite`
-file is checked against the size and checksum recorded at its conversion before LiteRT
-maps it: a damaged one would crash the process, not raise an error.
+into a second copy in memory on every load. One model is loaded at a time. Both files
+are checked against the size and checksum recorded when they were made before LiteRT maps
+them: a damaged one would crash the process, not raise an error.
 """
 
+import contextlib
 import importlib.util
 import os
 
@@ -24,7 +25,10 @@ import numpy as np
 from hinet_tf.export.litert import convert_function
 from hinet_tf.inference.conversion_cache import cache_dir
 from hinet_tf.inference.conversion_cache import cached_conversion
+from hinet_tf.inference.conversion_cache import drop_unless_recorded
 from hinet_tf.inference.conversion_cache import fingerprint
+from hinet_tf.inference.conversion_cache import record_entry
+from hinet_tf.inference.conversion_cache import record_path
 from hinet_tf.utils.quiet import native_stderr_silenced
 
 
@@ -73,12 +77,18 @@ class LiteRTTileRunner:
             return self._run(tiles)
         self._load(tiles.shape)
         with native_stderr_silenced():  # LiteRT creates its environment, logging each accelerator, on the first run
-            return self._run(tiles)
+            restored = self._run(tiles)
+        weights = self.path.with_suffix(".xnnpack_cache")
+        if weights.is_file() and not record_path(weights).exists():  # XNNPACK has written it: complete now
+            with contextlib.suppress(OSError):  # unrecorded, it is only rebuilt on the next load
+                record_entry(weights)
+        return restored
 
     def _load(self, shape):
         with native_stderr_silenced():  # and LiteRT notes every accelerator it destroys
             self._run = None  # frees the previous model before the next one is loaded
         path = self.path_for(shape)
+        weights = path.with_suffix(".xnnpack_cache")
         message = f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent})."
         cached_conversion(
             path,
@@ -86,8 +96,9 @@ class LiteRTTileRunner:
             "LiteRT",
             message,
             self._log,
-            derived=[path.with_suffix(".xnnpack_cache")],
+            derived=[weights, record_path(weights)],
         )
+        drop_unless_recorded(weights)  # XNNPACK maps it as it is: a damaged one would crash the process
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
             self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)
         self._shape, self.path = shape, path

@@ -103,18 +103,32 @@ def test_a_damaged_cached_tflite_file_is_converted_again_not_run(tmp_path, model
     size = cached.stat().st_size
     cached.write_bytes(cached.read_bytes()[: size // 2])  # cut short, as by a full disk or a killed copy
     code = "import sys; from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
-    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--model", str(model_path)]
-    result = subprocess.run(
-        [sys.executable, "-c", code, *argv, "--backend", "litert"],
-        env={**{key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}, "HINET_CACHE": str(cache)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    argv = ["restore", str(tmp_path / "in.png"), "--model", str(model_path), "--backend", "litert", "--overwrite"]
+
+    def restore():
+        return subprocess.run(
+            [sys.executable, "-c", code, *argv, "-o", str(tmp_path / "out.png")],
+            env={**{key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}, "HINET_CACHE": str(cache)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    result = restore()
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr.splitlines() == [
         f"hinet: warning: the cached conversion {cached} is {size // 2:,} bytes, not the {size:,} recorded; "
         "converting it again"
     ]
     assert "Converting the model for LiteRT" in result.stdout
+    np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels, np.clip(expected, 0, 1), atol=0.51 / 255)
+    # XNNPACK's packed weights, made on that run, are mapped as they are too: changed bytes crashed the process.
+    weights = cached.with_suffix(".xnnpack_cache")
+    packed = bytearray(weights.read_bytes())
+    packed[200::997] = bytes(value ^ 0xFF for value in packed[200::997])
+    weights.write_bytes(bytes(packed))
+    (tmp_path / "out.png").unlink()
+    result = restore()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "" and "Converting" not in result.stdout  # rebuilt by XNNPACK, not converted
     np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels, np.clip(expected, 0, 1), atol=0.51 / 255)
