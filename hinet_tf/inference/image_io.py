@@ -7,8 +7,7 @@ PNG goes through `tf.io` (Pillow drops 16-bit colour), TIFF through `tifffile` (
 to a temporary file next to the target, which is then renamed.
 
 What a file's samples mean is read from the file, not assumed: a TIFF's photometric
-interpretation (CMYK, a palette, "0 is white") and orientation, a photo's EXIF
-orientation. Samples of a kind the reader cannot map to grey or RGB are refused by name.
+interpretation (CMYK, a palette, "0 is white"), the EXIF or TIFF orientation. Samples of a kind the reader cannot map to grey or RGB are refused by name.
 
 Before any pixel is decoded, `read_header` checks the file's header: the format must be
 the one its suffix names, the size at most `max_pixels` (an image bomb, a small file of
@@ -61,7 +60,8 @@ SIGNATURES = {
     b"GIF87a": "GIF",
     b"GIF89a": "GIF",
 }
-# TIFF photometric interpretations (tag 262) and TIFF/EXIF orientations (tag 274).
+# TIFF photometric interpretations (tag 262) and the TIFF/EXIF orientation (tag 274) as arrays turn by it.
+EXIF_ORIENTATION = 274
 MINISWHITE, MINISBLACK, RGB, PALETTE, SEPARATED, YCBCR = 0, 1, 2, 3, 5, 6
 TIFF_JPEG_COMPRESSIONS = (6, 7)  # YCbCr stored as JPEG is decoded to RGB
 ORIENTATIONS = {
@@ -322,7 +322,7 @@ def _decode_png(data):
         reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\].*", "", error.message).strip()
         raise ImageError(f"cannot decode the PNG data, the file is damaged ({reason})") from None
     with PIL.Image.open(io.BytesIO(data), formats=["PNG"]) as file:  # reads the chunks before the pixels only
-        return array, file.info.get("icc_profile")
+        return _upright(array, file.getexif().get(EXIF_ORIENTATION, 1)), file.info.get("icc_profile")
 
 
 def _encode_png(array, icc_profile=None):
@@ -335,6 +335,11 @@ def _encode_png(array, icc_profile=None):
     body = b"iCCP" + b"ICC profile\x00\x00" + zlib.compress(icc_profile)
     chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
     return data[:33] + chunk + data[33:]
+
+
+def _upright(array, orientation):
+    """`array` turned by an EXIF or TIFF orientation (1-8; others are taken as 1, upright)."""
+    return np.ascontiguousarray(ORIENTATIONS[orientation](array)) if orientation in ORIENTATIONS else array
 
 
 def _decode_pillow(data, format_name):
@@ -384,9 +389,7 @@ def _decode_tiff(data):
         if array.ndim == 3 and page.planarconfig == 2:
             array = np.moveaxis(array, 0, -1)  # planar (C, H, W) storage
         array = _tiff_colours(array, page)
-        orientation = page.tags.valueof(274, 1)
-        array = ORIENTATIONS[orientation](array) if orientation in ORIENTATIONS else array
-        return np.ascontiguousarray(array), page.iccprofile
+        return _upright(array, page.tags.valueof(EXIF_ORIENTATION, 1)), page.iccprofile
 
 
 def _tiff_colours(array, page):

@@ -93,3 +93,17 @@ def test_a_failed_conversion_names_the_converter_and_records_nothing(tmp_path):
     with pytest.raises(ConversionError, match="^Test conversion failed: no converter$"):
         cached_conversion(path, failing, "Test", "converting")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_derived_file_is_kept_only_while_it_matches_its_record(tmp_path):
+    weights = tmp_path / "key.xnnpack_cache"
+    weights.write_bytes(b"packed weights")
+    conversion_cache.drop_unless_recorded(weights)
+    assert not weights.exists()  # never recorded: XNNPACK may have been killed while writing it
+    weights.write_bytes(b"packed weights")
+    conversion_cache.record_entry(weights)
+    conversion_cache.drop_unless_recorded(weights)
+    assert weights.read_bytes() == b"packed weights"
+    weights.write_bytes(b"packed weighTs")
+    conversion_cache.drop_unless_recorded(weights)
+    assert not weights.exists() and not conversion_cache.record_path(weights).exists()

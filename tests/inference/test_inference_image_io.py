@@ -310,3 +310,11 @@ def test_a_folder_lists_its_images_and_the_files_it_skips(tmp_path):
     images, skipped = image_io.list_images(tmp_path)
     assert [path.relative_to(tmp_path).as_posix() for path in images] == ["a.png", "b.BMP", "c.webp", "e.gif", "sub/d.tiff"]
     assert [path.name for path in skipped] == ["f.heic", "notes.txt"]
+
+
+def test_png_exif_orientation_is_applied(tmp_path):
+    exif = PIL.Image.Exif()
+    exif[0x0112] = 8  # "rotate 90 degrees counter-clockwise to display"
+    array = random_array((4, 6, 3), np.uint8)
+    PIL.Image.fromarray(array).save(tmp_path / "turned.png", exif=exif)
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "turned.png").pixels * 255), np.rot90(array, 1))
