@@ -72,7 +72,8 @@ def plan_outputs(inputs, output):
     inputs = [Path(path) for path in inputs]
     if len(inputs) == 1 and not inputs[0].is_dir() and is_image_suffix(output):
         if not is_supported(output):
-            raise CLIError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+            supported = ", ".join(SUPPORTED_SUFFIXES)
+            raise CLIError(f"{output}: cannot write {output.suffix!r} images; use one of {supported}")
         return [(inputs[0], output)]
     jobs = []
     for path in inputs:

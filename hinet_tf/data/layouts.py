@@ -54,7 +54,7 @@ def list_pairs(root, layout="pairs", split="train", subset=None):
 
 
 def require_folder(folder, name):
-    """`folder` as a Path; ValueError "`name` `folder` does not exist." (or "is a file, not a folder.") unless it is one."""
+    """`folder` as a Path; a ValueError naming it, "does not exist" or "is a file, not a folder", unless it is one."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{name} {folder} {'is a file, not a folder' if folder.exists() else 'does not exist'}.")

@@ -7,7 +7,8 @@ PNG goes through `tf.io` (Pillow drops 16-bit colour), TIFF through `tifffile` (
 to a temporary file next to the target, which is then renamed.
 
 What a file's samples mean is read from the file, not assumed: a TIFF's photometric
-interpretation (CMYK, a palette, "0 is white"), the EXIF or TIFF orientation. Samples of a kind the reader cannot map to grey or RGB are refused by name.
+interpretation (CMYK, a palette, "0 is white"), the EXIF or TIFF orientation. Samples of
+a kind the reader cannot map to grey or RGB are refused by name.
 
 Before any pixel is decoded, `read_header` checks the file's header: the format must be
 the one its suffix names, the size at most `max_pixels` (an image bomb, a small file of
@@ -60,9 +61,11 @@ SIGNATURES = {
     b"GIF87a": "GIF",
     b"GIF89a": "GIF",
 }
-# TIFF photometric interpretations (tag 262) and the TIFF/EXIF orientation (tag 274) as arrays turn by it.
-EXIF_ORIENTATION = 274
+# TIFF photometric interpretations (tag 262), its ink set (tag 332), and the TIFF/EXIF
+# orientation (tag 274) with the way each turns an array upright.
 MINISWHITE, MINISBLACK, RGB, PALETTE, SEPARATED, YCBCR = 0, 1, 2, 3, 5, 6
+INK_SET, CMYK_INKS = 332, 1
+EXIF_ORIENTATION = 274
 TIFF_JPEG_COMPRESSIONS = (6, 7)  # YCbCr stored as JPEG is decoded to RGB
 ORIENTATIONS = {
     2: lambda array: array[:, ::-1],
@@ -161,7 +164,8 @@ def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
         raise ImageError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix in REFUSED_FORMATS:
-        raise ImageError(f"{path}: {REFUSED_FORMATS[suffix]} is not supported (it may hold several frames); convert it to PNG")
+        refused = REFUSED_FORMATS[suffix]
+        raise ImageError(f"{path}: {refused} is not supported (it may hold several frames); convert it to PNG")
     if not is_supported(path):
         raise ImageError(f"{path}: unsupported format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     try:
@@ -216,21 +220,23 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
 
 
 def write_image(path, image, overwrite=False):
-    """Writes `image` to `path` in the format of its suffix, atomically, with its ICC profile where the format keeps one.
+    """Writes `image` to `path` in the format of its suffix, atomically, with its ICC profile if the format keeps one.
 
     Raises `ImageError` if the file exists and `overwrite` is False, or the format cannot
     hold the image (alpha in a JPEG or BMP); nothing is left behind on failure.
     """
     path = Path(path)
     if not is_supported(path):
-        raise ImageError(f"{path}: unsupported output format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
+        supported = ", ".join(SUPPORTED_SUFFIXES)
+        raise ImageError(f"{path}: unsupported output format {path.suffix!r}; use one of {supported}")
     if path.exists() and not overwrite:
         raise ImageError(f"{path}: the output exists; pass --overwrite to replace it")
     format_name = FORMATS[path.suffix.lower()]
     if format_name in OPAQUE_FORMATS and image.alpha is not None:
         raise ImageError(f"{path}: {format_name} cannot store the alpha channel; write PNG, TIFF or WebP")
     array = _to_array(image, 8 if format_name in EIGHT_BIT_FORMATS else image.bit_depth)
-    profile = image.icc_profile if image.icc_profile and _profile_fits(image.icc_profile, image.pixels.shape[-1]) else None
+    profile = image.icc_profile
+    profile = profile if profile and _profile_fits(profile, image.pixels.shape[-1]) else None
     if format_name == "PNG":
         data = _encode_png(array, profile)
     elif format_name == "TIFF":
@@ -412,7 +418,8 @@ def _tiff_colours(array, page):
         elif not (colormap % 257).any():  # 8-bit values scaled to 16 bits, as the TIFF specification says
             colormap = (colormap // 257).astype(np.uint8)
         return colormap.T[array]
-    if photometric == SEPARATED and page.tags.valueof(332, 1) == 1 and array.ndim == 3 and array.shape[-1] in (4, 5):
+    cmyk = page.tags.valueof(INK_SET, CMYK_INKS) == CMYK_INKS and array.ndim == 3 and array.shape[-1] in (4, 5)
+    if photometric == SEPARATED and cmyk:
         return _cmyk_to_rgb(array)
     raise ImageError(
         f"TIFF of photometric interpretation {_tiff_photometric_name(page)} with {page.samplesperpixel} samples "

@@ -318,3 +318,9 @@ def test_png_exif_orientation_is_applied(tmp_path):
     array = random_array((4, 6, 3), np.uint8)
     PIL.Image.fromarray(array).save(tmp_path / "turned.png", exif=exif)
     np.testing.assert_array_equal(np.round(read_image(tmp_path / "turned.png").pixels * 255), np.rot90(array, 1))
+
+
+def test_planar_tiff_is_read_channels_last(tmp_path):
+    array = random_array((3, 5, 7), np.uint16)  # (channels, height, width) storage
+    tifffile.imwrite(tmp_path / "planar.tif", array, photometric="rgb", planarconfig="separate")
+    np.testing.assert_array_equal(stored(read_image(tmp_path / "planar.tif")), np.moveaxis(array, 0, -1))
