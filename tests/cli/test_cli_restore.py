@@ -263,9 +263,10 @@ def _python(code, *arguments, **environment):
 
 @pytest.mark.parametrize("onnx_extra", [True, False])
 def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path, onnx_extra):
-    # The README's first command: with the onnx extra (auto converts for onnxruntime), and without it.
+    # The README's first command: with the onnx extra (auto converts for onnxruntime and times it), and without it.
+    blocked = "dict(ai_edge_litert=None)" if onnx_extra else "dict(ai_edge_litert=None, onnxruntime=None)"
     code = (
-        f"import sys; sys.modules.update({'{}' if onnx_extra else dict(onnxruntime=None)})\n"
+        f"import sys; sys.modules.update({blocked})\n"
         "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     sample = REPO_ROOT / "saved_models" / "samples" / "noisy_sample.png"
@@ -273,6 +274,7 @@ def test_the_first_run_shows_only_hinet_s_own_messages(tmp_path, onnx_extra):
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stderr == ""
     assert ("Converting the model for onnxruntime once" in result.stdout) == onnx_extra
+    assert ("Choosing the fastest backend for this CPU (once)" in result.stdout) == onnx_extra
     assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {tmp_path / 'restored.png'}"
 
 
