@@ -193,14 +193,11 @@ def summarize(results, macs=None):
 
 
 def machine_description():
-    """CPU model, core count and load, for the report."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "load_average_1m": os.getloadavg()[0]}
+    """Where the report was measured: the CPU (model, ISA flags, cores), the library versions and the load."""
+    from hinet_tf.utils.machine import cpu_description
+    from hinet_tf.utils.machine import library_versions
+
+    return {**cpu_description(), "libraries": library_versions(), "load_average_1m": os.getloadavg()[0]}
 
 
 def _main():

@@ -46,6 +46,17 @@ def test_the_litert_case_finds_its_conversion_in_the_cache(tmp_path):
     assert result["converted_here"] == 0  # the timed process converted nothing
 
 
+def test_the_machine_description_names_the_cpu_its_flags_and_the_library_versions(monkeypatch):
+    import tensorflow as tf
+
+    from hinet_tf.utils import machine
+
+    monkeypatch.setattr(machine, "cpu_description", lambda: {"cpu": "AMD EPYC 7B13", "isa_flags": ["avx2", "fma"], "cores": 2})
+    description = benchmark.machine_description()
+    assert {key: description[key] for key in ("cpu", "isa_flags", "cores")} == machine.cpu_description()
+    assert description["libraries"]["tensorflow"] == tf.__version__ and "load_average_1m" in description
+
+
 def test_the_summary_takes_medians_over_processes_and_ratios_to_the_official_paths():
     results = [
         {"task": "latency", "width": 4, "path": path, "median_s": seconds, "peak_rss_mib": 100.0}
@@ -74,6 +85,9 @@ def test_the_report_times_both_sides_and_records_their_ratio(tmp_path, capsys):
     assert set(summary) == {("latency", "keras"), ("latency", "torch")}
     assert summary["latency", "keras"]["ratio_to_torch"] > 0 and summary["latency", "torch"]["ratio_to_torch"] == 1.0
     assert "x torch" in capsys.readouterr().out
+    machine = report["machine"]  # where it was measured: the CPU and the libraries
+    assert machine["cpu"] and machine["cores"] >= 1 and isinstance(machine["isa_flags"], list)
+    assert {"python", "tensorflow", "keras", "torch"} <= set(machine["libraries"])
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs torch")

@@ -76,7 +76,8 @@ def run(args):
     skipped = sorted(set(args.paths) - set(paths))
     report = {"machine": benchmark.machine_description(), "threads": args.threads, "skipped_paths": skipped}
     report.update(models={}, results=[])
-    print(f"{report['machine']['cpu']}, {report['machine']['cores']} cores, {args.threads} threads")
+    machine = report["machine"]
+    print(f"{machine['cpu']} ({' '.join(machine['isa_flags'])}), {machine['cores']} cores, {args.threads} threads")
     if skipped:
         print(f"skipped (not installed): {', '.join(skipped)}")
     for width in args.widths:
