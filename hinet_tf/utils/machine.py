@@ -10,13 +10,13 @@ import importlib.metadata
 import os
 import platform
 
-# The x86 and Arm extensions the runtimes' convolution and matrix kernels are chosen by.
+# The extensions the runtimes' convolution and matrix kernels are chosen by: x86 vector
+# widths, FMA, int8 and bf16 dot products and AMX tiles; Arm NEON, its dot products and SVE.
 ISA_FLAGS = (
-    "sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni",
-    "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16",
-    "amx_tile", "amx_bf16", "amx_int8",
-    "asimd", "asimddp", "asimdhp", "i8mm", "bf16", "sve", "sve2",
-)  # fmt: skip
+    *"sse4_2 avx avx2 fma f16c avx_vnni avx512f avx512bw avx512vl avx512_vnni avx512_bf16 avx512_fp16".split(),
+    *"amx_tile amx_bf16 amx_int8".split(),
+    *"asimd asimddp asimdhp i8mm bf16 sve sve2".split(),
+)
 
 # Distribution names of the libraries whose versions a measurement depends on.
 LIBRARIES = ("hinet-tf", "tensorflow", "keras", "numpy", "onnxruntime", "onnx", "tf2onnx", "ai-edge-litert", "torch")
