@@ -21,6 +21,14 @@ from hinet_tf.models import preset_utils
 from helpers.images import png_header_only
 
 
+@pytest.fixture(autouse=True)
+def _auto_without_litert(monkeypatch):
+    """`auto` measures TensorFlow and onnxruntime only here: timing LiteRT converts per tile (test_backend_choice times it)."""
+    from hinet_tf.inference import litert_backend
+
+    monkeypatch.setattr(litert_backend, "is_available", lambda: False)
+
+
 def write_png(path, array):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tf.io.encode_png(array).numpy())
