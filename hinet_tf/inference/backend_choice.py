@@ -87,7 +87,8 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         describe_models: what the models are, written into the cache file for `hinet info`.
 
     A backend that fails to convert or run is left out with one warning; if all fail, the
-    first one's error is raised. An unreadable cache file is measured again, with a warning.
+    first one's error is raised. An unreadable cache file is measured again, and an
+    unwritable one left as it is, each with a warning.
     """
     cached = _read(path, runners)
     if cached is not None:
@@ -126,7 +127,10 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         "runtimes": library_versions(RUNTIMES),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    atomic_write_text(path, json.dumps(entry, indent=2))
+    try:
+        atomic_write_text(path, json.dumps(entry, indent=2))
+    except OSError as error:  # an unwritable cache costs a measurement per run, not the restoration
+        warnings.warn(f"Could not cache the backend choice in {path} ({error}); the next run measures again.", stacklevel=2)
     return choice, best[1]
 
 

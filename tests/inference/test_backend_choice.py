@@ -124,6 +124,15 @@ def test_an_unreadable_choice_is_measured_again_with_one_warning(tmp_path, conte
     assert json.loads(path.read_text())["backend"] == "keras"  # replaced by a whole file
 
 
+def test_an_unwritable_cache_costs_a_warning_not_the_choice(tmp_path):
+    (tmp_path / "a_file").write_text("")
+    clock = FakeClock()
+    builds, runners = fake_runners(clock, keras=0.2, onnx=0.1)
+    with pytest.warns(UserWarning, match="Could not cache the backend choice") as caught:
+        choice, runner = _choose(tmp_path / "a_file" / "choice.json", builds, clock, [])
+    assert len(caught) == 1 and (choice.backend, runner) == ("onnx", runners["onnx"])
+
+
 def test_the_cache_key_changes_with_the_cpu_the_tile_and_the_threads(model, monkeypatch):
     path = backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=False)
     assert path == backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=False)
