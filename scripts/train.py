@@ -32,8 +32,10 @@ def main():
         run = trainer.setup(config, args.out)
     except ValueError as error:
         parser.error(str(error))
-    model = run.model
-    model.fit(**run.fit_arguments)  # BackupAndRestore, checkpoints, TensorBoard, TerminateOnNaN, progress bar
+    try:
+        trainer.fit(run)  # model.fit: the backup, checkpoints, TensorBoard, a stop on a NaN loss, progress
+    except trainer.NonFiniteLoss as error:
+        parser.exit(1, f"{parser.prog}: error: {error}\n")
     trainer.finish(run)  # writes model.keras beside config.yaml
 
 
