@@ -2,6 +2,7 @@
 
 import collections
 import sys
+import warnings
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
@@ -49,7 +50,7 @@ def add_parser(subparsers):
         choices=("auto", "keras", "litert", "onnx"),
         default="auto",
         help="run tiles on TensorFlow, LiteRT/XNNPACK or onnxruntime (the last two converted once, cached); "
-        "auto: onnxruntime without a GPU when the onnx extra is installed, else TensorFlow (default auto)",
+        "auto: the fastest on this CPU, timed once per model and tile and cached; TensorFlow on a GPU (default auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.set_defaults(func=run)
@@ -109,8 +110,6 @@ def run(args):
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     if args.overlap >= args.tile:
         raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
-    if args.backend == "onnx":
-        _require_onnx_backend()
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
@@ -135,6 +134,8 @@ def run(args):
             except ImageError as error:
                 failures.append(str(error))
     if pending:
+        if args.backend == "onnx":
+            _require_onnx_backend()  # before the model loads; its module imports TensorFlow
         failures += _restore_files(pending, args)
     for failure in failures:
         print(f"hinet: error: {failure}", file=sys.stderr)
@@ -155,9 +156,14 @@ def _restore_files(jobs, args):
     from hinet_tf.inference.conversion_cache import ConversionError
 
     try:
-        restorer = Restorer(
-            load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta, args.backend, log=print
-        )
+        models = load_models(args.ensemble or [args.model])
+        with warnings.catch_warnings(record=True) as caught:  # a backend left out of auto's choice: one line each
+            warnings.simplefilter("always", UserWarning)
+            restorer = Restorer(models, args.tile, args.overlap, args.tta, args.backend, log=print)
+        for warning in caught:
+            warn(warning.message)
+        if args.verbose and restorer.backend_choice is not None:
+            print(restorer.backend_choice.summary())
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     except ConversionError as error:
