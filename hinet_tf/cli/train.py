@@ -67,9 +67,8 @@ def run(args):
 
 
 def _check_data_folder(root):
-    from hinet_tf.data.layouts import require_folder  # pure Python: no TensorFlow yet
+    from hinet_tf.data.layouts import folder_problem  # pure Python: no TensorFlow yet
 
-    try:
-        require_folder(root, "the training data folder")
-    except ValueError as error:
-        raise CLIError(str(error)) from None
+    problem = folder_problem(root)
+    if problem:
+        raise CLIError(f"the training data folder {root} {problem}")

@@ -61,12 +61,20 @@ def list_pairs(root, layout="pairs", split="train", subset=None):
     return _LISTERS[layout](root, split, subset)
 
 
-def require_folder(folder, name):
-    """`folder` as a Path; a ValueError naming it, "does not exist" or "is a file, not a folder", unless it is one."""
+def folder_problem(folder):
+    """What keeps `folder` from being read as a folder, in words ("does not exist", ...), or None."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"{name} {folder} {'is a file, not a folder' if folder.exists() else 'does not exist'}.")
-    return folder
+    if folder.is_dir():
+        return None
+    return "is a file, not a folder" if folder.exists() else "does not exist"
+
+
+def require_folder(folder, name):
+    """`folder` as a Path; a ValueError "`name` `folder` does not exist." (or another `folder_problem`) unless it is one."""
+    problem = folder_problem(folder)
+    if problem:
+        raise ValueError(f"{name} {folder} {problem}.")
+    return Path(folder)
 
 
 def image_files(folder):
