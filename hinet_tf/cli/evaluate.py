@@ -43,8 +43,6 @@ def run(args):
     existing = [str(path) for path in reports if path.exists()]
     if existing and not args.overwrite:
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
-    if args.overlap >= args.tile:
-        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
     check_output_folder(output)
 
     from hinet_tf import evaluation
@@ -76,8 +74,8 @@ def run(args):
         "overlap": args.overlap,
         "tta": args.tta,
     }
-    atomic_write_text(reports[0], result.to_csv())
-    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2))
+    atomic_write_text(reports[0], result.to_csv(), args.overwrite)
+    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2), args.overwrite)
     print(f"wrote {reports[0]} and {reports[1]}")
 
 

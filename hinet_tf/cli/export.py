@@ -39,8 +39,6 @@ def run(args):
         raise CLIError("--fp16 and --int8-dynamic apply to --format tflite")
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
-    if output.exists() and not args.overwrite:
-        raise CLIError(f"{output} exists; pass --overwrite to replace it")
     check_output_folder(output.parent)  # before the model load and the conversion
 
     from hinet_tf.cli.restore import load_models
@@ -48,8 +46,11 @@ def run(args):
     from hinet_tf.export import export_onnx
     from hinet_tf.export import export_saved_model
     from hinet_tf.export.onnx import require as require_onnx_converter
+    from hinet_tf.export.savedmodel import SAVED_MODEL
+    from hinet_tf.utils.atomic import check_replaceable
 
     try:
+        check_replaceable(output, args.overwrite, SAVED_MODEL if args.format == "savedmodel" else None)
         if args.format == "onnx":
             require_onnx_converter()  # before the model load
         (model,) = load_models([args.model])
