@@ -5,6 +5,7 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
+from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
 
 
@@ -43,7 +44,10 @@ def run(args):
     existing = [str(path) for path in reports if path.exists()]
     if existing and not args.overwrite:
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
-    check_output_folder(output)
+    check_tile_early(args)
+    if not Path(args.data).is_dir():
+        raise CLIError(f"Dataset folder {args.data} does not exist.")
+    check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
 
     from hinet_tf import evaluation
     from hinet_tf.cli.restore import load_models

@@ -5,6 +5,7 @@ from pathlib import Path
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.export.outputs import check_output
 
 
 def add_parser(subparsers):
@@ -18,7 +19,12 @@ def add_parser(subparsers):
             "ONNX: input images, output restored (float32 NHWC in [0, 1]), any size or a fixed --tile."
         ),
     )
-    parser.add_argument("model", metavar="MODEL", help="a .keras file or a preset name (random weights)")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .keras file, a preset directory or a preset name: the shipped hinet_photo_denoise exports its "
+        "trained weights, an architecture-only preset (hinet_1x, ...) random ones, with a warning",
+    )
     parser.add_argument("--format", required=True, choices=("savedmodel", "tflite", "onnx"), help="what to write")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="SavedModel folder, .tflite file or .onnx file"
@@ -40,17 +46,18 @@ def run(args):
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
     check_output_folder(output.parent)  # before the model load and the conversion
+    try:
+        check_output(output, args.format, args.overwrite)
+    except FileExistsError as error:
+        raise CLIError(str(error)) from None
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.export import export_litert
     from hinet_tf.export import export_onnx
     from hinet_tf.export import export_saved_model
     from hinet_tf.export.onnx import require as require_onnx_converter
-    from hinet_tf.export.savedmodel import SAVED_MODEL
-    from hinet_tf.utils.atomic import check_replaceable
 
     try:
-        check_replaceable(output, args.overwrite, SAVED_MODEL if args.format == "savedmodel" else None)
         if args.format == "onnx":
             require_onnx_converter()  # before the model load
         (model,) = load_models([args.model])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
+from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.utils.messages import first_line
 from hinet_tf.utils.messages import one_line
@@ -96,8 +97,7 @@ def run(args):
     from hinet_tf.inference.image_io import read_header
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
-    if args.backend == "onnx":
-        _require_onnx_backend()
+    check_tile_early(args)
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
@@ -122,6 +122,8 @@ def run(args):
             except ImageError as error:
                 failures.append(str(error))
     if pending:
+        if args.backend == "onnx":
+            _require_onnx_backend()  # before the model loads; its module imports TensorFlow
         failures += _restore_files(pending, args)
     for failure in failures:
         print(f"hinet: error: {one_line(failure)}", file=sys.stderr)

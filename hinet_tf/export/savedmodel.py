@@ -7,16 +7,12 @@ import keras
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
 from hinet_tf.models import image_restorer
-from hinet_tf.utils.atomic import FolderLayout
+from hinet_tf.export.outputs import SAVED_MODEL
 from hinet_tf.utils.atomic import atomic_directory
 from hinet_tf.utils.backend import require_tensorflow
 
 FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
-# What TensorFlow writes into a SavedModel folder: `--overwrite` replaces only such a folder.
-SAVED_MODEL = FolderLayout(
-    "a SavedModel", "saved_model.pb", ("saved_model.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
-)
 
 
 def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE, UINT8_SIGNATURE)):

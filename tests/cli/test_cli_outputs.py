@@ -8,7 +8,7 @@ import PIL.Image
 import pytest
 
 from hinet_tf.cli.main import main
-from hinet_tf.export.savedmodel import SAVED_MODEL
+from hinet_tf.export.outputs import SAVED_MODEL
 from hinet_tf.inference import image_io
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import preset_utils
@@ -157,7 +157,7 @@ def test_a_tile_that_is_no_multiple_of_the_models_is_named_so(tmp_path, identity
     assert main([*argv, "--tile", "15"]) == 2
     assert one_error(capsys) == "hinet: error: The tile size must be a positive multiple of 16, got 15."
     assert main([*argv, "--tile", "64", "--overlap", "64"]) == 2
-    assert one_error(capsys) == "hinet: error: The overlap must lie in [0, tile), got 64 with tile 64."
+    assert one_error(capsys) == "hinet: error: The overlap (64) must be smaller than the tile (64)."
     assert not (tmp_path / "out").exists()
 
 
