@@ -47,8 +47,10 @@ def load_restorer(spec):
             return HINetImageRestorer.from_preset(path)
         raise ValueError(f"Model {path} is a directory without {CONFIG_FILE}; pass a .keras file or a preset.")
     if not path.is_file():
-        presets = ", ".join(backbone_presets)
-        raise FileNotFoundError(f"Model {path} does not exist; pass a .keras file, a preset directory or a preset ({presets}).")
+        raise FileNotFoundError(
+            f"Model {path} does not exist; pass a .keras file, a preset directory or a preset "
+            f"({', '.join(backbone_presets)})."
+        )
     if path.suffix != ".keras":
         raise ValueError(f"Model {path} is not a .keras file.")
     if not zipfile.is_zipfile(path):

@@ -99,7 +99,9 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
     try:
         backbone = keras.saving.deserialize_keras_object(config)
     except Exception as error:  # Keras raises many types for a bad config
-        raise ValueError(f"{config_path} does not describe a valid {cls.__name__} ({first_line(error)})") from None
+        raise ValueError(
+            f"{config_path} does not describe a valid {cls.__name__} ({first_line(error)})"
+        ) from None
     if load_weights:
         weights = preset_dir / MODEL_WEIGHTS_FILE
         if not weights.is_file():
@@ -125,7 +127,9 @@ def read_weights(model, path, described_by="the model"):
         except OSError as error:  # h5py: no HDF5 signature, a truncated file
             raise ValueError(f"{path} is not a readable weights file ({first_line(error)})") from None
         except (ValueError, KeyError, TypeError) as error:
-            raise ValueError(f"{path} does not fit {described_by}: it holds the weights of another architecture") from None
+            raise ValueError(
+                f"{path} does not fit {described_by}: it holds the weights of another architecture"
+            ) from None
     for warning in caught:
         warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     return model

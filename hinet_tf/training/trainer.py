@@ -38,6 +38,7 @@ from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.atomic import describe_names
 from hinet_tf.utils.atomic import temporary_prefix
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.messages import first_line
@@ -220,9 +221,9 @@ def check_run_dir(config, run_dir):
     if not config_path.is_file():
         foreign = sorted(path.name for path in run_dir.iterdir() if not _is_run_scratch(path))
         if foreign:
-            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise ValueError(
-                f"{run_dir} is not empty and is not a run folder (no {CONFIG_FILE}); it holds {shown}. "
+                f"{run_dir} is not empty and is not a run folder (no {CONFIG_FILE}); "
+                f"it holds {describe_names(foreign)}. "
                 "Choose a new or empty --out folder"
             )
         return

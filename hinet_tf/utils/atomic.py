@@ -171,19 +171,23 @@ def check_replaceable(path, overwrite, layout=None):
         if path.is_dir():
             raise FileExistsError(f"{path} is a folder; a file is written there: choose another name")
     elif path.is_symlink() or not path.is_dir():
-        raise FileExistsError(f"{path} is a {'link' if path.is_symlink() else 'file'}, not {layout.name}: choose another name")
+        kind = "link" if path.is_symlink() else "file"
+        raise FileExistsError(f"{path} is a {kind}, not {layout.name}: choose another name")
     else:
         names = sorted(entry.name for entry in path.iterdir())
         if not names:
             return
-        foreign = [name for name in names if name not in layout.entries]
+        scratch = tuple(temporary_prefix(entry) for entry in layout.entries)  # left by a killed write
+        foreign = [name for name in names if name not in layout.entries and not name.startswith(scratch)]
         if foreign:
             raise FileExistsError(
                 f"{path} holds {describe_names(foreign)}, which {layout.name} does not hold; "
                 "it is not replaced: choose another name, or empty the folder first"
             )
         if layout.marker not in names:
-            raise FileExistsError(f"{path} is not {layout.name} (no {layout.marker}); it is not replaced: choose another name")
+            raise FileExistsError(
+                f"{path} is not {layout.name} (no {layout.marker}); it is not replaced: choose another name"
+            )
     if not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
 

@@ -1,4 +1,4 @@
-"""The rule for tiles: a tile size fits the model's size multiple, and neighbouring tiles overlap by less than a tile."""
+"""The rule for tiles: a tile fits the model's size multiple, and neighbouring tiles overlap by less than a tile."""
 
 # Every shipped preset and official HINet (depth 5) pads its inputs to multiples of 16.
 USUAL_MULTIPLE = 16

@@ -116,6 +116,12 @@ def test_overwrite_replaces_only_a_file_or_a_folder_of_the_layout(tmp_path):
         atomic_write_text(tmp_path / "model.tflite", "export", overwrite=True)
     assert (tmp_path / "notes.txt").read_text() == "user" and (tmp_path / "model.tflite").is_dir()
 
+    ours = tmp_path / "ours"
+    (ours / "variables").mkdir(parents=True)
+    (ours / "saved_model.pb").write_text("export")
+    (ours / ".saved_model.pb.x1y2z3").write_text("a temporary file of a killed write")
+    atomic.check_replaceable(ours, True, LAYOUT)  # replaceable: nothing in it is foreign
+
     empty = tmp_path / "empty"
     empty.mkdir()
     with atomic_directory(empty, LAYOUT, overwrite=False) as temporary:  # an empty folder holds nothing to lose
