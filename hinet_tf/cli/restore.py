@@ -2,6 +2,7 @@
 
 import collections
 import sys
+import warnings
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
@@ -50,7 +51,7 @@ def add_parser(subparsers):
         choices=("auto", "keras", "litert", "onnx"),
         default="auto",
         help="run tiles on TensorFlow, LiteRT/XNNPACK or onnxruntime (the last two converted once, cached); "
-        "auto: onnxruntime without a GPU when the onnx extra is installed, else TensorFlow (default auto)",
+        "auto: the fastest on this CPU, timed once per model and tile and cached; TensorFlow on a GPU (default auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.set_defaults(func=run)
@@ -145,9 +146,14 @@ def _restore_files(jobs, args):
     from hinet_tf.inference.restorer import NonFiniteOutputError
 
     try:
-        restorer = Restorer(
-            load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta, args.backend, log=print
-        )
+        models = load_models(args.ensemble or [args.model])
+        with warnings.catch_warnings(record=True) as caught:  # a backend left out of auto's choice: one line each
+            warnings.simplefilter("always", UserWarning)
+            restorer = Restorer(models, args.tile, args.overlap, args.tta, args.backend, log=print)
+        for warning in caught:
+            print(f"hinet: warning: {warning.message}", file=sys.stderr)
+        if args.verbose and restorer.backend_choice is not None:
+            print(restorer.backend_choice.summary())
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     except ConversionError as error:

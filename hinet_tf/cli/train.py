@@ -59,7 +59,10 @@ def run(args):
         run = trainer.setup(config, args.out)
     except ValueError as error:
         raise CLIError(str(error)) from error
-    run.model.fit(**run.fit_arguments)
+    try:
+        trainer.fit(run)
+    except trainer.NonFiniteLoss as error:
+        raise CLIError(str(error)) from error
     trainer.finish(run)
 
 

@@ -1,8 +1,8 @@
 """Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once per tile shape and cached.
 
-It is the path to phones and the reference for the `.tflite` export; on a desktop CPU
-onnxruntime was measured faster (see `hinet benchmark`), so `Restorer(backend="auto")`
-does not take it. The restorer feeds tiles of one shape per image (a full tile, or the
+It is the path to phones and the reference for the `.tflite` export, and one of the
+backends `Restorer(backend="auto")` times on the CPU it runs on.
+The restorer feeds tiles of one shape per image (a full tile, or the
 whole image when a side is shorter), so each shape it feeds is converted to its own
 fixed-shape model: XNNPACK plans a fixed shape once, and a dynamic-shape model cannot run
 on `CompiledModel`.

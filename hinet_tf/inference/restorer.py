@@ -1,15 +1,15 @@
 """Restores images of any size with one or more models: padding, tiling, test-time augmentation."""
 
 import math
-import warnings
+import os
 
 import numpy as np
 import tensorflow as tf
 
+from hinet_tf.inference import backend_choice
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
-from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
@@ -38,10 +38,12 @@ class Restorer:
     The tile function runs on TensorFlow (`backend="keras"`), on onnxruntime's CPU
     provider (`"onnx"`, converted once with a dynamic shape and cached) or on LiteRT with
     XNNPACK (`"litert"`, converted once per tile shape it is fed and cached: the full tile,
-    and the whole padded image when a side is shorter than a tile). `"auto"` takes
-    onnxruntime when no GPU is visible and the `onnx` extra is installed: `hinet benchmark`
-    measured it the fastest CPU path at widths 16, 32 and 64 (README, Performance). It
-    takes TensorFlow otherwise, or when the conversion fails (with a warning).
+    and the whole padded image when a side is shorter than a tile). `"auto"` takes the
+    fastest on this CPU: the first time a model runs at a tile shape on a machine, each
+    installed backend is timed on a full tile and the choice is cached (see
+    `inference.backend_choice`; the `backend_choice` attribute holds it and its times). A
+    backend that fails to convert is left out with a warning. With a GPU visible, or
+    neither the `onnx` nor the `litert` extra installed, it takes TensorFlow unmeasured.
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to
@@ -51,7 +53,7 @@ class Restorer:
         overlap: minimum overlap of neighbouring tiles, in pixels.
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert", "onnx" or "auto".
-        log: called with progress messages (the one-off LiteRT or ONNX conversion).
+        log: called with progress messages (the one-off conversions and backend measurement).
         threads: threads of the LiteRT or onnxruntime backend; all cores by default.
     """
 
@@ -72,7 +74,11 @@ class Restorer:
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
-        self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
+        self.backend_choice = None
+        if backend == "auto":
+            self.backend, self._run_batch = self._choose_backend(spec, log, threads)
+        else:
+            self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
         """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape.
@@ -109,14 +115,6 @@ class Restorer:
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
-        if backend == "auto":
-            if tf.config.list_physical_devices("GPU") or not onnx_backend.is_available():
-                return "keras", self._run_on_tensorflow
-            try:
-                return self._select_backend("onnx", spec, log, threads)
-            except ConversionError as error:
-                warnings.warn(f"{error}; restoring with TensorFlow.", stacklevel=3)
-                return "keras", self._run_on_tensorflow
         if backend == "onnx":
             return "onnx", onnx_backend.ONNXTileRunner(
                 self._serving(spec.shape), self.models, {"tta": self.tta}, threads=threads, log=log
@@ -126,6 +124,22 @@ class Restorer:
                 self._serving, self.models, {"tta": self.tta}, threads=threads, log=log
             )
         return "keras", self._run_on_tensorflow
+
+    def _choose_backend(self, spec, log, threads):
+        """The fastest backend on this CPU for a full tile (`backend_choice`), or TensorFlow with a GPU or no other."""
+        runners = {"keras": lambda: self._run_on_tensorflow}
+        if not tf.config.list_physical_devices("GPU"):
+            for name, module in (("onnx", onnx_backend), ("litert", litert_backend)):
+                if module.is_available():
+                    runners[name] = lambda name=name: self._select_backend(name, spec, log, threads)[1]
+        if len(runners) == 1:
+            return "keras", self._run_on_tensorflow
+        shape = (1, self.tile, self.tile, self.channels)
+        path = backend_choice.choice_path(self.models, shape, threads or os.cpu_count(), tta=self.tta)
+        tile = np.random.default_rng(0).random(shape, np.float32)
+        models = ", ".join(f"{model.name} ({model.count_params():,} parameters)" for model in self.models)
+        self.backend_choice, run = backend_choice.choose(path, runners, tile, log=log, describe_models=models)
+        return self.backend_choice.backend, run
 
     def _serving(self, shape):
         """The tile function as a `tf.function` of input signature `shape`, returning `{"restored": tiles}`."""

@@ -23,6 +23,14 @@ from helpers.images import png_header_only
 from helpers.readme import quick_start
 
 
+@pytest.fixture(autouse=True)
+def _auto_without_litert(monkeypatch):
+    """`auto` measures TensorFlow and onnxruntime only here: timing LiteRT converts per tile (test_backend_choice times it)."""
+    from hinet_tf.inference import litert_backend
+
+    monkeypatch.setattr(litert_backend, "is_available", lambda: False)
+
+
 def write_png(path, array):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tf.io.encode_png(array).numpy())
@@ -265,15 +273,16 @@ def _python(code, *arguments, **environment):
 
 @pytest.mark.parametrize("onnx_extra", [True, False])
 def test_the_readme_s_first_command_shows_only_hinet_s_own_messages_and_runs_twice(tmp_path, onnx_extra):
-    # With the onnx extra, as the README installs (auto converts for onnxruntime), and without it.
+    # With the onnx extra only, as the README installs (auto converts for onnxruntime and times it), and without it.
     install, restore = quick_start()
     assert install == 'pip install -e ".[onnx]"'
     program, *arguments = shlex.split(restore)
     assert program == "hinet"
     output = tmp_path / arguments[arguments.index("-o") + 1]
     arguments[arguments.index("-o") + 1] = str(output)
+    blocked = "dict(ai_edge_litert=None)" if onnx_extra else "dict(ai_edge_litert=None, onnxruntime=None)"
     code = (
-        f"import sys; sys.modules.update({'{}' if onnx_extra else dict(onnxruntime=None)})\n"
+        f"import sys; sys.modules.update({blocked})\n"
         "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     for run in ("first", "second") if onnx_extra else ("first",):
@@ -282,6 +291,8 @@ def test_the_readme_s_first_command_shows_only_hinet_s_own_messages_and_runs_twi
         assert result.stderr == ""
         converted = "Converting the model for onnxruntime once" in result.stdout
         assert converted == (onnx_extra and run == "first")  # the second run reuses the conversion
+        measured = "Choosing the fastest backend for this CPU (once)" in result.stdout
+        assert measured == (onnx_extra and run == "first")  # and the choice
         assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {output}"
 
 

@@ -46,23 +46,31 @@ def test_conversion_happens_once_per_model_and_options_and_is_cached(models):
     assert len(messages) == 2 and with_tta._run_batch.path != first._run_batch.path
 
 
-def test_auto_uses_onnx_without_a_gpu(models):
-    expected = "keras" if tf.config.list_physical_devices("GPU") else "onnx"
-    assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == expected
+def test_auto_takes_the_faster_of_tensorflow_and_onnxruntime_without_a_gpu(models, monkeypatch):
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # the onnx extra only
+    restorer = Restorer(models[0], tile=32, overlap=8, backend="auto")
+    if tf.config.list_physical_devices("GPU"):
+        assert (restorer.backend, restorer.backend_choice) == ("keras", None)
+    else:
+        seconds = restorer.backend_choice.seconds
+        assert set(seconds) == {"keras", "onnx"} and restorer.backend == min(seconds, key=seconds.get)
 
 
 def test_auto_uses_tensorflow_silently_without_onnxruntime(models, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as in an install without the onnx extra
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # nor the litert one
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert Restorer(models[0], tile=32, overlap=8, backend="auto").backend == "keras"
 
 
-def test_auto_falls_back_to_tensorflow_when_the_conversion_fails(models, monkeypatch):
+def test_auto_leaves_onnxruntime_out_when_the_conversion_fails(models, monkeypatch):
     monkeypatch.setattr(onnx_backend, "convert_function", _failing_converter)
+    monkeypatch.setitem(sys.modules, "ai_edge_litert", None)
     if not tf.config.list_physical_devices("GPU"):
-        with pytest.warns(UserWarning, match="ONNX conversion failed: no converter; restoring with TensorFlow"):
-            assert Restorer(models[1], tile=32, overlap=8, backend="auto").backend == "keras"
+        with pytest.warns(UserWarning, match="Backend onnx left out of the choice: ONNX conversion failed: no converter"):
+            restorer = Restorer(models[1], tile=32, overlap=8, backend="auto")
+        assert restorer.backend == "keras" and set(restorer.backend_choice.left_out) == {"onnx"}
     with pytest.raises(ConversionError, match="no converter"):
         Restorer(models[1], tile=32, overlap=8, backend="onnx")
 
