@@ -146,6 +146,6 @@ def run(args):
     errors = [result for result in report["results"] if "error" in result]
     for row in [*report["summary"], *errors]:
         print(_row(row))
-    atomic_write_text(args.output, json.dumps(report, indent=2))
+    atomic_write_text(args.output, json.dumps(report, indent=2), args.overwrite)
     print(f"Wrote {args.output}")
     return 1 if errors else 0

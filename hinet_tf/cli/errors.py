@@ -4,6 +4,8 @@ import contextlib
 import sys
 import warnings
 
+from hinet_tf.utils.messages import one_line
+
 
 class CLIError(Exception):
     """A user-facing failure: printed as `hinet: error: ...` with a non-zero exit code."""
@@ -11,7 +13,7 @@ class CLIError(Exception):
 
 def warn(message):
     """Prints `message` as one line, `hinet: warning: ...`, on standard error."""
-    print(f"hinet: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    print(f"hinet: warning: {one_line(str(message).strip())}", file=sys.stderr)
 
 
 @contextlib.contextmanager

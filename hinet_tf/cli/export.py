@@ -5,6 +5,7 @@ from pathlib import Path
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.export.outputs import check_output
 
 
 def add_parser(subparsers):
@@ -44,9 +45,11 @@ def run(args):
         raise CLIError("--fp16 and --int8-dynamic apply to --format tflite")
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
-    if output.exists() and not args.overwrite:
-        raise CLIError(f"{output} exists; pass --overwrite to replace it")
     check_output_folder(output.parent)  # before the model load and the conversion
+    try:
+        check_output(output, args.format, args.overwrite)
+    except FileExistsError as error:
+        raise CLIError(str(error)) from None
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.export import export_litert

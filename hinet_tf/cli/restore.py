@@ -7,8 +7,11 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
+from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import warn
+from hinet_tf.utils.messages import first_line
+from hinet_tf.utils.messages import one_line
 
 
 def add_parser(subparsers):
@@ -108,8 +111,7 @@ def run(args):
     from hinet_tf.inference.image_io import read_header
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
-    if args.overlap >= args.tile:
-        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    check_tile_early(args)
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
@@ -138,7 +140,7 @@ def run(args):
             _require_onnx_backend()  # before the model loads; its module imports TensorFlow
         failures += _restore_files(pending, args)
     for failure in failures:
-        print(f"hinet: error: {failure}", file=sys.stderr)
+        print(f"hinet: error: {one_line(failure)}", file=sys.stderr)
     if failures:
         others = "; the others were written" if len(failures) < len(jobs) else ""
         raise CLIError(f"{len(failures)} of {len(jobs)} images failed{others}")
@@ -154,6 +156,7 @@ def _restore_files(jobs, args):
     from hinet_tf.inference import read_image
     from hinet_tf.inference import write_image
     from hinet_tf.inference.conversion_cache import ConversionError
+    from hinet_tf.inference.restorer import NonFiniteOutputError
 
     try:
         models = load_models(args.ensemble or [args.model])
@@ -167,13 +170,15 @@ def _restore_files(jobs, args):
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     except ConversionError as error:
-        raise CLIError(f"{_first_line(error)}; --backend keras runs without converting") from None
+        raise CLIError(f"{first_line(error)}; --backend keras runs without converting") from None
     failures = []
     progress = keras.utils.Progbar(len(jobs), unit_name="image")
     for done, (source, target) in enumerate(jobs, start=1):
         try:
             image = read_image(source, args.max_pixels)
             write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
+        except NonFiniteOutputError as error:  # the model is broken: every image would fail
+            raise CLIError(f"{source}: {error}; nothing was written for it") from None
         except (ImageError, OSError) as error:
             failures.append(str(error))
         except ValueError as error:
@@ -181,13 +186,9 @@ def _restore_files(jobs, args):
         except MemoryError:
             failures.append(f"{source}: not enough memory to restore an image of this size")
         except ConversionError as error:  # LiteRT converts per tile shape: at a new image size
-            raise CLIError(f"{source}: {_first_line(error)}; --backend keras runs without converting") from None
+            raise CLIError(f"{source}: {first_line(error)}; --backend keras runs without converting") from None
         progress.update(done)
     return failures
-
-
-def _first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _require_onnx_backend():

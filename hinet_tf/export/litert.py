@@ -9,7 +9,7 @@ from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import input_shape
 from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
-from hinet_tf.utils.atomic import check_absent
+from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.backend import require_tensorflow
 
 QUANTIZATIONS = (None, "fp16", "int8_dynamic")
@@ -28,13 +28,14 @@ def export_litert(model, path, tile=None, quantization=None, overwrite=False):
             model, which GPU delegates need (the caller tiles the image).
         quantization: None (float32), "fp16" (float16 weights, half the size) or
             "int8_dynamic" (int8 weights, dynamic-range quantisation, a quarter the size).
-        overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
+        overwrite: replace an existing `path`; otherwise, or if `path` is a folder, it raises
+            `FileExistsError` before converting.
     """
     require_tensorflow("LiteRT export")
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"Unknown quantization {quantization!r}; choose one of {QUANTIZATIONS}.")
     shape = input_shape(model, tile)
-    check_absent(path, overwrite)
+    check_replaceable(path, overwrite)  # before the slow conversion
     model = image_restorer(model)
     return convert_function(float_signature(model, shape), [model], path, quantization, overwrite)
 

@@ -23,6 +23,7 @@ from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.machine import cpu_description
 from hinet_tf.utils.machine import library_versions
+from hinet_tf.utils.messages import first_line
 
 FOLDER = "backend_choices"
 RUNTIMES = ("onnxruntime", "onnx", "tf2onnx", "ai-edge-litert")
@@ -95,7 +96,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         try:
             return cached, runners[cached.backend]()
         except Exception as error:  # noqa: BLE001 (the cached backend broke since: measure again)
-            warnings.warn(f"The cached backend {cached.backend} fails now ({_first_line(error)}); measuring again.", stacklevel=2)
+            warnings.warn(f"The cached backend {cached.backend} fails now ({first_line(error)}); measuring again.", stacklevel=2)
     shape = "x".join(map(str, tile.shape))
     if log is not None:
         log(f"Choosing the fastest backend for this CPU (once): timing {', '.join(runners)} on {shape} tiles.")
@@ -106,7 +107,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
             runner = build()
             seconds[name] = _median_seconds(runner, tile, clock)
         except Exception as error:  # noqa: BLE001 (any failure of one runtime leaves it out; the others still serve)
-            left_out[name] = _first_line(error)
+            left_out[name] = first_line(error)
             errors.append(error)
             warnings.warn(f"Backend {name} left out of the choice: {left_out[name]}", stacklevel=2)
             continue
@@ -157,7 +158,7 @@ def _read(path, backends):
         if choice.backend not in backends:
             raise ValueError(f"names backend {choice.backend!r}, not one installed")
     except _UNREADABLE as error:
-        warnings.warn(f"Ignoring the unreadable backend choice {path} ({_first_line(error)}); measuring again.", stacklevel=3)
+        warnings.warn(f"Ignoring the unreadable backend choice {path} ({first_line(error)}); measuring again.", stacklevel=3)
         return None
     return choice
 
@@ -187,7 +188,3 @@ def _median_seconds(runner, tile, clock):
         runner(tile)
         seconds.append(clock() - start)
     return statistics.median(seconds)
-
-
-def _first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

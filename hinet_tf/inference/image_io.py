@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.messages import first_line
 
 FORMATS = {
     ".png": "PNG",
@@ -212,7 +213,7 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
     except ImageError as error:
         raise ImageError(f"{path}: {error}") from None
     except Exception as error:  # each decoder raises its own types for corrupt data
-        raise ImageError(f"{path}: cannot decode the {header.format} data ({_first_line(error)})") from None
+        raise ImageError(f"{path}: cannot decode the {header.format} data ({first_line(error)})") from None
     image = _from_array(array, path)
     if profile and _profile_fits(profile, image.pixels.shape[-1]):
         image.icc_profile = bytes(profile)
@@ -243,7 +244,10 @@ def write_image(path, image, overwrite=False):
         data = _encode_tiff(array, profile)
     else:
         data = _encode_pillow(array, format_name, profile)
-    atomic_write_bytes(path, data)
+    try:
+        atomic_write_bytes(path, data, overwrite)
+    except FileExistsError as error:  # another process wrote `path` meanwhile: it is kept
+        raise ImageError(str(error)) from None
 
 
 def _sniff(start):
@@ -455,7 +459,3 @@ def _encode_tiff(array, icc_profile=None):
     )
     return buffer.getvalue()
 
-
-def _first_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

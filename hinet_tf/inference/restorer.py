@@ -13,8 +13,13 @@ from hinet_tf.inference import tiling
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
+from hinet_tf.utils.tiles import check_tile
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
+
+
+class NonFiniteOutputError(ValueError):
+    """The models returned NaN or infinite values: broken weights, not a bad image."""
 
 
 class Restorer:
@@ -63,10 +68,7 @@ class Restorer:
         if len(channels) != 1:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
-        if tile <= 0 or tile % self.size_multiple:
-            raise ValueError(f"The tile size must be a positive multiple of {self.size_multiple}, got {tile}.")
-        if not 0 <= overlap < tile:
-            raise ValueError(f"The overlap must lie in [0, tile), got {overlap} with tile {tile}.")
+        check_tile(tile, self.size_multiple, overlap)
         self.tile = tile
         self.overlap = overlap
         self.tta = tta
@@ -79,7 +81,11 @@ class Restorer:
             self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
-        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape."""
+        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape.
+
+        Raises:
+            NonFiniteOutputError: the result holds NaN or infinite values.
+        """
         image = np.asarray(image, np.float32)
         squeeze = image.ndim == 2
         if squeeze:
@@ -96,6 +102,11 @@ class Restorer:
         padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
         padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
         restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
+        if not np.isfinite(restored).all():
+            raise NonFiniteOutputError(
+                "the model's output is not finite (NaN or infinity): its weights are broken, "
+                "e.g. by a training run that diverged"
+            )
         if channels == 1 and self.channels == 3:
             restored = restored.mean(axis=-1, keepdims=True)
         return restored[..., 0] if squeeze else restored
