@@ -5,6 +5,7 @@ from pathlib import Path
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.export.outputs import check_output
 
 
 def add_parser(subparsers):
@@ -19,7 +20,12 @@ def add_parser(subparsers):
             "ONNX: input images, output restored (float32 NHWC in [0, 1]), any size or a fixed --tile."
         ),
     )
-    parser.add_argument("model", metavar="MODEL", help="a .keras file or a preset name (random weights)")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .keras file, a preset directory or a preset name: the shipped hinet_photo_denoise exports its "
+        "trained weights, an architecture-only preset (hinet_1x, ...) random ones, with a warning",
+    )
     parser.add_argument("--format", required=True, choices=("savedmodel", "tflite", "onnx"), help="what to write")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="SavedModel folder, .tflite file or .onnx file"
@@ -49,9 +55,11 @@ def run(args):
         raise CLIError("--quantization and --calibration apply to --format tflite")
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
-    if output.exists() and not args.overwrite:
-        raise CLIError(f"{output} exists; pass --overwrite to replace it")
     check_output_folder(output.parent)  # before the model load and the conversion
+    try:
+        check_output(output, args.format, args.overwrite)
+    except FileExistsError as error:
+        raise CLIError(str(error)) from None
 
     from hinet_tf.cli.restore import load_models
     from hinet_tf.export import export_litert

@@ -26,7 +26,7 @@ from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import input_shape
 from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
-from hinet_tf.utils.atomic import check_absent
+from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.quiet import native_stderr_silenced
 
@@ -70,7 +70,8 @@ def export_litert(model, path, tile=None, quantization="float32", calibration=No
         quantization: one of `QUANTIZATIONS` (see the module's docstring).
         calibration: for "int8" and "int16x8", representative inputs, float32 (N, tile, tile, C)
             in [0, 1] (`hinet_tf.export.calibration.calibration_set` draws them from photos).
-        overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
+        overwrite: replace an existing `path`; otherwise, or if `path` is a folder, it raises
+            `FileExistsError` before converting.
     """
     require_tensorflow("LiteRT export")
     check_quantization(quantization, calibration is not None and len(calibration) > 0, tile is not None)
@@ -78,7 +79,7 @@ def export_litert(model, path, tile=None, quantization="float32", calibration=No
     if calibration is not None and np.shape(calibration)[1:3] != (tile, tile):
         size = " x ".join(map(str, np.shape(calibration)[1:3]))
         raise ValueError(f"The calibration tiles are {size}, not the export tile {tile} x {tile}.")
-    check_absent(path, overwrite)
+    check_replaceable(path, overwrite)  # before the slow conversion
     model = image_restorer(model)
     return convert_function(float_signature(model, shape), [model], path, quantization, overwrite, calibration)
 

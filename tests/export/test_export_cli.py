@@ -101,3 +101,12 @@ def test_a_damaged_calibration_photo_is_named(tmp_path, model_path, photo_folder
     error = capsys.readouterr().err
     assert "photo2.png" in error and error.count("\n") == 1
     assert not (tmp_path / "out.tflite").exists()
+
+
+def test_help_says_the_shipped_preset_exports_its_trained_weights(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["export", "--help"])
+    assert exit.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the shipped hinet_photo_denoise exports its trained weights" in help_text
+    assert "an architecture-only preset (hinet_1x, ...) random ones, with a warning" in help_text
