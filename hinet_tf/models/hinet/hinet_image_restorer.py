@@ -41,7 +41,7 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
 
         # === Functional Model ===
         images = keras.Input((None, None, backbone.in_channels), name="images")
-        restored = crop([backbone(pad(images))[-1], images])
+        restored = crop(backbone(pad(images))[-1], images)
         super().__init__(inputs=images, outputs=restored, name=name, **kwargs)
 
         # === Config ===
@@ -61,7 +61,7 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
 
     def stage_outputs(self, images, training=None):
         """Every stage's restored image, each cropped to the input's size."""
-        return [self.crop([output, images]) for output in self.backbone(self.pad(images), training=training)]
+        return [self.crop(output, images) for output in self.backbone(self.pad(images), training=training)]
 
     def get_config(self):
         # Not chained to super: a functional model's config is its graph, not these arguments.
