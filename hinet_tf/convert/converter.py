@@ -125,7 +125,7 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
 
 
 def load_backbone_file(path):
-    """The `HINetBackbone` in a `.keras` file of a task, a backbone or a deprecated `HINet`.
+    """The `HINetBackbone` in a `.keras` file of a task or a backbone.
 
     Raises:
         ValueError: not a readable `.keras` file, or no HINet in it; the message names the file.
