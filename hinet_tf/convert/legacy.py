@@ -48,7 +48,8 @@ def convert_legacy_file(source, target):
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise ValueError(f"{source} is not a readable .keras file: {error}") from None
     if config.get("registered_name") != "hinet_tf>HINet":
-        raise ValueError(f"{source} holds a {config.get('class_name')}, not the HINet of hinet-tf 0.x: it loads as it is")
+        found = config.get("class_name")
+        raise ValueError(f"{source} holds a {found}, not the HINet of hinet-tf 0.x: it loads as it is")
     backbone = HINetBackbone(**{key: value for key, value in config["config"].items() if key != "trainable"})
     with tempfile.TemporaryDirectory() as folder:
         weights_path = Path(folder) / "model.weights.h5"

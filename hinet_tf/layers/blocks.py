@@ -29,19 +29,25 @@ class EncoderBlock(keras.layers.Layer):
         num_extra_blocks: residual blocks after the shortcut (the paper's deeper variant uses 2).
     """
 
-    def __init__(self, filters, norm="half_instance", relu_slope=0.2, downsample=False, use_csff=False, num_extra_blocks=0, **kwargs):
+    def __init__(
+        self, filters, norm="half_instance", relu_slope=0.2, downsample=False, use_csff=False, num_extra_blocks=0,
+        **kwargs,
+    ):  # fmt: skip
         super().__init__(**kwargs)
         if use_csff and not downsample:
             raise ValueError("CSFF is only used in blocks that downsample (levels above the bottom).")
-        self.filters, self.norm_kind, self.relu_slope, self.num_extra_blocks = filters, norm, relu_slope, num_extra_blocks
+        self.filters, self.norm_kind, self.relu_slope = filters, norm, relu_slope
+        self.num_extra_blocks = num_extra_blocks
         dtype = self.dtype_policy
         self.conv_1 = conv2d(filters, 3, "conv_1", dtype=dtype)
         self.norm = build_normalization(norm, filters, dtype=dtype)
         self.conv_2 = conv2d(filters, 3, "conv_2", dtype=dtype)
         self.identity = conv2d(filters, 1, "identity", dtype=dtype)
-        self.extra_blocks = [ResidualBlock(filters, relu_slope, dtype=dtype, name=f"extra_block_{i}") for i in range(num_extra_blocks)]
+        self.extra_blocks = [
+            ResidualBlock(filters, relu_slope, dtype=dtype, name=f"extra_block_{i}") for i in range(num_extra_blocks)
+        ]
         self.csff = CrossStageFeatureFusion(filters, dtype=dtype, name="csff") if use_csff else None
-        self.downsample = conv2d(filters, 4, "downsample", strides=2, use_bias=False, dtype=dtype) if downsample else None
+        self.downsample = conv2d(filters, 4, "downsample", 2, use_bias=False, dtype=dtype) if downsample else None
 
     def call(self, x, encoder_feature=None, decoder_feature=None, training=None):
         out = self.conv_1(x)
@@ -73,7 +79,9 @@ class DecoderBlock(keras.layers.Layer):
         self.filters, self.relu_slope, self.num_extra_blocks = filters, relu_slope, num_extra_blocks
         dtype = self.dtype_policy
         self.up = conv2d_transpose(filters, "up", dtype=dtype)
-        self.conv_block = EncoderBlock(filters, "none", relu_slope, num_extra_blocks=num_extra_blocks, dtype=dtype, name="conv_block")
+        self.conv_block = EncoderBlock(
+            filters, "none", relu_slope, num_extra_blocks=num_extra_blocks, dtype=dtype, name="conv_block"
+        )
 
     def call(self, x, skip=None):
         x = self.up(x)
@@ -86,7 +94,7 @@ class DecoderBlock(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
 class CrossStageFeatureFusion(keras.layers.Layer):
-    """CSFF: `csff_enc(encoder_feature) + csff_dec(decoder_feature)` of stage 1, two 3x3 convs, for stage 2's encoder."""
+    """CSFF: `csff_enc(encoder_feature) + csff_dec(decoder_feature)`, stage 1's features for stage 2's encoder."""
 
     def __init__(self, filters, **kwargs):
         super().__init__(**kwargs)

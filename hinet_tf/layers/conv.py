@@ -63,7 +63,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
 def conv2d(filters, kernel_size, name, strides=1, use_bias=True, dtype=None):
     """A 2D convolution with PyTorch-style "same" padding for odd kernels (and 4x4/stride 2 on even sizes)."""
     initializer = keras.initializers.get(TORCH_DEFAULT_INIT)
-    return Conv2D(filters, kernel_size, strides, "same", use_bias=use_bias, kernel_initializer=initializer, dtype=dtype, name=name)
+    return Conv2D(
+        filters, kernel_size, strides, "same", use_bias=use_bias, kernel_initializer=initializer, dtype=dtype, name=name
+    )
 
 
 def conv2d_transpose(filters, name, dtype=None):

@@ -69,7 +69,7 @@ class HalfInstanceNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] % 2:
-            raise ValueError(f"HalfInstanceNormalization needs an even, known channel count; got input shape {input_shape}.")
+            raise ValueError(f"HalfInstanceNormalization needs an even, known channel count; got {input_shape}.")
         self.half = input_shape[-1] // 2
         self.instance_norm = InstanceNormalization(self.epsilon, dtype=self.dtype_policy, name="instance_norm")
         self.instance_norm.build((*input_shape[:-1], self.half))
@@ -95,7 +95,7 @@ class InstanceBatchNormalization(keras.layers.Layer):
 
     def build(self, input_shape):
         if input_shape[-1] is None or input_shape[-1] % 2:
-            raise ValueError(f"InstanceBatchNormalization needs an even, known channel count; got input shape {input_shape}.")
+            raise ValueError(f"InstanceBatchNormalization needs an even, known channel count; got {input_shape}.")
         self.half = input_shape[-1] // 2
         half_shape = (*input_shape[:-1], self.half)
         self.instance_norm = InstanceNormalization(self.epsilon, dtype=self.dtype_policy, name="instance_norm")
@@ -127,7 +127,8 @@ def build_normalization(kind, channels, dtype=None, name="norm"):
             momentum=BATCH_NORM_MOMENTUM, epsilon=eps, synchronized=kind == "sync_batch", **common
         )
     if kind in ("layer", "group"):
-        groups = 1 if kind == "layer" else next(g for g in range(min(GROUP_NORM_GROUPS, channels), 0, -1) if channels % g == 0)
-        return keras.layers.GroupNormalization(groups=groups, epsilon=eps, **common)
-    layers = {"half_instance": HalfInstanceNormalization, "instance": InstanceNormalization, "ibn": InstanceBatchNormalization}
+        divisors = [g for g in range(min(GROUP_NORM_GROUPS, channels), 0, -1) if channels % g == 0]
+        return keras.layers.GroupNormalization(groups=1 if kind == "layer" else divisors[0], epsilon=eps, **common)
+    layers = {"half_instance": HalfInstanceNormalization, "instance": InstanceNormalization}
+    layers["ibn"] = InstanceBatchNormalization
     return layers[kind](eps, **common) if kind in layers else None

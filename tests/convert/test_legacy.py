@@ -51,7 +51,8 @@ def test_the_converter_keeps_existing_files_and_refuses_other_models(tmp_path):
 
 @pytest.mark.slow
 def test_the_command_in_the_message_runs(tmp_path):
-    command = [sys.executable, "-m", "hinet_tf.convert.legacy", str(DATA / "hinet_v1_torch_adam.keras"), str(tmp_path / "n.keras")]
+    source, target = DATA / "hinet_v1_torch_adam.keras", tmp_path / "n.keras"
+    command = [sys.executable, "-m", "hinet_tf.convert.legacy", str(source), str(target)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=REPO_ROOT, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert (tmp_path / "n.keras").is_file()
+    assert target.is_file()

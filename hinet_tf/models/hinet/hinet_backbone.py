@@ -69,8 +69,10 @@ class HINetBackbone(keras.Model):
         if num_stages == 1:
             outputs = [keras.layers.Add(dtype="float32", name="stage1_image")([last(stage1_output), image])]
         else:
-            features, stage1_image = SupervisedAttention(width, in_channels, dtype=dtype, name="sam12")(stage1_output, image)
-            x2 = keras.layers.Concatenate(dtype=dtype, name="concat12")([conv2d(width, 3, "conv_02", dtype=dtype)(image), features])
+            sam12 = SupervisedAttention(width, in_channels, dtype=dtype, name="sam12")
+            features, stage1_image = sam12(stage1_output, image)
+            x2 = conv2d(width, 3, "conv_02", dtype=dtype)(image)
+            x2 = keras.layers.Concatenate(dtype=dtype, name="concat12")([x2, features])
             stage2_output, _ = unet_stage(conv2d(width, 1, "cat12", dtype=dtype)(x2), 2, csff=stage1_features, **unet)
             outputs = [
                 keras.layers.Activation("linear", dtype="float32", name="stage1_image")(stage1_image),
@@ -107,13 +109,13 @@ class HINetBackbone(keras.Model):
 
     def get_config(self):
         # Not chained to super: a functional model's config is its graph, not these arguments.
-        arguments = ("width", "depth", "relu_slope", "norm", "in_channels", "num_stages", "skip_connections", "num_extra_blocks")
+        arguments = ("width", "depth", "relu_slope", "norm", "in_channels", "num_stages", "skip_connections")
         return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
             "hin_levels": list(self.hin_levels),
-            **{argument: getattr(self, argument) for argument in arguments},
+            **{argument: getattr(self, argument) for argument in (*arguments, "num_extra_blocks")},
         }
 
     @classmethod
@@ -132,7 +134,9 @@ class HINetBackbone(keras.Model):
         preset_utils.save_backbone(self, preset_dir)
 
 
-def unet_stage(x, stage, width, depth, hin_levels, norm, relu_slope, skip_connections, num_extra_blocks, dtype, csff=None):
+def unet_stage(
+    x, stage, width, depth, hin_levels, norm, relu_slope, skip_connections, num_extra_blocks, dtype, csff=None
+):
     """One stage on features `x`: an encoder, normalised at `hin_levels`, and a decoder.
 
     Returns the stage's output and the `(encoder, decoder)` features of every level above

@@ -92,7 +92,8 @@ class HINetImageRestorer(keras.Model):
             take_gradients_as_reduced(getattr(self.optimizer, "inner_optimizer", self.optimizer))
 
     def get_compile_config(self):
-        return {**super().get_compile_config(), "stage_weights": list(self.stage_weights)}
+        config = super().get_compile_config()  # empty before `compile`
+        return {**config, "stage_weights": list(self.stage_weights)} if config else config
 
     def compile_from_config(self, config):
         """Recompiles a loaded model with its saved `compile` arguments (its optimizer state follows)."""
