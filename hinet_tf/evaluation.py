@@ -23,6 +23,7 @@ from typing import Callable
 import numpy as np
 
 from hinet_tf.data import layouts
+from hinet_tf.data.layouts import scoring
 from hinet_tf.data.sidd_blocks import read_validation_blocks
 from hinet_tf.inference.image_io import read_header
 from hinet_tf.inference.image_io import read_image
@@ -59,11 +60,6 @@ class Evaluation:
         writer.writeheader()
         writer.writerows(self.rows)
         return text.getvalue()
-
-
-def scoring(layout, y_channel=False):
-    """How `layout` is scored: `{"y_channel": ..., "quantize": ...}` (Y for Rain13k, float for SIDD)."""
-    return {"y_channel": y_channel or layout == "rain13k", "quantize": layout != "sidd"}
 
 
 def list_test_sets(root, layout):

@@ -1,6 +1,5 @@
 """The official HINet's side of `hinet benchmark`: PyTorch forward and training step, and its ONNX export on onnxruntime."""
 
-import math
 import os
 import tempfile
 
@@ -67,41 +66,15 @@ def _onnx_forward(network, tile, threads):
 
 
 def _train_step(network, config):
-    """The official step (BasicSR's `optimize_parameters`) on a fixed batch: summed stage losses, clipping, Adam.
-
-    The step returns its loss.
-    """
+    """The official training step on a fixed seeded batch; the returned function runs one step and returns its loss."""
     import torch
 
-    if config.loss.name not in ("psnr", "l1"):
-        raise ValueError(f"The official step is written out for the psnr and l1 losses, not {config.loss.name!r}.")
+    from hinet_tf.convert.official_torch import training_step
+
     network.train()
-    optimizer_config = config.optimizer
-    optimizer = torch.optim.Adam(
-        network.parameters(),
-        lr=optimizer_config.learning_rate,
-        betas=(optimizer_config.beta_1, optimizer_config.beta_2),
-        eps=optimizer_config.epsilon,
-    )
+    step = training_step(network, config)
     generator = torch.Generator().manual_seed(0)
     shape = (config.train.batch_size, 3, config.train.crop_size, config.train.crop_size)
     target = torch.rand(shape, generator=generator)
     degraded = target + 0.1 * torch.randn(shape, generator=generator)
-    weight = config.loss.weight
-
-    def loss_of(prediction):
-        if config.loss.name == "l1":
-            return weight * torch.nn.functional.l1_loss(prediction, target)
-        mse = ((prediction - target) ** 2).mean(dim=(1, 2, 3))
-        return weight * 10 / math.log(10) * torch.log(mse + 1e-8).mean()
-
-    def step():
-        optimizer.zero_grad()
-        loss = sum(loss_of(prediction) for prediction in network(degraded))
-        loss.backward()
-        if optimizer_config.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(network.parameters(), optimizer_config.clip_norm)
-        optimizer.step()
-        return loss.item()
-
-    return step
+    return lambda: step(degraded, target).item()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hinet_tf import evaluation
+from hinet_tf.data import layouts
 from hinet_tf.data.layouts import RAIN13K_TEST_SETS
 from hinet_tf.inference import ImageError
 from hinet_tf.metrics import psnr
@@ -41,9 +42,9 @@ def test_rain13k_is_scored_on_y_and_averaged_over_sets_not_images(tmp_path):
     result = evaluation.evaluate_folder(identity, tmp_path, "rain13k")
     assert list(result.summary["sets"]) == list(RAIN13K_TEST_SETS)
     assert result.summary["mean"]["psnr"] == pytest.approx(np.mean(set_means))
-    assert evaluation.scoring("rain13k") == {"y_channel": True, "quantize": True}
-    assert evaluation.scoring("sidd") == {"y_channel": False, "quantize": False}
-    assert evaluation.scoring("gopro", y_channel=True) == {"y_channel": True, "quantize": True}
+    assert layouts.scoring("rain13k") == {"y_channel": True, "quantize": True}
+    assert layouts.scoring("sidd") == {"y_channel": False, "quantize": False}
+    assert layouts.scoring("gopro", y_channel=True) == {"y_channel": True, "quantize": True}
 
 
 def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):

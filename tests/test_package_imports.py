@@ -21,6 +21,7 @@ def test_the_graph_sees_imports_inside_functions_and_package_inits():
     graph = import_graph()
     assert "hinet_tf.training.trainer" in graph["hinet_tf.cli.train"]  # imported inside `run`
     assert "hinet_tf.export" in graph["hinet_tf.inference.litert_backend"]  # the __init__ of export.litert
+    assert "hinet_tf.inference.restorer" in graph["hinet_tf.inference"]  # a name its __init__ loads on first use
 
 
 def test_inference_calls_export_and_export_never_imports_inference():

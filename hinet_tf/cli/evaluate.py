@@ -45,7 +45,9 @@ def run(args):
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
     if args.overlap >= args.tile:
         raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
-    check_output_folder(output)
+    if not Path(args.data).is_dir():
+        raise CLIError(f"Dataset folder {args.data} does not exist.")
+    check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
 
     from hinet_tf import evaluation
     from hinet_tf.cli.restore import load_models

@@ -18,7 +18,12 @@ def add_parser(subparsers):
             "ONNX: input images, output restored (float32 NHWC in [0, 1]), any size or a fixed --tile."
         ),
     )
-    parser.add_argument("model", metavar="MODEL", help="a .keras file or a preset name (random weights)")
+    parser.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .keras file, a preset directory or a preset name: the shipped hinet_photo_denoise exports its "
+        "trained weights, an architecture-only preset (hinet_1x, ...) random ones, with a warning",
+    )
     parser.add_argument("--format", required=True, choices=("savedmodel", "tflite", "onnx"), help="what to write")
     parser.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="SavedModel folder, .tflite file or .onnx file"

@@ -16,7 +16,7 @@ from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
-from hinet_tf.utils.quiet import native_stderr_silenced
+from hinet_tf.utils.quiet import native_stderr_silenced_while_importing
 from hinet_tf.utils.quiet import silence_native_stderr_at_exit
 from hinet_tf.version import __version__
 
@@ -38,19 +38,17 @@ def build_parser():
     return parser
 
 
-def import_tensorflow_quietly():
-    """Imports TensorFlow without its C++ and absl log lines, so that a command shows only its own output.
+def quiet_tensorflow_logs():
+    """Keeps TensorFlow's C++ and absl log lines out of a command's output, for when it loads.
 
     `TF_CPP_MIN_LOG_LEVEL=3` silences what TensorFlow logs once loaded (the cuInit error
     without a GPU, CPU feature notes; 2 lets them through); the lines its libraries print
-    while loading ignore it, so standard error is closed to them during the import.
+    while loading ignore it, so `main` closes standard error to them during the import,
+    wherever a command makes it: after its argument, file and folder checks.
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for name in ("absl", "tensorflow"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    if "tensorflow" not in sys.modules:
-        with native_stderr_silenced():
-            import tensorflow  # noqa: F401
 
 
 @contextlib.contextmanager
@@ -73,11 +71,13 @@ def sigterm_as_interrupt():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    quiet = contextlib.nullcontext()
     if not args.verbose:
-        import_tensorflow_quietly()
+        quiet_tensorflow_logs()
         silence_native_stderr_at_exit()
+        quiet = native_stderr_silenced_while_importing("tensorflow")
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), quiet:
             return args.func(args) or 0
     except CLIError as error:
         print(f"hinet: error: {error}", file=sys.stderr)

@@ -96,8 +96,6 @@ def run(args):
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     if args.overlap >= args.tile:
         raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
-    if args.backend == "onnx":
-        _require_onnx_backend()
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
@@ -122,6 +120,8 @@ def run(args):
             except ImageError as error:
                 failures.append(str(error))
     if pending:
+        if args.backend == "onnx":
+            _require_onnx_backend()  # before the model loads; its module imports TensorFlow
         failures += _restore_files(pending, args)
     for failure in failures:
         print(f"hinet: error: {failure}", file=sys.stderr)

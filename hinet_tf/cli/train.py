@@ -1,5 +1,8 @@
 """`hinet train`: trains HINet from a YAML recipe, resuming an interrupted run."""
 
+from pathlib import Path
+
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
 
@@ -30,7 +33,12 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from pathlib import Path
+    # The paths of the command line first: the config's modules import TensorFlow.
+    if not Path(args.config).is_file():
+        raise CLIError(f"cannot read config {args.config}: not a file")
+    if args.data:
+        _check_data_folder(args.data)
+    check_output_folder(args.out)
 
     from hinet_tf.training.config import load_config
 
@@ -41,8 +49,7 @@ def run(args):
     root = args.data or config.data.root
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
-    if not Path(root).is_dir():
-        raise CLIError(f"the training data folder {root} does not exist")
+    _check_data_folder(root)
     init_weights = config.train.init_weights and str(Path(config.train.init_weights).resolve())
     config = config.replace(data={"root": str(Path(root).resolve())}, train={"init_weights": init_weights})
 
@@ -52,5 +59,13 @@ def run(args):
         run = trainer.setup(config, args.out)
     except ValueError as error:
         raise CLIError(str(error)) from error
-    run.model.fit(**run.fit_arguments)
+    try:
+        trainer.fit(run)
+    except trainer.NonFiniteLoss as error:
+        raise CLIError(str(error)) from error
     trainer.finish(run)
+
+
+def _check_data_folder(root):
+    if not Path(root).is_dir():
+        raise CLIError(f"the training data folder {root} does not exist")

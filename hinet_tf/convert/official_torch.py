@@ -1,9 +1,12 @@
-"""The official HINet architecture as a PyTorch module, for parity tests and side-by-side benchmarks.
+"""The official HINet architecture and training step in PyTorch, for parity tests and side-by-side benchmarks.
 
 Written from the published architecture (see HINET_REFERENCE.md) with the official module
 names, so official checkpoints load into it strictly (`HINet(wf, depth, hin_levels)`; the
-tests check that it reproduces the official reference outputs). Needs PyTorch.
+tests check that it reproduces the official reference outputs), and from BasicSR's
+`optimize_parameters` (`training_step`). Needs PyTorch.
 """
+
+import math
 
 import torch
 from torch import nn
@@ -110,3 +113,49 @@ class HINet(nn.Module):
         for index, block in enumerate(self.up_path_2):
             x = block(x, self.skip_conv_2[index](skips[-index - 1]))
         return [stage1, self.last(x) + image]
+
+
+def training_step(network, config):
+    """BasicSR's `optimize_parameters` for `network`: a function `step(degraded, target)` returning the loss.
+
+    The stage losses of `config.loss` ("psnr" or "l1", times its weight) are summed, the
+    gradients clipped to `config.optimizer.clip_norm` (none if that is None) and
+    `torch.optim.Adam` steps; the cosine schedule
+    over `config.train.steps` steps advances before every step but the first. NCHW tensors.
+    """
+    loss_config, optimizer_config = config.loss, config.optimizer
+    if loss_config.name not in ("psnr", "l1"):
+        raise ValueError(f"The official step is written out for the psnr and l1 losses, not {loss_config.name!r}.")
+    optimizer = torch.optim.Adam(
+        network.parameters(),
+        lr=optimizer_config.learning_rate,
+        betas=(optimizer_config.beta_1, optimizer_config.beta_2),
+        eps=optimizer_config.epsilon,
+        weight_decay=0,
+    )
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimizer, T_max=config.train.steps, eta_min=optimizer_config.min_learning_rate
+    )
+
+    def pixel_loss(prediction, target):
+        if loss_config.name == "l1":
+            return loss_config.weight * nn.functional.l1_loss(prediction, target)
+        mse = ((prediction - target) ** 2).mean(dim=(1, 2, 3))
+        return loss_config.weight * 10 / math.log(10) * torch.log(mse + 1e-8).mean()
+
+    steps_taken = 0
+
+    def step(degraded, target):
+        nonlocal steps_taken
+        if steps_taken:
+            scheduler.step()
+        steps_taken += 1
+        optimizer.zero_grad()
+        loss = sum(pixel_loss(prediction, target) for prediction in network(degraded))
+        loss.backward()
+        if optimizer_config.clip_norm is not None:
+            nn.utils.clip_grad_norm_(network.parameters(), optimizer_config.clip_norm)
+        optimizer.step()
+        return loss
+
+    return step

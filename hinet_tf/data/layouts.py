@@ -20,6 +20,9 @@ Training also reads "photos" (clean images only, `list_images`, degraded on the 
 `hinet_tf.data.synthetic`) and "tfrecord" (shards written by `hinet prepare`,
 `hinet_tf.data.tfrecord`): `TRAINING_LAYOUTS`.
 
+`scoring(layout)` is how each layout is scored, by `hinet evaluate` and by validation during
+training: Rain13k on the BT.601 Y channel, SIDD on float outputs, the rest on 8-bit RGB.
+
 Every function raises `ValueError` naming the folder or files at fault: a missing or empty
 folder, or files without a partner.
 """
@@ -32,6 +35,11 @@ TRAINING_LAYOUTS = (*LAYOUTS, "photos", "tfrecord")
 RAIN13K_TEST_SETS = ("Test100", "Rain100H", "Rain100L", "Test2800", "Test1200")
 _SIDD_NOISY, _SIDD_GT = "_NOISY_SRGB_", "_GT_SRGB_"
 _MAX_NAMED = 5
+
+
+def scoring(layout, y_channel=False):
+    """The PSNR / SSIM options of `layout`: `{"y_channel": ..., "quantize": ...}` (`y_channel` forces Y)."""
+    return {"y_channel": y_channel or layout == "rain13k", "quantize": layout != "sidd"}
 
 
 def list_pairs(root, layout="pairs", split="train", subset=None):

@@ -1,12 +1,26 @@
-"""Inference: image files in and out, tiled restoration with test-time augmentation and ensembles."""
+"""Inference: image files in and out, tiled restoration with test-time augmentation and ensembles.
 
-from hinet_tf.inference.default_model import default_model_path
-from hinet_tf.inference.default_model import load_model
-from hinet_tf.inference.default_model import load_models
-from hinet_tf.inference.image_io import Image
-from hinet_tf.inference.image_io import ImageError
-from hinet_tf.inference.image_io import read_image
-from hinet_tf.inference.image_io import write_image
-from hinet_tf.inference.restorer import Restorer
+The names below load their module on first use, so that `hinet restore` checks its files
+with `hinet_tf.inference.image_io` before anything imports TensorFlow.
+"""
 
-__all__ = ["Image", "ImageError", "Restorer", "default_model_path", "load_model", "load_models", "read_image", "write_image"]
+import importlib
+
+_PUBLIC = {
+    "Image": "hinet_tf.inference.image_io",
+    "ImageError": "hinet_tf.inference.image_io",
+    "Restorer": "hinet_tf.inference.restorer",
+    "default_model_path": "hinet_tf.inference.default_model",
+    "load_model": "hinet_tf.inference.default_model",
+    "load_models": "hinet_tf.inference.default_model",
+    "read_image": "hinet_tf.inference.image_io",
+    "write_image": "hinet_tf.inference.image_io",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'hinet_tf.inference' has no attribute {name!r}")
+    return getattr(importlib.import_module(_PUBLIC[name]), name)

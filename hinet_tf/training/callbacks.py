@@ -1,10 +1,15 @@
-"""Callbacks of the trainer beyond Keras' own: crash-safe checkpoints and history."""
+"""Callbacks of the trainer beyond Keras' own: crash-safe checkpoints, backup and history, a stop on a
+non-finite loss, and scalars at optimizer steps."""
 
 import csv
 import io
+import json
+import math
+import sys
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
@@ -61,3 +66,188 @@ class HistoryLogger(keras.callbacks.Callback):
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_text(self.path, text.getvalue())
+
+
+def warn(message):
+    """Prints a one-line warning to stderr."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def _first_line(error):
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
+KERAS_BACKUP_WEIGHTS = "latest.weights.h5"  # the weights file of Keras' own backup (and of runs before this one)
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` whose backup a kill at any instant leaves loadable.
+
+    Each backup's weights (with the optimizer's state) go to a file of their own, written
+    atomically; then `training_metadata.json`, the commit record (also atomic), names that
+    file and the previous backup's. Keras writes both files in place, so a kill while
+    writing the first backup left a run that never resumed.
+
+    A backup that does not load gets one warning line; the run then falls back to the
+    previous backup, or starts afresh from its initial weights and says so.
+
+    Args:
+        backup_dir: the backup's folder, which holds nothing else.
+        log: prints the line saying where the run resumes.
+    """
+
+    RECORD = "training_metadata.json"
+
+    def __init__(self, backup_dir, log=print):
+        super().__init__(str(backup_dir), save_freq="epoch", delete_checkpoint=False)
+        self.folder = Path(backup_dir)
+        self.log = log
+        self._saved = None  # the newest complete backup: where the run resumed, then each save
+
+    @property
+    def metadata_path(self):
+        return self.folder / self.RECORD
+
+    def backups(self):
+        """The committed backups, newest first: dicts of `epoch`, `batch` and `weights` (a file name)."""
+        if not self.metadata_path.exists():
+            return []
+        try:
+            newest = json.loads(self.metadata_path.read_text())
+            states = [newest, newest.get("previous")]
+            return [
+                {
+                    "epoch": int(state["epoch"]),
+                    "batch": int(state.get("batch", 0)),
+                    "weights": str(state.get("weights", KERAS_BACKUP_WEIGHTS)),
+                }
+                for state in states
+                if state
+            ]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            warn(f"the backup record {self.metadata_path} does not load ({_first_line(error)}); starting afresh")
+            return []
+
+    def on_train_begin(self, logs=None):
+        backups = self.backups()
+        fresh = None
+        for index, state in enumerate(backups):
+            path = self.folder / state["weights"]
+            if fresh is None:
+                fresh = [variable.numpy() for variable in self._state_variables()]
+            try:
+                self.model.load_weights(str(path))
+            except Exception as error:  # whatever a file that does not load raises: h5py, Keras or OS errors
+                for variable, value in zip(self._state_variables(), fresh):
+                    variable.assign(value)  # undo a partial load
+                then = "falling back to the previous backup" if index + 1 < len(backups) else "starting afresh"
+                warn(f"the backup {path} does not load ({_first_line(error)}); {then}")
+                continue
+            self.model._initial_epoch = state["epoch"]
+            self._saved = state
+            step = int(self.model.optimizer.iterations.numpy())
+            self.log(f"Resuming from the backup in {self.folder}: epoch {state['epoch']}, step {step}.")
+            break
+        self._remove_others(backups)
+
+    def _state_variables(self):
+        return [*self.model.weights, *self.model.optimizer.variables]
+
+    def save_state(self, epoch):
+        """Backs up the model's state as that at the end of `epoch` epochs (outside `fit`)."""
+        self._current_epoch, self._last_batch_seen = epoch, 0
+        self._save_model()
+
+    def _save_model(self):
+        state = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        state["weights"] = f"epoch_{state['epoch']}_batch_{state['batch']}.weights.h5"
+        with atomic_write(self.folder / state["weights"]) as temporary:
+            self.model.save_weights(str(temporary), overwrite=True)
+        atomic_write_text(self.metadata_path, json.dumps({**state, "previous": self._saved}))
+        self._remove_others([state, self._saved])
+        self._saved = state
+
+    def _remove_others(self, backups):
+        """Deletes the files in the folder but the record and the weights of `backups` (states or None)."""
+        if not self.folder.is_dir():
+            return
+        kept = {self.metadata_path.name, *(state["weights"] for state in backups if state)}
+        for path in self.folder.iterdir():
+            if path.is_file() and path.name not in kept:
+                path.unlink()
+
+
+class NonFiniteLoss(RuntimeError):
+    """Training stopped at a loss that is not finite (NaN or infinite)."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raises `NonFiniteLoss` at the first batch whose loss is not finite.
+
+    Unlike `TerminateOnNaN`, which lets the epoch end, no callback after it sees the
+    epoch: no checkpoint, backup or model of non-finite weights is written. Put it first.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            step = int(self.model.optimizer.iterations.numpy())
+            raise NonFiniteLoss(f"the loss became {float(loss)} at optimizer step {step}")
+
+
+class StepScalars(keras.callbacks.Callback):
+    """TensorBoard scalars at optimizer steps: training metrics every `every` steps, validation ones per epoch.
+
+    Keras' `TensorBoard` logs scalars against epochs (or batches counted afresh by each
+    process), while the validation images are logged against optimizer steps. Each training
+    point is the mean over the steps since the previous point, found from Keras' running
+    means of the epoch.
+
+    Args:
+        log_dir: the TensorBoard folder; writes `train/` and `validation/` in it.
+        every: steps between training points.
+    """
+
+    def __init__(self, log_dir, every):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self.every = every
+        self._writers = {}
+
+    def _write(self, folder, values):
+        if folder not in self._writers:
+            self._writers[folder] = tf.summary.create_file_writer(str(self.log_dir / folder))
+        step = int(self.model.optimizer.iterations.numpy())
+        with self._writers[folder].as_default():
+            for name, value in values.items():
+                tf.summary.scalar(name, value, step=step)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._seen, self._means = 0, {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        seen = batch + 1  # batches of this epoch so far; logs hold their running means
+        if seen - self._seen < self.every:
+            return
+        means = {name: float(value) for name, value in (logs or {}).items()}
+        values = {
+            name: (seen * mean - self._seen * self._means.get(name, 0.0)) / (seen - self._seen)
+            for name, mean in means.items()
+        }
+        values["learning_rate"] = float(self.model.optimizer.learning_rate)
+        self._write("train", values)
+        self._seen, self._means = seen, means
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        validation = {name.removeprefix("val_"): float(value) for name, value in logs.items() if name.startswith("val_")}
+        if validation:
+            self._write("validation", validation)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}

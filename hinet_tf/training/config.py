@@ -165,8 +165,6 @@ class DataConfig(_Section):
     val_images: int = _key(32, _number(1, integer=True))
     val_crop: int | None = _key(None, _optional(_number(16, integer=True)))
     val_tile: int | None = _key(256, _optional(_number(16, integer=True)))
-    val_y_channel: bool = _key(False, _boolean)
-    val_quantize: bool = _key(True, _boolean)
     augment: bool = _key(True, _boolean)
     patches_per_image: int = _key(1, _number(1, integer=True))
     degradations: list = _key([], _degradations)
@@ -209,7 +207,11 @@ class Config:
 
 
 # Keys of earlier versions: still read, so that older configs and run folders keep working.
-RETIRED_KEYS = {"data.val_batch_size": "validation restores one whole image at a time"}
+RETIRED_KEYS = {
+    "data.val_batch_size": "validation restores one whole image at a time",
+    "data.val_y_channel": "validation is scored as data.layout is, by hinet_tf.data.layouts.scoring",
+    "data.val_quantize": "validation is scored as data.layout is, by hinet_tf.data.layouts.scoring",
+}
 
 
 def _unknown(name, known):

@@ -10,13 +10,24 @@ from hinet_tf.data import paired
 from hinet_tf.data import sidd_blocks
 from hinet_tf.data import synthetic
 from hinet_tf.data import tfrecord
+from hinet_tf.training.callbacks import warn
 from hinet_tf.utils.backend import require_tensorflow
 
 
+HOLDOUT_SHARE = 5  # a hold-out takes at most a fifth of the folder
+
+
 def _holdout(items, count, root):
-    if len(items) <= count:
-        raise ValueError(f"{root} has {len(items)} images: too few to hold out data.val_images={count}.")
-    return items[:-count], items[-count:]
+    """`(training items, held-out items, what was done)`: the last `count` items, at most a fifth of them."""
+    held = min(count, len(items) // HOLDOUT_SHARE)
+    if not held:
+        warn(
+            f"{root} has only {len(items)} images: too few to hold any out for validation, so the run trains on "
+            f"all and is not validated (best.keras follows the training PSNR)"
+        )
+        return items, [], "none held out"
+    capped = f" capped at a fifth of the {len(items)}" if held < count else ""
+    return items[:-held], items[-held:], f"{held} held out for validation: data.val_images={count}{capped}"
 
 
 def _list(config, root, split):
@@ -63,6 +74,7 @@ def build_datasets(config):
     root, val_root = data.root, data.val_root or data.root
     degrade = synthetic.build_degradation(data.degradations) if data.degradations else None
     val_images = None
+    held_out_note = None
     if data.layout == "tfrecord":
         train_images = tfrecord.tfrecord_pairs(root, data.train_split, shuffle=True, seed=train.seed)
         if data.val_split:
@@ -71,8 +83,8 @@ def build_datasets(config):
     else:
         items = _list(config, root, data.train_split)
         if data.val_split == "holdout":
-            items, held_out = _holdout(items, data.val_images, root)
-            val_images = _images(config, held_out, shuffle=False)
+            items, held_out, held_out_note = _holdout(items, data.val_images, root)
+            val_images = _images(config, held_out, shuffle=False) if held_out else None
         elif data.val_split == "sidd_blocks":
             val_images = _sidd_validation(val_root, data.val_images)
         elif data.val_split:
@@ -83,6 +95,8 @@ def build_datasets(config):
             val_images = _images(config, val_items, shuffle=False)
         train_images = _images(config, items, shuffle=True)
         description = f"{len(items)} training {'photos' if data.layout == 'photos' else 'pairs'} in {root}"
+        if held_out_note:
+            description += f", {held_out_note}"
     train_batches = paired.training_batches(
         train_images,
         train.crop_size,

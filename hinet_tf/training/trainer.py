@@ -3,34 +3,42 @@
 A run folder holds:
 
 - `config.yaml`: the resolved config (a rerun must match it, and then resumes);
-- `backup/`: the `BackupAndRestore` state, rewritten after every epoch;
+- `backup/`: the `AtomicBackupAndRestore` state, rewritten after every epoch;
 - `best.keras` (highest validation PSNR, scored as the official recipes do) and
   `last.keras` (the official last checkpoint), after every epoch;
-- `logs/`: TensorBoard summaries; `history.csv`: the metrics of every epoch;
+- `logs/`: TensorBoard summaries, against optimizer steps; `history.csv`: the metrics of every epoch;
 - `model.keras`: the final model, written when training completes.
+
+Rerunning the command resumes an interrupted run; raising `train.steps` continues a
+finished one, with its optimizer's state.
 
 Under `MultiWorkerMirroredStrategy` the chief writes the run folder; every other worker
 keeps its backup and final model in `workers/worker_<index>/`.
 """
 
 import dataclasses
-import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 import yaml
 
+from hinet_tf.data import layouts
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 from hinet_tf.models import preset_utils
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
+from hinet_tf.training.callbacks import AtomicBackupAndRestore
 from hinet_tf.training.callbacks import AtomicModelCheckpoint
 from hinet_tf.training.callbacks import HistoryLogger
+from hinet_tf.training.callbacks import NonFiniteLoss
+from hinet_tf.training.callbacks import StepScalars
+from hinet_tf.training.callbacks import StopOnNonFiniteLoss
 from hinet_tf.training.callbacks import read_history
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
@@ -43,6 +51,8 @@ from hinet_tf.utils.backend import require_tensorflow
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
 HISTORY_FILE = "history.csv"
+SCALARS_PER_EPOCH = 20  # TensorBoard points of the training metrics per epoch
+BACKUP_DIR = "backup"
 # The files a run writes atomically; their temporary files (`.NAME.*`) are the run's too.
 ATOMIC_FILES = (CONFIG_FILE, "best.keras", "last.keras", MODEL_FILE, HISTORY_FILE)
 
@@ -164,14 +174,15 @@ def _best_so_far(history_path, monitor):
     return max(values) if values else None
 
 
-def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
-    """TerminateOnNaN and BackupAndRestore on every worker; validation, checkpoints and logs on the chief.
+def build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log=print):
+    """The stop on a non-finite loss and the backup on every worker; validation, checkpoints and logs on the chief.
 
-    Validation comes first: the callbacks after it read its `val_psnr`. The backup comes
+    The stop comes first: no callback sees an epoch that ends on a non-finite loss.
+    Validation comes next: the callbacks after it read its `val_psnr`. The backup comes
     last: a kill between the callbacks of an epoch makes the resumed run repeat that epoch,
     never skip its checkpoints and history row.
     """
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    callbacks = [StopOnNonFiniteLoss()]
     if is_chief:
         log_dir = run_dir / "logs"
         monitor = "psnr"
@@ -181,8 +192,7 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
                 validation.Validation(
                     val_images,
                     tile=config.data.val_tile,
-                    y_channel=config.data.val_y_channel,
-                    quantize=config.data.val_quantize,
+                    **layouts.scoring(config.data.layout),
                     log_dir=log_dir / "images",
                     log_images=config.train.log_images,
                 )
@@ -196,26 +206,22 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir):
                 initial_value_threshold=_best_so_far(run_dir / HISTORY_FILE, monitor),
             ),
             AtomicModelCheckpoint(str(run_dir / "last.keras")),
-            keras.callbacks.TensorBoard(str(log_dir), write_graph=False),
+            StepScalars(log_dir, every=max(1, config.train.steps_per_epoch // SCALARS_PER_EPOCH)),
             HistoryLogger(run_dir / HISTORY_FILE),
         ]
-    callbacks.append(
-        keras.callbacks.BackupAndRestore(
-            str(backup_dir), save_freq="epoch", double_checkpoint=True, delete_checkpoint=False
-        )
-    )
+    callbacks.append(AtomicBackupAndRestore(backup_dir, log=log))
     return callbacks
 
 
 def check_run_dir(config, run_dir):
-    """Checks, writing nothing, that `run_dir` can take this run: absent, empty, or this run interrupted.
+    """Checks, writing nothing, that `run_dir` can take this run: absent, empty, or this run, to resume or continue.
 
     A folder is a run's only if it holds the run's `config.yaml`, so files of anything else
-    are never touched.
+    are never touched. A run is continued when `train.steps` is the only change, raised.
 
     Raises:
         ValueError: the folder cannot be written, holds something other than a run, a
-            finished run, or a run with another config.
+            finished run of as many steps, or a run with another config or more steps.
     """
     run_dir = Path(run_dir)
     check_writable(run_dir)
@@ -231,8 +237,6 @@ def check_run_dir(config, run_dir):
                 "Choose a new or empty --out folder"
             )
         return
-    if (run_dir / MODEL_FILE).exists():
-        raise ValueError(f"{run_dir} already holds a finished run ({MODEL_FILE}); choose another --out folder")
     try:
         saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
     except (OSError, ValueError, yaml.YAMLError) as error:
@@ -242,13 +246,46 @@ def check_run_dir(config, run_dir):
         f"{section}.{key}: {saved[section][key]!r} -> {value!r}"
         for section, values in wanted.items()
         for key, value in values.items()
-        if saved[section][key] != value
+        if saved[section][key] != value and (section, key) != ("train", "steps")
     ]
     if changed:
         raise ValueError(
             f"{run_dir} holds a run with another config ({'; '.join(changed)}); "
             "rerun with the same config to resume it, or choose another --out folder"
         )
+    saved_steps, steps = saved["train"]["steps"], config.train.steps
+    if steps < saved_steps:
+        raise ValueError(
+            f"{run_dir} holds a run of {saved_steps} steps: train.steps can be raised to continue it, "
+            f"not lowered to {steps}; choose another --out folder"
+        )
+    if steps == saved_steps and is_finished(run_dir):
+        raise ValueError(
+            f"{run_dir} already holds a finished run of {steps} steps ({MODEL_FILE}); raise train.steps "
+            f"(e.g. --set train.steps={2 * steps}) to continue it, or choose another --out folder"
+        )
+
+
+def is_finished(out_dir):
+    """Whether `out_dir` holds a finished run: a model and no backup (`finish` writes the one, then deletes the other)."""
+    return (out_dir / MODEL_FILE).exists() and not _has_backup(out_dir / BACKUP_DIR)
+
+
+def _has_backup(backup_dir):
+    return (backup_dir / AtomicBackupAndRestore.RECORD).exists()
+
+
+def _continue_finished_run(run, config, log):
+    """Makes a finished run an interrupted one at its last step: its model, with the optimizer, becomes the backup."""
+    model, backup = run.model, run.fit_arguments["callbacks"][-1]
+    model.load_weights(str(run.out_dir / MODEL_FILE))
+    done = int(model.optimizer.iterations.numpy())
+    backup.set_model(model)
+    backup.save_state(epoch=done // config.train.steps_per_epoch)
+    log(
+        f"Continuing the finished run in {run.out_dir} from step {done} to {config.train.steps} "
+        f"(the learning-rate schedule now spans {config.train.steps} steps)."
+    )
 
 
 def prepare_run_dir(config, run_dir):
@@ -282,20 +319,9 @@ def _save_model(model, path):
         model.save(temporary)
 
 
-def _resume_point(backup_dir, steps_per_epoch):
-    metadata = backup_dir / "training_metadata.json"
-    if not metadata.is_file():
-        return None
-    try:
-        epoch = json.loads(metadata.read_text())["epoch"]
-    except (ValueError, KeyError):
-        return None  # written halfway when the run was killed
-    return epoch, epoch * steps_per_epoch
-
-
 @dataclasses.dataclass
 class TrainingRun:
-    """Everything `model.fit` needs, set up by `setup`: call `run.model.fit(**run.fit_arguments)`."""
+    """Everything `model.fit` needs, set up by `setup`: call `fit(run)`, then `finish(run)`."""
 
     model: keras.Model
     fit_arguments: dict
@@ -347,25 +373,30 @@ def setup(config, run_dir, log=print):
         out_dir.mkdir(parents=True, exist_ok=True)
     steps_per_epoch = train_config.steps_per_epoch
     epochs = train_config.steps // steps_per_epoch
-    backup_dir = out_dir / "backup"
+    backup_dir = out_dir / BACKUP_DIR
     log(
         f"Training HINet ({model.count_params():,} parameters) on {description}: {train_config.steps} steps "
         f"of batch {train_config.batch_size} over {replicas} replica(s), {epochs} epochs of {steps_per_epoch} steps."
     )
-    resume = _resume_point(backup_dir, steps_per_epoch)
-    if resume:
-        log(f"Resuming from the backup in {backup_dir}: epoch {resume[0]}, step {resume[1]}.")
-    elif train_config.init_weights:
+    continuing = is_finished(out_dir)  # check_run_dir let it through: train.steps was raised
+    if train_config.init_weights and not continuing and not _has_backup(backup_dir):
         log(f"Starting from the weights of {train_config.init_weights}.")
     fit_arguments = {
         "x": train_batches,
         "epochs": epochs,
         "steps_per_epoch": steps_per_epoch,
         "shuffle": False,  # the datasets shuffle themselves
-        "callbacks": build_callbacks(config, run_dir, val_images, is_chief, backup_dir),
-        "verbose": 1 if is_chief else 2,
+        "callbacks": build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log),
+        # The progress bar redraws its line with control characters: a log file gets a line per epoch.
+        "verbose": 1 if is_chief and sys.stdout.isatty() else 2,
     }
-    return TrainingRun(model, fit_arguments, out_dir, backup_dir)
+    run = TrainingRun(model, fit_arguments, out_dir, backup_dir)
+    if continuing:
+        with strategy.scope():
+            _continue_finished_run(run, config, log)
+    if is_chief and (run_dir / CONFIG_FILE).read_text() != config_lib.dump_config(config):
+        atomic_write_text(run_dir / CONFIG_FILE, config_lib.dump_config(config))  # after the backup: steps raised
+    return run
 
 
 def finish(run, log=print):
@@ -376,9 +407,34 @@ def finish(run, log=print):
     shutil.rmtree(run.backup_dir, ignore_errors=True)
 
 
+def fit(run):
+    """Runs `model.fit`.
+
+    Raises:
+        NonFiniteLoss: the loss became NaN or infinite; nothing of that epoch was saved. The
+            message names the last finite checkpoint.
+    """
+    try:
+        run.model.fit(**run.fit_arguments)
+    except NonFiniteLoss as error:
+        steps_per_epoch = run.fit_arguments["steps_per_epoch"]
+        finished_epochs = (int(run.model.optimizer.iterations.numpy()) - 1) // steps_per_epoch
+        last = run.out_dir / "last.keras"
+        if finished_epochs and last.exists():
+            kept = f"the last finite checkpoint is {last}, of step {finished_epochs * steps_per_epoch}"
+        else:
+            kept = "no epoch finished, so no checkpoint was saved"
+        raise NonFiniteLoss(f"{error}; training stopped and no model was saved: {kept}") from None
+
+
 def train(config, run_dir, log=print):
-    """Trains (or resumes) the run of a validated config in `run_dir`; returns the trained model."""
+    """Trains (or resumes, or continues) the run of a validated config in `run_dir`; returns the trained model.
+
+    Raises:
+        ValueError: as `setup`.
+        NonFiniteLoss: as `fit`.
+    """
     run = setup(config, run_dir, log)
-    run.model.fit(**run.fit_arguments)
+    fit(run)
     finish(run, log)
     return run.model

@@ -2,6 +2,7 @@
 
 import atexit
 import contextlib
+import importlib.abc
 import os
 import sys
 
@@ -38,3 +39,60 @@ def silence_native_stderr_at_exit():
     """
     atexit.unregister(_point_stderr_at_devnull)
     atexit.register(_point_stderr_at_devnull)
+
+
+@contextlib.contextmanager
+def native_stderr_silenced_while_importing(name):
+    """Points file descriptor 2 at /dev/null while top-level module `name` is first imported in the block.
+
+    For TensorFlow, whose libraries print while they load: a command silences that import
+    wherever it comes, so it can check its arguments and files before paying for it.
+    """
+    if name in sys.modules:
+        yield
+        return
+    finder = _SilencedImport(name)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        if finder in sys.meta_path:
+            sys.meta_path.remove(finder)
+
+
+class _SilencedImport(importlib.abc.MetaPathFinder):
+    """Finds module `name` with the other finders and runs its import with standard error silenced."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None:
+                    spec.loader = _SilencedLoader(spec.loader)
+                return spec
+        return None
+
+
+class _SilencedLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.loader  # the module keeps its own loader
+        with native_stderr_silenced():
+            self.loader.exec_module(module)
+
+    def __getattr__(self, name):  # get_code, get_resource_reader, ...
+        if name == "loader":
+            raise AttributeError(name)
+        return getattr(self.loader, name)

@@ -34,3 +34,12 @@ def test_tflite_options_are_refused_for_savedmodel(tmp_path, capsys):
     assert main(argv) == 2
     assert "tflite" in capsys.readouterr().err
     assert not (tmp_path / "sm").exists()
+
+
+def test_help_says_the_shipped_preset_exports_its_trained_weights(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["export", "--help"])
+    assert exit.value.code == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "the shipped hinet_photo_denoise exports its trained weights" in help_text
+    assert "an architecture-only preset (hinet_1x, ...) random ones, with a warning" in help_text

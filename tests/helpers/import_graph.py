@@ -19,7 +19,8 @@ def modules():
 def import_graph():
     """`{module: modules it imports}`, lazy imports inside functions included.
 
-    Importing `a.b.c` also runs the `__init__` of `a.b`, so that is an edge too. The root
+    Importing `a.b.c` also runs the `__init__` of `a.b`, so that is an edge too, as are the
+    modules a package's `__init__` loads on first use (its `_PUBLIC` dict). The root
     package (`hinet_tf` itself) is left out: it is the public entry, not a layer.
     """
     known = modules()
@@ -36,12 +37,23 @@ def import_graph():
                     anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                     base = f"{anchor}.{base}" if base else anchor
                 targets.update(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base for alias in node.names)
+            elif _lazy_names(node):
+                targets.update(value.value for value in node.value.values)
         edges = set()
         for target in targets:
             parts = target.split(".")
             edges.update(".".join(parts[:end]) for end in range(2, len(parts) + 1) if ".".join(parts[:end]) in known)
         graph[name] = edges - {name}
     return graph
+
+
+def _lazy_names(node):
+    """Whether `node` is `_PUBLIC = {name: module}`, the names a package loads on first use."""
+    return (
+        isinstance(node, ast.Assign)
+        and [getattr(target, "id", None) for target in node.targets] == ["_PUBLIC"]
+        and isinstance(node.value, ast.Dict)
+    )
 
 
 def reachable(graph, start):

@@ -12,7 +12,6 @@ prints one JSON line per recipe.
 
 import argparse
 import json
-import math
 import pathlib
 
 import numpy as np
@@ -52,38 +51,15 @@ def official_updates(config, state_dict, data):
     import torch
 
     from hinet_tf.convert.official_torch import HINet as OfficialHINet
+    from hinet_tf.convert.official_torch import training_step
 
-    model_config, optimizer_config = config.model, config.optimizer
+    model_config = config.model
     network = OfficialHINet(model_config.width, model_config.depth, tuple(model_config.hin_levels))
     network.load_state_dict({key: torch.from_numpy(value) for key, value in state_dict.items()}, strict=True)
     network.train()
-    optimizer = torch.optim.Adam(
-        network.parameters(),
-        lr=optimizer_config.learning_rate,
-        betas=(optimizer_config.beta_1, optimizer_config.beta_2),
-        eps=optimizer_config.epsilon,
-        weight_decay=0,
-    )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=config.train.steps, eta_min=optimizer_config.min_learning_rate
-    )
-    weight = config.loss.weight
-
-    def pixel_loss(prediction, target):
-        if config.loss.name == "l1":
-            return weight * torch.nn.functional.l1_loss(prediction, target, reduction="mean")
-        mse = ((prediction - target) ** 2).mean(dim=(1, 2, 3))
-        return weight * 10 / math.log(10) * torch.log(mse + 1e-8).mean()
-
-    for iteration, (degraded, target) in enumerate(data, start=1):
-        if iteration > 1:
-            scheduler.step()
-        degraded, target = (torch.from_numpy(array.transpose(0, 3, 1, 2).copy()) for array in (degraded, target))
-        optimizer.zero_grad()
-        loss = sum(pixel_loss(prediction, target) for prediction in network(degraded))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(network.parameters(), optimizer_config.clip_norm)
-        optimizer.step()
+    step = training_step(network, config)
+    for degraded, target in data:
+        step(*(torch.from_numpy(array.transpose(0, 3, 1, 2).copy()) for array in (degraded, target)))
     return {key: value.detach().numpy().copy() for key, value in network.state_dict().items()}
 
 

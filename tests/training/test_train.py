@@ -1,5 +1,11 @@
 """`hinet train` end to end on tiny generated folders: loss falls, bad data stops it, fine-tuning starts
-from given weights, a killed run resumes, and two MultiWorkerMirroredStrategy workers end with identical weights."""
+from given weights, a killed run resumes, a finished run continues, a NaN loss fails the run, and two
+MultiWorkerMirroredStrategy workers end with identical weights.
+
+The subprocess tests wait on events (a line printed, a file changed, a process ended), never on a
+fixed wall-clock deadline; their only deadlines are safety nets against a hung process, scaled by
+the machine's measured slowness (`deadline`).
+"""
 
 import csv
 import json
@@ -77,10 +83,48 @@ def _train_command(photos, run_dir, *overrides):
 
 
 def _env(**extra):
-    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", **extra}
+    return {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "", "PYTHONUNBUFFERED": "1", **extra}
 
 
-def test_train_on_photos_loss_falls_and_writes_the_run(tmp_path):
+# A pure-Python loop that takes about 0.1 s on an idle 2-core CI machine.
+_REFERENCE_SECONDS = 0.1
+
+
+def _reference_workload():
+    return sum(index * index for index in range(1_000_000))
+
+
+@pytest.fixture(scope="module")
+def deadline():
+    """`deadline(seconds)`: `(seconds scaled by the machine's slowness, a note for failure messages)`.
+
+    The slowness is the time of a reference workload measured now, over its time on an idle machine
+    (at least 1): a loaded machine gets proportionally longer before a process is deemed hung.
+    """
+    start = time.perf_counter()
+    _reference_workload()
+    slowness = max(1.0, (time.perf_counter() - start) / _REFERENCE_SECONDS)
+
+    def scaled(seconds):
+        return seconds * slowness, f"{seconds} s scaled by the measured slowness of this machine (x{slowness:.1f})"
+
+    return scaled
+
+
+def _tensorboard_scalars(folder):
+    """`{tag: [(step, value), ...]}` of every event file in a TensorBoard folder."""
+    import tensorflow as tf
+
+    scalars = {}
+    for path in sorted(folder.glob("events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                number = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") else value.simple_value
+                scalars.setdefault(value.tag, []).append((event.step, number))
+    return scalars
+
+
+def test_train_on_photos_loss_falls_and_writes_the_run(tmp_path, capsys):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     overrides = _options(
@@ -102,19 +146,28 @@ def test_train_on_photos_loss_falls_and_writes_the_run(tmp_path):
     model = keras.saving.load_model(run_dir / "model.keras")
     assert int(model.optimizer.iterations.numpy()) == 40
 
+    # Scalars against optimizer steps, like the images: training ones at every step here (20 steps per
+    # epoch: one point per step), validation ones at each epoch's last step.
+    train_scalars = _tensorboard_scalars(run_dir / "logs" / "train")
+    assert {"loss", "psnr_stage1", "psnr_stage2", "learning_rate"} <= set(train_scalars)
+    assert [step for step, _ in train_scalars["loss"]] == list(range(1, 41))
+    assert [step for step, _ in _tensorboard_scalars(run_dir / "logs" / "validation")["psnr"]] == [20, 40]
+    first_epoch_losses = [value for _, value in train_scalars["loss"][:20]]
+    assert np.mean(first_epoch_losses) == pytest.approx(float(history[0]["loss"]), abs=1e-3)  # per step, not running
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    tags = {}
-    for folder in ("train", "validation", "images"):
-        events = EventAccumulator(str(run_dir / "logs" / folder), size_guidance={"tensors": 0})
-        tags[folder] = set(events.Reload().Tags()["tensors"])
-    assert {"epoch_loss", "epoch_psnr_stage1", "epoch_psnr_stage2", "epoch_learning_rate"} <= tags["train"]
-    assert "epoch_psnr" in tags["validation"]
-    assert any(tag.startswith("degraded | restored | target") for tag in tags["images"])
+    images = EventAccumulator(str(run_dir / "logs" / "images"), size_guidance={"tensors": 0}).Reload()
+    (image_tag, *_) = [tag for tag in images.Tags()["tensors"] if tag.startswith("degraded | restored | target")]
+    assert [event.step for event in images.Tensors(image_tag)] == [20, 40]
+
+    # Output to a file or pipe (here captured) is plain lines: no progress bar redrawn with control codes.
+    printed = capsys.readouterr().out
+    assert "Epoch 2/2" in printed and "\x1b[" not in printed and "\r" not in printed
 
 
     # The same command on a finished run refuses to start over.
     assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(run_dir), *overrides]) == 2
+    assert f"{run_dir} already holds a finished run of 40 steps" in capsys.readouterr().err
 
 
 def test_best_checkpoint_has_the_best_official_validation_score(tmp_path):
@@ -129,7 +182,7 @@ def test_best_checkpoint_has_the_best_official_validation_score(tmp_path):
     assert len(history) == 3 and len({row["val_psnr"] for row in history}) == 3
 
     config = config_lib.validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
-    assert (config.data.val_tile, config.data.val_quantize) == (256, True)
+    assert config.data.val_tile == 256
     _, val_images, _ = build_datasets(config)
     scores = Validation(val_images, tile=config.data.val_tile)
     scores.set_model(keras.saving.load_model(run_dir / "best.keras"))
@@ -203,22 +256,37 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
         assert not (tmp_path / "refused").exists()
 
 
+def _wait_for_line(process, text):
+    """Reads `process`'s output until a line holds `text`; fails with the output if it ends first."""
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if text in line:
+            return
+    pytest.fail(f"the process ended (exit {process.wait()}) without printing {text!r}:\n{''.join(lines)[-3000:]}")
+
+
+def _run(command, deadline, seconds):
+    """Runs `command` to its end; the deadline only catches a hung process."""
+    timeout, note = deadline(seconds)
+    try:
+        return subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{command[3]} did not end within {timeout:.0f} s ({note}); it seems hung")
+
+
 @pytest.mark.slow
-def test_killed_run_resumes_from_its_backup(tmp_path):
+def test_killed_run_resumes_from_its_backup(tmp_path, deadline):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     command = _train_command(photos, run_dir, "train.steps=16", "train.steps_per_epoch=4")
     metadata = run_dir / "backup" / "training_metadata.json"
-    process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 180
-        while not (metadata.is_file() and json.loads(metadata.read_text() or "{}").get("epoch", 0) >= 1):
-            assert process.poll() is None, process.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline, "no backup within 180 s"
-            time.sleep(0.1)
+        _wait_for_line(process, "Epoch 2/4")  # printed once the backup of epoch 1 is complete
     finally:
         process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        process.wait()
         process.stdout.close()
     assert not (run_dir / "model.keras").exists()
     backed_up = json.loads(metadata.read_text())["epoch"]
@@ -226,14 +294,212 @@ def test_killed_run_resumes_from_its_backup(tmp_path):
     rows_before = len([row for row in history if int(row["epoch"]) < backed_up])  # later rows are repeated
     assert 1 <= backed_up < 4
 
-    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=240)
+    result = _run(command, deadline, 600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     resumed = f"Resuming from the backup in {run_dir / 'backup'}: epoch {backed_up}, step {4 * backed_up}."
     assert resumed in result.stdout
+    assert "\x1b[" not in result.stdout and "\r" not in result.stdout  # a pipe gets plain lines
     resumed_epochs = [int(row["epoch"]) for row in _history(run_dir)[rows_before:]]
     assert resumed_epochs == list(range(backed_up, 4))  # not from 0
     model = keras.saving.load_model(run_dir / "model.keras")
     assert int(model.optimizer.iterations.numpy()) == 16  # the step counter came back with the weights
+
+
+def _config(photos, *overrides):
+    """The config `hinet train configs/photos_cpu.yaml --data PHOTOS --set ...` runs (see `_options`)."""
+    config = config_lib.load_config("configs/photos_cpu.yaml", [*TINY, *overrides])
+    return config.replace(data={"root": str(photos.resolve())})
+
+
+def _warnings(text):
+    return [line for line in text.splitlines() if line.startswith("warning:")]
+
+
+# Without validation or image logs: 2 epochs of 2 steps.
+QUICK = ("train.steps=4", "train.steps_per_epoch=2", "data.val_split=null", "train.log_images=0")
+
+
+def _train_in_process(photos, run_dir, *overrides):
+    arguments = ["--data", str(photos), "--out", str(run_dir), *_options(*overrides)]
+    return main(["train", "configs/photos_cpu.yaml", *arguments])
+
+
+def test_a_backup_that_does_not_load_gets_one_warning_and_the_run_starts_afresh(tmp_path, capsys):
+    from hinet_tf.training.trainer import prepare_run_dir
+
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    # What a kill inside the first backup write used to leave: a partial weights file the record points at.
+    prepare_run_dir(_config(photos, *QUICK), run_dir)
+    backup = run_dir / "backup"
+    backup.mkdir()
+    (backup / "latest.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(88))  # 96 B of an HDF5 file
+    (backup / "training_metadata.json").write_text('{"epoch": 1, "batch": 0}')
+    assert _train_in_process(photos, run_dir, *QUICK) == 0
+    captured = capsys.readouterr()
+    (warning,) = _warnings(captured.err)
+    assert warning.startswith(f"warning: the backup {backup / 'latest.weights.h5'} does not load (")
+    assert warning.endswith("; starting afresh")
+    assert "Resuming" not in captured.out
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1]
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 4
+
+
+def test_a_broken_newest_backup_falls_back_to_the_previous_one(tmp_path, capsys):
+    from hinet_tf.training import trainer
+
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    overrides = ("train.steps=6", *QUICK[1:])
+    run = trainer.setup(_config(photos, *overrides), run_dir)
+
+    class StopBeforeTheThirdEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    run.fit_arguments["callbacks"].append(StopBeforeTheThirdEpoch())
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(run)
+    record = json.loads((run_dir / "backup" / "training_metadata.json").read_text())
+    assert (record["epoch"], record["previous"]["epoch"]) == (2, 1)
+    newest = run_dir / "backup" / record["weights"]
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 2])
+    capsys.readouterr()
+
+    assert _train_in_process(photos, run_dir, *overrides) == 0
+    captured = capsys.readouterr()
+    (warning,) = _warnings(captured.err)
+    assert warning.startswith(f"warning: the backup {newest} does not load (")
+    assert warning.endswith("; falling back to the previous backup")
+    assert f"Resuming from the backup in {run_dir / 'backup'}: epoch 1, step 2." in captured.out
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1, 2]
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 6
+
+
+# `hinet train` whose first write of a backup's weights stops halfway and hangs, to be killed there.
+_HANG_INSIDE_THE_FIRST_BACKUP_WRITE = """
+import sys
+import time
+from pathlib import Path
+
+import keras
+
+from hinet_tf.cli.main import main
+
+save_weights = keras.Model.save_weights
+
+
+def save_half_then_hang(self, filepath, *args, **kwargs):
+    save_weights(self, filepath, *args, **kwargs)
+    path = Path(filepath)
+    if path.parent.name == "backup":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+        print("inside the backup write", flush=True)
+        time.sleep(3600)
+
+
+keras.Model.save_weights = save_half_then_hang
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.slow
+def test_a_kill_inside_the_first_backup_write_leaves_a_run_that_reruns(tmp_path, deadline):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    command = _train_command(photos, run_dir, "train.steps=4", "train.steps_per_epoch=2")
+    hanging = [sys.executable, "-c", _HANG_INSIDE_THE_FIRST_BACKUP_WRITE, *command[3:]]
+    process = subprocess.Popen(hanging, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_line(process, "inside the backup write")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stdout.close()
+    assert list((run_dir / "backup").iterdir())  # the half-written file
+
+    result = _run(command, deadline, 600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1]
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 4
+    assert not (run_dir / "backup").exists()
+
+
+def test_a_nan_loss_fails_the_run_in_one_line_and_saves_no_model(tmp_path, capsys):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    assert _train_in_process(photos, run_dir, *QUICK, "optimizer.learning_rate=1e6") == 2
+    (error,) = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert error.startswith("hinet: error: the loss became ") and " at optimizer step " in error
+    assert error.endswith("no model was saved: no epoch finished, so no checkpoint was saved")
+    assert not [name for name in ("model.keras", "best.keras", "last.keras") if (run_dir / name).exists()]
+
+
+def test_a_nan_loss_after_finite_epochs_keeps_the_last_finite_checkpoint(tmp_path):
+    import re
+
+    from hinet_tf.training import trainer
+
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    run = trainer.setup(_config(photos, "train.steps=6", *QUICK[1:]), run_dir)
+
+    class PoisonTheSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                kernel = self.model.trainable_weights[0]
+                kernel.assign(np.full(kernel.shape, np.nan, kernel.dtype))
+
+    run.fit_arguments["callbacks"].append(PoisonTheSecondEpoch())
+    message = f"the loss became nan at optimizer step 3; training stopped and no model was saved: " \
+        f"the last finite checkpoint is {run_dir / 'last.keras'}, of step 2"
+    with pytest.raises(trainer.NonFiniteLoss, match=re.escape(message)):
+        trainer.fit(run)
+    assert not (run_dir / "model.keras").exists()
+    for name in ("last.keras", "best.keras"):
+        checkpoint = keras.saving.load_model(run_dir / name)
+        assert int(checkpoint.optimizer.iterations.numpy()) == 2
+        assert all(np.isfinite(weight).all() for weight in checkpoint.get_weights()), name
+    assert json.loads((run_dir / "backup" / "training_metadata.json").read_text())["epoch"] == 1
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0]
+
+
+def test_raising_the_steps_of_a_finished_run_continues_it_with_its_optimizer(tmp_path, capsys):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    assert _train_in_process(photos, run_dir, *QUICK) == 0
+    finished = _history(run_dir)
+    capsys.readouterr()
+    assert _train_in_process(photos, run_dir, *QUICK) == 2
+    error = capsys.readouterr().err
+    assert f"{run_dir} already holds a finished run of 4 steps" in error and "--set train.steps=8" in error
+    assert _train_in_process(photos, run_dir, *QUICK, "train.steps=2") == 2
+    assert "train.steps can be raised to continue it, not lowered to 2" in capsys.readouterr().err
+
+    assert _train_in_process(photos, run_dir, *QUICK, "train.steps=8") == 0
+    printed = capsys.readouterr().out
+    assert f"Continuing the finished run in {run_dir} from step 4 to 8" in printed
+    assert f"Resuming from the backup in {run_dir / 'backup'}: epoch 2, step 4." in printed  # the optimizer's count
+    history = _history(run_dir)
+    assert history[:2] == finished and [int(row["epoch"]) for row in history] == [0, 1, 2, 3]
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 8
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["train"]["steps"] == 8
+    assert _train_in_process(photos, run_dir, *QUICK, "train.steps=8") == 2  # finished again
+
+
+def test_the_hold_out_takes_at_most_a_fifth_of_a_small_folder(tmp_path, capsys):
+    config = config_lib.load_config("configs/photos_cpu.yaml", ["train.crop_size=32", "data.val_crop=32"])
+    photos = _photo_folder(tmp_path / "photos", count=10)
+    _, val_images, description = build_datasets(config.replace(data={"root": str(photos)}))
+    assert description.startswith(f"8 training photos in {photos}, 2 held out for validation: ")
+    assert description.endswith("data.val_images=8 capped at a fifth of the 10")
+    assert len(list(val_images)) == 2
+    few = _photo_folder(tmp_path / "few", count=4)
+    _, val_images, description = build_datasets(config.replace(data={"root": str(few)}))
+    assert val_images is None and description.startswith("4 training photos")
+    (warning,) = _warnings(capsys.readouterr().err)
+    assert f"{few} has only 4 images: too few to hold any out for validation" in warning
 
 
 def _free_ports(count):
@@ -324,33 +590,28 @@ def _check_run_files(run_dir):
 
 
 @pytest.mark.slow
-def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp_path):
+def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp_path, deadline):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm.
     command = _train_command(photos, run_dir, "train.steps=30", "train.steps_per_epoch=1")
-    backup = run_dir / "backup" / "training_metadata.json"  # written last at the end of an epoch
     rng = np.random.default_rng(15)
     for kill in (signal.SIGKILL, signal.SIGTERM):
-        previous_backup = backup.stat().st_mtime_ns if backup.exists() else None
-        process = subprocess.Popen(command, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
-            deadline = time.monotonic() + 180
-            # This process finished an epoch, so the kill lands in a later epoch's step or saves,
-            # however slowly the machine runs.
-            while not backup.exists() or backup.stat().st_mtime_ns == previous_backup:
-                assert process.poll() is None, process.stderr.read().decode()[-3000:]
-                assert time.monotonic() < deadline, "no epoch within 180 s"
-                time.sleep(0.05)
+            # This process finished an epoch (and its backup), so the kill lands in a later epoch's
+            # step or saves, however slowly the machine runs.
+            _wait_for_line(process, "Epoch ")
+            _wait_for_line(process, "Epoch ")
             time.sleep(rng.uniform(0.0, 1.5))
         finally:
             process.send_signal(kill)
-            process.wait(timeout=30)
-            process.stderr.close()
+            process.wait()
+            process.stdout.close()
         assert not (run_dir / "model.keras").exists(), "the run ended before the kill"
         _check_run_files(run_dir)
 
-    result = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    result = _run(command, deadline, 600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Resuming from the backup" in result.stdout
     _check_run_files(run_dir)
