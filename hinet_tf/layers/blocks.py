@@ -83,6 +83,15 @@ class DecoderBlock(keras.layers.Layer):
             filters, "none", relu_slope, num_extra_blocks=num_extra_blocks, dtype=dtype, name="conv_block"
         )
 
+    def build(self, x_shape, skip_shape=None):
+        # Built here, not by tracing `call`: torch and JAX trace unknown sizes as one number for both inputs.
+        self.up.build(x_shape)
+        up_shape = self.up.compute_output_shape(x_shape)
+        self.conv_block(keras.KerasTensor((*up_shape[:-1], up_shape[-1] + (skip_shape or [0])[-1])))
+
+    def compute_output_shape(self, x_shape, skip_shape=None):
+        return self.up.compute_output_shape(x_shape)
+
     def call(self, x, skip=None):
         x = self.up(x)
         return self.conv_block(x if skip is None else ops.concatenate([x, skip], axis=-1))
