@@ -126,12 +126,12 @@ class HINetImageRestorer(keras.Model):
         self.final_psnr.update_state(y, y_pred)
         return self.get_metrics_result()
 
-    def train_step(self, data):
+    def train_step(self, *args):  # (data), or (state, data) on JAX
         if keras.config.backend() == "tensorflow":  # one forward pass, one all-reduce (tf_train_step)
             from hinet_tf.models.hinet import tf_train_step
 
-            return tf_train_step.train_step(self, data)
-        return super().train_step(data)
+            return tf_train_step.train_step(self, *args)
+        return super().train_step(*args)
 
     def get_config(self):
         # Not chained to super: a functional model's config is its graph, not these arguments.
