@@ -124,7 +124,7 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
 
 
 def load_backbone_file(path):
-    """The `HINetBackbone` in a `.keras` file (of a task, a backbone or a deprecated `HINet`) or a preset directory.
+    """The `HINetBackbone` in a `.keras` file (of a task or a backbone) or a preset directory.
 
     Raises:
         FileNotFoundError: no such file.

@@ -22,8 +22,8 @@ def load_restorer(spec):
     """Loads an image restorer from a preset name, a preset directory or a `.keras` file.
 
     An architecture-only preset ("hinet_1x", ...) gets random weights and warns that its
-    outputs are untrained. A `.keras` file holding a `HINetBackbone` (or a deprecated
-    `HINet`) is wrapped in a `HINetImageRestorer`.
+    outputs are untrained. A `.keras` file holding a `HINetBackbone` is wrapped in a
+    `HINetImageRestorer`; one of the removed `HINet` class is refused with the command that converts it.
 
     Raises:
         FileNotFoundError: no such file or preset.
@@ -56,9 +56,7 @@ def load_restorer(spec):
     if not zipfile.is_zipfile(path):
         raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # files of the deprecated HINet load as tasks
-            loaded = keras.saving.load_model(path, compile=False)
+        loaded = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged archive
         raise ValueError(f"Model {path} is not a valid .keras file ({first_line(error)})") from None
     try:

@@ -124,12 +124,12 @@ def build_model(config):
         beta_1=optimizer_config.beta_1,
         beta_2=optimizer_config.beta_2,
         epsilon=optimizer_config.epsilon,
+        global_clipnorm=optimizer_config.clip_norm,
     )
     model.compile(
         optimizer=optimizer,
         loss=config.loss.name,
         stage_weights=(config.loss.weight,) * model.num_stages,
-        clip_norm=optimizer_config.clip_norm,
         steps_per_execution=config.train.steps_per_execution,
         jit_compile=config.train.jit_compile,
     )
@@ -140,8 +140,8 @@ def build_model(config):
 def load_initial_weights(backbone, path):
     """Loads a model's weights into `backbone`, a `HINetBackbone` of the same architecture.
 
-    `path` is a `.keras` file (of a task, a backbone or a deprecated `HINet`), a
-    `.weights.h5` file of a backbone (or `HINet`), or a preset directory. Only the
+    `path` is a `.keras` file (of a task or a backbone), a `.weights.h5` file of a
+    backbone, or a preset directory. Only the
     network's weights are taken: a trained run's Adam moments and step counter would skip
     the warm-up and shift the learning-rate schedule.
 
