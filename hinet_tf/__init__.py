@@ -11,7 +11,6 @@ from hinet_tf import registration
 from hinet_tf.version import __version__
 
 _PUBLIC = {
-    "HINet": "hinet_tf.models",
     "HINetBackbone": "hinet_tf.models",
     "HINetImageRestorer": "hinet_tf.models",
     "layers": "hinet_tf.layers",

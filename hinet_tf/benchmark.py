@@ -7,6 +7,9 @@ its peak resident memory is its own and no path warms another's caches. The path
   exactly as `hinet restore` builds it; a backend's one-off conversion runs first in a
   process of its own (`prepare_case`), so the timed process finds it in the cache;
 - `keras` training: one step of the model `trainer.build_model(config)` compiles;
+- `photo`: a photo of 1, 12 or 24 megapixels through the same `Restorer`, in tiles of a
+  chosen size (the tile-size sweep), for seconds per megapixel and peak memory, which the
+  tiles should bound;
 - `torch`: the official PyTorch architecture (`convert.official_torch`), forward with
   `torch.no_grad()` or the official training step (needs torch);
 - `torch_onnx`: the official model exported by `torch.onnx.export` (NCHW, fixed shape) and
@@ -27,12 +30,15 @@ import numpy as np
 PATHS = ("keras", "litert", "onnx", "torch", "torch_onnx")
 TRAIN_PATHS = ("keras", "torch")
 REFERENCES = ("torch", "torch_onnx")
-TASKS = ("latency", "frame", "train")
+TASKS = ("latency", "frame", "train", "photo")
+DEFAULT_TASKS = ("latency", "frame", "train")  # photos of tens of megapixels take minutes per run
 LATENCY_SIZE = (256, 256)
 FRAME_SIZE = (720, 1280)
 TILE = 256  # `hinet restore`'s defaults
 OVERLAP = 32
 TRAIN_BATCH = (8, 128, 128)
+PHOTO_SIZES = {1: (816, 1224), 12: (2832, 4240), 24: (4000, 6000)}  # 3:2 photos, by megapixels
+CASE_FIELDS = ("task", "width", "path", "megapixels", "tile")  # what tells cases apart (the last two: photos only)
 
 
 def _timings(function, runs, warmup):
@@ -60,8 +66,15 @@ def _config(case):
     )
 
 
-def _image(task, rng):
-    return rng.random((*(LATENCY_SIZE if task == "latency" else FRAME_SIZE), 3), np.float32)
+def image_size(case):
+    """(height, width) of the image an inference case restores."""
+    if case["task"] == "photo":
+        return PHOTO_SIZES[case["megapixels"]]
+    return LATENCY_SIZE if case["task"] == "latency" else FRAME_SIZE
+
+
+def _image(case, rng):
+    return rng.random((*image_size(case), 3), np.float32)
 
 
 def _restorer(case, log=None, threads=None):
@@ -73,7 +86,7 @@ def _restorer(case, log=None, threads=None):
 
     keras.utils.set_random_seed(0)
     backbone = HINetBackbone(**_config(case).model.to_dict())
-    return Restorer(backbone, TILE, OVERLAP, backend=case["path"], log=log, threads=threads)
+    return Restorer(backbone, case.get("tile", TILE), OVERLAP, backend=case["path"], log=log, threads=threads)
 
 
 def needs_conversion(case):
@@ -85,7 +98,8 @@ def prepare_case(case):
     """Converts a case's model for its backend (filling the cache) without timing anything."""
     if needs_conversion(case):
         restorer = _restorer(case)
-        restorer(_image(case["task"], np.random.default_rng(0)))  # LiteRT converts at the first tile of a shape
+        size = (case["tile"],) * 2 if case["task"] == "photo" else image_size(case)  # a photo's tiles are all full
+        restorer(np.random.default_rng(0).random((*size, 3), np.float32))  # LiteRT converts at the first tile of a shape
     return {**case, "prepared": True}
 
 
@@ -105,16 +119,19 @@ def run_case(case, threads, runs, warmup):
     if path.startswith("torch"):
         from hinet_tf import official_benchmark
 
-        step = official_benchmark.function(task, path, _config(case), threads, _image(task, rng), (TILE, OVERLAP))
+        image = None if task == "train" else _image(case, rng)
+        step = official_benchmark.function(task, path, _config(case), threads, image, (case.get("tile", TILE), OVERLAP))
     elif task == "train":
         step = _keras_train_step(_config(case), rng)
     else:
         restorer = _restorer(case, log=conversions.append, threads=threads)
-        image = _image(task, rng)
+        image = _image(case, rng)
         step = lambda: restorer(image)  # noqa: E731
     result = _timings(step, runs, warmup)
     if task == "train":
         result["patches_per_s"] = TRAIN_BATCH[0] / result["median_s"]
+    else:
+        result["image_mib"] = float(np.prod(image_size(case))) * 3 * 4 / 2**20  # float32; the result is as large
     return {**case, **result, "peak_rss_mib": peak_resident_mib(), "threads": threads, "converted_here": len(conversions)}
 
 
@@ -156,51 +173,53 @@ def run_in_subprocess(case, threads, runs, warmup, timeout, prepare=False, cache
 
 
 def summarize(results, macs=None):
-    """Per task, width and path: the median over processes, peak memory and the ratios to the references.
+    """Per case (task, width, path, and a photo's size and tile): the median over processes, peak memory, ratios.
 
-    With `macs` ({width: multiply-accumulates of one 256x256 forward pass}), latency and
-    training rows also get `gflop_per_s`: 2 FLOPs per MAC, and a training step counted as
-    three forward passes (forward, input and weight gradients) over its batch of crops.
+    Ratios are to the reference paths' row of the same case. With `macs` ({width:
+    multiply-accumulates of one 256x256 forward pass}), latency and training rows also get
+    `gflop_per_s`: 2 FLOPs per MAC, and a training step counted as three forward passes
+    (forward, input and weight gradients) over its batch of crops. Photo rows get
+    `s_per_megapixel`, and `peak_rss_ratio_to_1mp` against the 1-megapixel photo's row.
     """
     groups = {}
     for result in results:
         if "error" not in result:
-            groups.setdefault((result["task"], result["width"], result["path"]), []).append(result)
-    summary = [
-        {
-            "task": task,
-            "width": width,
-            "path": path,
-            "median_s": statistics.median(result["median_s"] for result in group),
-            "peak_rss_mib": max(result["peak_rss_mib"] for result in group),
-            "processes": len(group),
-        }
-        for (task, width, path), group in groups.items()
-    ]
+            groups.setdefault(_case_key(result), []).append(result)
+    summary = []
+    for key, group in groups.items():
+        row = {field: value for field, value in zip(CASE_FIELDS, key) if value is not None}
+        row["median_s"] = statistics.median(result["median_s"] for result in group)
+        row["peak_rss_mib"] = max(result["peak_rss_mib"] for result in group)
+        row["processes"] = len(group)
+        summary.append(row)
+    rows = {_case_key(row): row for row in summary}
     for row in summary:
         work = (macs or {}).get(row["width"])
         if work is not None and row["task"] in ("latency", "train"):
             forward_passes = 1 if row["task"] == "latency" else 3 * np.prod(TRAIN_BATCH) / np.prod(LATENCY_SIZE)
             row["gflop_per_s"] = 2 * work * forward_passes / row["median_s"] / 1e9
+        if row["task"] == "photo":
+            row["s_per_megapixel"] = row["median_s"] / (float(np.prod(PHOTO_SIZES[row["megapixels"]])) / 1e6)
+            one_megapixel = rows.get(_case_key({**row, "megapixels": 1}))
+            if one_megapixel is not None:
+                row["peak_rss_ratio_to_1mp"] = row["peak_rss_mib"] / one_megapixel["peak_rss_mib"]
         for reference in REFERENCES:
-            anchor = next(
-                (other for other in summary if (other["task"], other["width"], other["path"]) == (row["task"], row["width"], reference)),
-                None,
-            )
+            anchor = rows.get(_case_key({**row, "path": reference}))
             if anchor is not None:
                 row[f"ratio_to_{reference}"] = row["median_s"] / anchor["median_s"]
     return summary
 
 
+def _case_key(result):
+    return tuple(result.get(field) for field in CASE_FIELDS)
+
+
 def machine_description():
-    """CPU model, core count and load, for the report."""
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return {"cpu": model, "cores": os.cpu_count(), "load_average_1m": os.getloadavg()[0]}
+    """Where the report was measured: the CPU (model, ISA flags, cores), the library versions and the load."""
+    from hinet_tf.utils.machine import cpu_description
+    from hinet_tf.utils.machine import library_versions
+
+    return {**cpu_description(), "libraries": library_versions(), "load_average_1m": os.getloadavg()[0]}
 
 
 def _main():

@@ -20,6 +20,7 @@ REGISTERING_MODULES = (
     "hinet_tf.metrics",
     "hinet_tf.optimizers",
     "hinet_tf.models",
+    "hinet_tf.convert.legacy",
     "hinet_tf.training.schedules",
 )
 

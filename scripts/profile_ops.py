@@ -122,7 +122,9 @@ def main():
     from hinet_tf.utils.atomic import atomic_write_text
 
     profile = profile_tensorflow if args.framework == "tensorflow" else profile_torch
-    report = {"framework": args.framework, "width": args.width, "threads": args.threads}
+    from hinet_tf.benchmark import machine_description
+
+    report = {"framework": args.framework, "width": args.width, "threads": args.threads, "machine": machine_description()}
     report.update(profile(args.width, args.threads))  # first: TensorFlow's threads are set before it starts
     macs = report["forward_macs"] = count_macs(HINetBackbone(width=args.width), *FORWARD_SIZE).true
     # A training step's convolutions do about 3x the forward's work (forward, input and weight gradients).

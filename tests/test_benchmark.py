@@ -46,6 +46,17 @@ def test_the_litert_case_finds_its_conversion_in_the_cache(tmp_path):
     assert result["converted_here"] == 0  # the timed process converted nothing
 
 
+def test_the_machine_description_names_the_cpu_its_flags_and_the_library_versions(monkeypatch):
+    import tensorflow as tf
+
+    from hinet_tf.utils import machine
+
+    monkeypatch.setattr(machine, "cpu_description", lambda: {"cpu": "AMD EPYC 7B13", "isa_flags": ["avx2", "fma"], "cores": 2})
+    description = benchmark.machine_description()
+    assert {key: description[key] for key in ("cpu", "isa_flags", "cores")} == machine.cpu_description()
+    assert description["libraries"]["tensorflow"] == tf.__version__ and "load_average_1m" in description
+
+
 def test_the_summary_takes_medians_over_processes_and_ratios_to_the_official_paths():
     results = [
         {"task": "latency", "width": 4, "path": path, "median_s": seconds, "peak_rss_mib": 100.0}
@@ -62,6 +73,46 @@ def test_the_summary_takes_medians_over_processes_and_ratios_to_the_official_pat
     assert rates["latency", "keras"] == pytest.approx(10.0) and rates["train", "keras"] == pytest.approx(60.0)
 
 
+def test_photo_rows_are_told_apart_by_size_and_tile_and_give_seconds_per_megapixel_and_memory_growth():
+    photos = [
+        {"task": "photo", "width": 4, "path": path, "megapixels": megapixels, "tile": tile, "median_s": seconds, "peak_rss_mib": mib}
+        for path, megapixels, tile, seconds, mib in [
+            ("keras", 1, 256, 1.0, 500.0),
+            ("keras", 24, 256, 24.0, 550.0),
+            ("keras", 24, 512, 20.0, 600.0),
+            ("torch", 24, 256, 30.0, 700.0),
+        ]
+    ]
+    rows = {(row["path"], row["megapixels"], row["tile"]): row for row in benchmark.summarize(photos)}
+    assert len(rows) == 4 and all(row["processes"] == 1 for row in rows.values())
+    height, width = benchmark.PHOTO_SIZES[24]
+    assert rows["keras", 24, 256]["s_per_megapixel"] == pytest.approx(24.0 / (height * width / 1e6))
+    assert rows["keras", 24, 256]["peak_rss_ratio_to_1mp"] == pytest.approx(1.1)
+    assert "peak_rss_ratio_to_1mp" not in rows["keras", 24, 512]  # no 1-megapixel photo in 512-pixel tiles
+    assert rows["keras", 24, 256]["ratio_to_torch"] == pytest.approx(0.8)
+    assert "ratio_to_torch" not in rows["keras", 24, 512] and "gflop_per_s" not in rows["keras", 1, 256]
+
+
+@pytest.mark.slow
+def test_the_photo_task_sweeps_tile_sizes_through_the_restorer(tmp_path):
+    report_path = tmp_path / "benchmark.json"
+    argv = ["benchmark", "--widths", "4", "--tasks", "photo", "--paths", "keras", "--megapixels", "1"]
+    argv += ["--tiles", "256", "384", "--rounds", "1", "--runs", "1", "--warmup", "0", "--threads", "1"]
+    assert main([*argv, "-o", str(report_path)]) == 0
+    report = json.loads(report_path.read_text())
+    assert [(result["tile"], result["megapixels"]) for result in report["results"]] == [(256, 1), (384, 1)]
+    height, width = benchmark.PHOTO_SIZES[1]
+    assert all(result["image_mib"] == pytest.approx(height * width * 12 / 2**20) for result in report["results"])
+    assert [row["tile"] for row in report["summary"]] == [256, 384]
+    assert all(row["s_per_megapixel"] > 0 and row["peak_rss_ratio_to_1mp"] == 1.0 for row in report["summary"])
+
+
+def test_tiles_off_the_model_s_size_multiple_are_refused_before_any_timing(tmp_path, capsys):
+    assert main(["benchmark", "--tasks", "photo", "--tiles", "256", "100", "-o", str(tmp_path / "b.json")]) == 2
+    assert "--tiles must be multiples of 16" in capsys.readouterr().err
+    assert not (tmp_path / "b.json").exists()
+
+
 @pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
 def test_the_report_times_both_sides_and_records_their_ratio(tmp_path, capsys):
     report_path = tmp_path / "benchmark.json"
@@ -74,6 +125,9 @@ def test_the_report_times_both_sides_and_records_their_ratio(tmp_path, capsys):
     assert set(summary) == {("latency", "keras"), ("latency", "torch")}
     assert summary["latency", "keras"]["ratio_to_torch"] > 0 and summary["latency", "torch"]["ratio_to_torch"] == 1.0
     assert "x torch" in capsys.readouterr().out
+    machine = report["machine"]  # where it was measured: the CPU and the libraries
+    assert machine["cpu"] and machine["cores"] >= 1 and isinstance(machine["isa_flags"], list)
+    assert {"python", "tensorflow", "keras", "torch"} <= set(machine["libraries"])
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="needs torch")

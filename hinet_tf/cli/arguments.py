@@ -4,6 +4,7 @@ import argparse
 
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.tiles import check_tile_before_loading
 
 
 def at_least(minimum):
@@ -19,6 +20,14 @@ def at_least(minimum):
         return value
 
     return parse
+
+
+def check_tile_early(args):
+    """Raises CLIError if `args.tile` and `args.overlap` are wrong whatever the model (`check_tile_before_loading`)."""
+    try:
+        check_tile_before_loading(args.tile, args.overlap)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
 
 
 def check_output_folder(folder):

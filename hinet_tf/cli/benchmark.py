@@ -11,7 +11,9 @@ from hinet_tf.cli.errors import CLIError
 
 
 def add_parser(subparsers):
+    from hinet_tf.benchmark import DEFAULT_TASKS
     from hinet_tf.benchmark import PATHS
+    from hinet_tf.benchmark import PHOTO_SIZES
     from hinet_tf.benchmark import TASKS
 
     parser = subparsers.add_parser(
@@ -20,8 +22,9 @@ def add_parser(subparsers):
         description=(
             "Time the paths `hinet restore` and `hinet train` run: the Restorer on each backend (keras, litert, "
             "onnx) for one 256x256 image and one 720x1280 frame in 256-pixel tiles, and one training step "
-            "(batch 8 of 128x128) of the model the trainer compiles; with torch installed, the official PyTorch "
-            "model (torch) and its ONNX export on onnxruntime (torch_onnx) side by side. Every case runs in its "
+            "(batch 8 of 128x128) of the model the trainer compiles; with --tasks photo, photos of 1, 12 and 24 "
+            "megapixels (seconds per megapixel, peak memory) in tiles of each --tiles size. With torch installed, "
+            "the official PyTorch model (torch) and its ONNX export on onnxruntime (torch_onnx) side by side. Every case runs in its "
             "own process, the paths taking turns for --rounds rounds; the report holds each process and, per "
             "path, the median over processes and its ratio to each official path. Conversions run beforehand, "
             "in processes of their own. Full runs take tens of minutes on a 2-core CPU."
@@ -31,7 +34,24 @@ def add_parser(subparsers):
     parser.add_argument(
         "--paths", nargs="+", choices=PATHS, default=list(PATHS), help="paths (default all; missing packages are skipped)"
     )
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument(
+        "--tasks", nargs="+", choices=TASKS, default=list(DEFAULT_TASKS), help=f"default {' '.join(DEFAULT_TASKS)}"
+    )
+    parser.add_argument(
+        "--megapixels",
+        type=int,
+        nargs="+",
+        choices=sorted(PHOTO_SIZES),
+        default=sorted(PHOTO_SIZES),
+        help="photo sizes of the photo task (default 1 12 24)",
+    )
+    parser.add_argument(
+        "--tiles",
+        type=at_least(16),
+        nargs="+",
+        default=[256],
+        help="tile sizes of the photo task, multiples of 16, overlap 32 (default 256; the sweep: 256 384 512)",
+    )
     parser.add_argument("--config", help="a training recipe (YAML) whose model, loss and optimizer to use (default: the defaults)")
     parser.add_argument("--rounds", type=at_least(1), default=3, help="processes per case, the paths taking turns (default 3)")
     parser.add_argument("--runs", type=at_least(1), default=5, help="timed runs per process (default 5)")
@@ -54,19 +74,30 @@ def _installed(path):
 
 def _row(result):
     head = f"{result['task']:<8} {result['path']:<10} {result['width']:>5}"
+    if result["task"] == "photo":
+        head += f"  {result['megapixels']:>2} MP, tile {result['tile']}"
     if "error" in result:
         return f"{head}  error: {result['error']}"
     row = f"{head}  {result['median_s']:>8.3f} {result['peak_rss_mib']:>8.0f} {result['processes']:>5}"
     row += f" {result['gflop_per_s']:>7.0f}" if "gflop_per_s" in result else f" {'-':>7}"
+    if "s_per_megapixel" in result:
+        row += f"  {result['s_per_megapixel']:.3f} s/MP"
     return row + "".join(
         f"  {result[key]:.2f}x {key[len('ratio_to_'):]}" for key in sorted(result) if key.startswith("ratio_to_")
     )
+
+
+def _photo_sizes(args):
+    """The photo task's `{"megapixels", "tile"}` pairs, the tile sizes of each photo side by side."""
+    return [{"megapixels": megapixels, "tile": tile} for megapixels in args.megapixels for tile in args.tiles]
 
 
 def run(args):
     if os.path.exists(args.output) and not args.overwrite:
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
+    if any(tile % 16 for tile in args.tiles):
+        raise CLIError(f"--tiles must be multiples of 16 (the model's size multiple), got {' '.join(map(str, args.tiles))}")
     from hinet_tf import benchmark
     from hinet_tf.complexity import count_macs
     from hinet_tf.models import HINetBackbone
@@ -76,7 +107,8 @@ def run(args):
     skipped = sorted(set(args.paths) - set(paths))
     report = {"machine": benchmark.machine_description(), "threads": args.threads, "skipped_paths": skipped}
     report.update(models={}, results=[])
-    print(f"{report['machine']['cpu']}, {report['machine']['cores']} cores, {args.threads} threads")
+    machine = report["machine"]
+    print(f"{machine['cpu']} ({' '.join(machine['isa_flags'])}), {machine['cores']} cores, {args.threads} threads")
     if skipped:
         print(f"skipped (not installed): {', '.join(skipped)}")
     for width in args.widths:
@@ -88,15 +120,21 @@ def run(args):
     with tempfile.TemporaryDirectory(prefix="hinet-benchmark-cache-") as cache:
         for task in args.tasks:
             for width in args.widths:
+                sizes = _photo_sizes(args) if task == "photo" else [{}]
                 cases = [
-                    {"task": task, "path": path, "width": width, "config": args.config}
+                    {"task": task, "path": path, "width": width, "config": args.config, **size}
+                    for size in sizes
                     for path in paths
                     if path in (benchmark.TRAIN_PATHS if task == "train" else benchmark.PATHS)
                 ]
+                converted = set()
                 for case in filter(benchmark.needs_conversion, cases):  # in processes of their own, before any timing
-                    prepared = benchmark.run_in_subprocess(case, args.threads, 1, 0, args.timeout, True, cache)
-                    if "error" in prepared:
-                        report["results"].append(prepared)
+                    conversion = (case["path"], case.get("tile"))  # a photo's size needs no conversion of its own
+                    if conversion not in converted:
+                        converted.add(conversion)
+                        prepared = benchmark.run_in_subprocess(case, args.threads, 1, 0, args.timeout, True, cache)
+                        if "error" in prepared:
+                            report["results"].append(prepared)
                 for round_index in range(args.rounds):
                     for case in cases:
                         result = benchmark.run_in_subprocess(case, args.threads, args.runs, args.warmup, args.timeout, cache=cache)
@@ -108,6 +146,6 @@ def run(args):
     errors = [result for result in report["results"] if "error" in result]
     for row in [*report["summary"], *errors]:
         print(_row(row))
-    atomic_write_text(args.output, json.dumps(report, indent=2))
+    atomic_write_text(args.output, json.dumps(report, indent=2), args.overwrite)
     print(f"Wrote {args.output}")
     return 1 if errors else 0

@@ -37,7 +37,7 @@ def add_parser(subparsers):
         metavar="PRESET",
         help="fail unless the checkpoint has this preset's configuration (e.g. hinet_gopro)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT (or DIR's preset files) if they exist")
+    parser.add_argument("--overwrite", action="store_true", help="replace OUT, or the preset in DIR, if they exist")
     parser.set_defaults(func=run)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
+from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
 
 
@@ -43,8 +44,7 @@ def run(args):
     existing = [str(path) for path in reports if path.exists()]
     if existing and not args.overwrite:
         raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
-    if args.overlap >= args.tile:
-        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    check_tile_early(args)
     if not Path(args.data).is_dir():
         raise CLIError(f"Dataset folder {args.data} does not exist.")
     check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
@@ -78,8 +78,8 @@ def run(args):
         "overlap": args.overlap,
         "tta": args.tta,
     }
-    atomic_write_text(reports[0], result.to_csv())
-    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2))
+    atomic_write_text(reports[0], result.to_csv(), args.overwrite)
+    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2), args.overwrite)
     print(f"wrote {reports[0]} and {reports[1]}")
 
 

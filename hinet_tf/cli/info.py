@@ -1,4 +1,4 @@
-"""`hinet info`: a preset's configuration, parameters and MACs."""
+"""`hinet info`: a preset's configuration, parameters and MACs, and the backends `auto` chose on this CPU."""
 
 from hinet_tf.cli.errors import CLIError
 
@@ -7,7 +7,10 @@ def add_parser(subparsers):
     parser = subparsers.add_parser(
         "info",
         help="print a preset's configuration, parameters and MACs",
-        description="Print a preset's configuration, parameter count and MACs (true and as the paper counts).",
+        description=(
+            "Print a preset's configuration, parameter count and MACs (true and as the paper counts), "
+            "and the backends `hinet restore --backend auto` chose on this CPU, with the times behind them."
+        ),
     )
     parser.add_argument(
         "preset", metavar="PRESET", help="a preset name (e.g. hinet_1x, hinet_gopro) or a preset directory"
@@ -37,3 +40,18 @@ def run(args):
     print(f"  {'parameters':<17} {backbone.count_params():,}")
     print(f"  {'weight tensors':<17} {len(backbone.weights)}")
     print(f"  MACs at 1x3x{height}x{width}: {macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")
+    _print_backend_choices()
+
+
+def _print_backend_choices():
+    """The choices `Restorer(backend="auto")` cached for this CPU, one line each with its times."""
+    from hinet_tf.inference.backend_choice import cached_choices
+    from hinet_tf.utils.machine import cpu_description
+
+    cpu = cpu_description()
+    print(f"{cpu['cpu']}, {cpu['cores']} cores, {' '.join(cpu['isa_flags']) or 'no ISA flags known'}")
+    choices = cached_choices()
+    if not choices:
+        print("  backend choices: none measured on this CPU yet (the first `hinet restore` measures)")
+    for choice in choices:
+        print(f"  {choice.summary()}")

@@ -16,6 +16,8 @@ from hinet_tf.cli import prepare
 from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import warnings_as_messages
+from hinet_tf.utils.messages import one_line
 from hinet_tf.utils.quiet import native_stderr_silenced_while_importing
 from hinet_tf.utils.quiet import silence_native_stderr_at_exit
 from hinet_tf.version import __version__
@@ -77,11 +79,14 @@ def main(argv=None):
         silence_native_stderr_at_exit()
         quiet = native_stderr_silenced_while_importing("tensorflow")
     try:
-        with sigterm_as_interrupt(), quiet:
+        with sigterm_as_interrupt(), quiet, warnings_as_messages():
             return args.func(args) or 0
     except CLIError as error:
-        print(f"hinet: error: {error}", file=sys.stderr)
+        print(f"hinet: error: {one_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:  # of the system (a full disk, no permission): it names its file
+        print(f"hinet: error: {one_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("hinet: interrupted", file=sys.stderr)
         return 130

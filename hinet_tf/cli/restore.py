@@ -2,11 +2,16 @@
 
 import collections
 import sys
+import warnings
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
+from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import warn
+from hinet_tf.utils.messages import first_line
+from hinet_tf.utils.messages import one_line
 
 
 def add_parser(subparsers):
@@ -14,7 +19,8 @@ def add_parser(subparsers):
         "restore",
         help="restore images (files or folders) with a trained model",
         description=(
-            "Restore PNG, JPEG or TIFF images of any size (8/16-bit, gray, RGB or RGBA; alpha is kept) "
+            "Restore PNG, JPEG, TIFF, BMP or WebP images of any size (8/16-bit, gray, RGB or RGBA; alpha and "
+            "the ICC colour profile are kept) "
             "in overlapping tiles, optionally with test-time augmentation and model ensembles."
         ),
     )
@@ -47,7 +53,7 @@ def add_parser(subparsers):
         choices=("auto", "keras", "litert", "onnx"),
         default="auto",
         help="run tiles on TensorFlow, LiteRT/XNNPACK or onnxruntime (the last two converted once, cached); "
-        "auto: onnxruntime without a GPU when the onnx extra is installed, else TensorFlow (default auto)",
+        "auto: the fastest on this CPU, timed once per model and tile and cached; TensorFlow on a GPU (default auto)",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace existing output files")
     parser.set_defaults(func=run)
@@ -56,21 +62,31 @@ def add_parser(subparsers):
 def plan_outputs(inputs, output):
     """Pairs each input image with its output path: `[(input, output)]`, in order.
 
-    A file goes to `output/<name>`, a folder's images to `output/<path inside the folder>`.
+    A file goes to `output/<name>`, or to `output` itself when it is the only input and
+    `output` has an image suffix; a folder's images go to `output/<path inside the folder>`.
+    Its other files are skipped with a warning naming them.
     """
-    from hinet_tf.inference.image_io import is_listed
+    from hinet_tf.inference.image_io import SUPPORTED_SUFFIXES
+    from hinet_tf.inference.image_io import format_names
+    from hinet_tf.inference.image_io import is_image_suffix
     from hinet_tf.inference.image_io import is_supported
+    from hinet_tf.inference.image_io import list_images
 
     output = Path(output)
     inputs = [Path(path) for path in inputs]
-    if len(inputs) == 1 and not inputs[0].is_dir() and is_supported(output):
+    if len(inputs) == 1 and not inputs[0].is_dir() and is_image_suffix(output):
+        if not is_supported(output):
+            supported = ", ".join(SUPPORTED_SUFFIXES)
+            raise CLIError(f"{output}: cannot write {output.suffix!r} images; use one of {supported}")
         return [(inputs[0], output)]
     jobs = []
     for path in inputs:
         if path.is_dir():
-            files = sorted(
-                file for file in path.rglob("*") if file.is_file() and is_listed(file) and not file.name.startswith(".")
-            )
+            files, skipped = list_images(path)
+            if skipped:
+                names = ", ".join(str(file.relative_to(path)) for file in skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                warn(f"skipped {len(skipped)} file(s) of {path} that are not {format_names()} images: {names}{more}")
             jobs.extend((file, output / file.relative_to(path)) for file in files)
         else:
             jobs.append((path, output / path.name))
@@ -83,7 +99,7 @@ def load_models(specs):
 
     models, messages = load(specs)
     for message in messages:
-        print(f"hinet: warning: {message}", file=sys.stderr)
+        warn(message)
     return models
 
 
@@ -91,14 +107,14 @@ def run(args):
     """Checks the settings, the output folder and every input's header, then loads the model(s) and restores."""
     from hinet_tf.inference import ImageError
     from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
+    from hinet_tf.inference.image_io import format_names
     from hinet_tf.inference.image_io import read_header
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
-    if args.overlap >= args.tile:
-        raise CLIError(f"--overlap ({args.overlap}) must be smaller than --tile ({args.tile})")
+    check_tile_early(args)
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
-        raise CLIError(f"no PNG, JPEG or TIFF images found in {', '.join(args.inputs)}")
+        raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
     output = Path(args.output)
     check_output_folder(output.parent if jobs[0][1] == output else output)
     # Everything that can be checked without the model is, so nothing is overwritten and no
@@ -124,7 +140,7 @@ def run(args):
             _require_onnx_backend()  # before the model loads; its module imports TensorFlow
         failures += _restore_files(pending, args)
     for failure in failures:
-        print(f"hinet: error: {failure}", file=sys.stderr)
+        print(f"hinet: error: {one_line(failure)}", file=sys.stderr)
     if failures:
         others = "; the others were written" if len(failures) < len(jobs) else ""
         raise CLIError(f"{len(failures)} of {len(jobs)} images failed{others}")
@@ -140,21 +156,29 @@ def _restore_files(jobs, args):
     from hinet_tf.inference import read_image
     from hinet_tf.inference import write_image
     from hinet_tf.inference.conversion_cache import ConversionError
+    from hinet_tf.inference.restorer import NonFiniteOutputError
 
     try:
-        restorer = Restorer(
-            load_models(args.ensemble or [args.model]), args.tile, args.overlap, args.tta, args.backend, log=print
-        )
+        models = load_models(args.ensemble or [args.model])
+        with warnings.catch_warnings(record=True) as caught:  # a backend left out of auto's choice: one line each
+            warnings.simplefilter("always", UserWarning)
+            restorer = Restorer(models, args.tile, args.overlap, args.tta, args.backend, log=print)
+        for warning in caught:
+            warn(warning.message)
+        if args.verbose and restorer.backend_choice is not None:
+            print(restorer.backend_choice.summary())
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
     except ConversionError as error:
-        raise CLIError(f"{_first_line(error)}; --backend keras runs without converting") from None
+        raise CLIError(f"{first_line(error)}; --backend keras runs without converting") from None
     failures = []
     progress = keras.utils.Progbar(len(jobs), unit_name="image")
     for done, (source, target) in enumerate(jobs, start=1):
         try:
             image = read_image(source, args.max_pixels)
             write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
+        except NonFiniteOutputError as error:  # the model is broken: every image would fail
+            raise CLIError(f"{source}: {error}; nothing was written for it") from None
         except (ImageError, OSError) as error:
             failures.append(str(error))
         except ValueError as error:
@@ -162,13 +186,9 @@ def _restore_files(jobs, args):
         except MemoryError:
             failures.append(f"{source}: not enough memory to restore an image of this size")
         except ConversionError as error:  # LiteRT converts per tile shape: at a new image size
-            raise CLIError(f"{source}: {_first_line(error)}; --backend keras runs without converting") from None
+            raise CLIError(f"{source}: {first_line(error)}; --backend keras runs without converting") from None
         progress.update(done)
     return failures
-
-
-def _first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _require_onnx_backend():

@@ -67,5 +67,8 @@ def run(args):
 
 
 def _check_data_folder(root):
-    if not Path(root).is_dir():
-        raise CLIError(f"the training data folder {root} does not exist")
+    from hinet_tf.data.layouts import folder_problem  # pure Python: no TensorFlow yet
+
+    problem = folder_problem(root)
+    if problem:
+        raise CLIError(f"the training data folder {root} {problem}")

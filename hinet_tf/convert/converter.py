@@ -1,10 +1,5 @@
 """Official PyTorch HINet checkpoints to Keras backbones, `.keras` files and presets, and back."""
 
-import zipfile
-from pathlib import Path
-
-import keras
-
 from hinet_tf.convert.checkpoint_io import describe
 from hinet_tf.convert.checkpoint_io import read_state_dict
 from hinet_tf.convert.checkpoint_io import write_state_dict
@@ -16,7 +11,9 @@ from hinet_tf.convert.state_dict import to_pytorch_state_dict
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import preset_utils
 from hinet_tf.models.hinet import hinet_presets
+from hinet_tf.models.loading import load_restorer
 from hinet_tf.utils.atomic import atomic_write
+from hinet_tf.utils.atomic import check_replaceable
 
 # Arguments that only shape the Keras model: a checkpoint neither stores nor constrains them.
 BUILD_OPTIONS = ("relu_slope", "dtype", "name")
@@ -96,7 +93,8 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
         preset_dir: the preset directory to write (`config.json`, `model.weights.h5`,
             `metadata.json`), or None; `HINetImageRestorer.from_preset(preset_dir)` loads it.
         preset: a built-in preset name the checkpoint's configuration must match, or None.
-        overwrite: replace an existing `output` or a preset directory's files.
+        overwrite: replace an existing `output` file or `preset_dir` preset (a folder
+            holding anything else is never replaced).
 
     Returns:
         The converted `HINetBackbone`.
@@ -104,39 +102,35 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
     Raises:
         CheckpointError: as `from_pytorch`.
         ValueError: an unknown `preset`.
-        FileExistsError: `output` or `preset_dir`'s files exist and `overwrite` is false.
+        FileExistsError: `output` or `preset_dir` exists and `overwrite` is false, or
+            either is not replaceable (`hinet_tf.utils.atomic.check_replaceable`).
     """
     expected = {}
     if preset is not None:
         if preset not in hinet_presets.architecture_presets():
             raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(hinet_presets.architecture_presets())}")
         expected = hinet_presets.backbone_presets[preset]["config"]
-    if preset_dir is not None and not overwrite:
-        taken = [name for name in preset_utils.PRESET_FILES if (Path(preset_dir) / name).exists()]
-        if taken:
-            raise FileExistsError(f"{preset_dir} already holds a preset ({', '.join(taken)}); pass overwrite=True")
+    if output is not None:
+        check_replaceable(output, overwrite)  # before the conversion
+    if preset_dir is not None:
+        check_replaceable(preset_dir, overwrite, preset_utils.PRESET)
     backbone = from_pytorch(source, **expected)
     if output is not None:
         with atomic_write(output, overwrite=overwrite) as temporary:
             backbone.save(temporary)
     if preset_dir is not None:
-        backbone.save_to_preset(preset_dir)
+        preset_utils.save_backbone(backbone, preset_dir, overwrite=overwrite)  # the folder is replaced whole
     return backbone
 
 
 def load_backbone_file(path):
-    """The `HINetBackbone` in a `.keras` file of a task, a backbone or a deprecated `HINet`.
+    """The `HINetBackbone` in a `.keras` file (of a task or a backbone) or a preset directory.
 
     Raises:
-        ValueError: not a readable `.keras` file, or no HINet in it; the message names the file.
+        FileNotFoundError: no such file.
+        ValueError: not a readable model, or no HINet in it; the message names the file.
     """
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a .keras model (not a zip archive: truncated, or another format)")
-    try:
-        model = keras.saving.load_model(path, compile=False)
-    except (ValueError, OSError) as error:
-        raise ValueError(f"{path} is not a readable .keras model: {error}") from error
-    backbone = getattr(model, "backbone", model)
+    backbone = getattr(load_restorer(path), "backbone", None)
     if not isinstance(backbone, HINetBackbone):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a HINet model")
+        raise ValueError(f"{path} holds no HINet model")
     return backbone

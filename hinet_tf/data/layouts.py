@@ -57,16 +57,29 @@ def list_pairs(root, layout="pairs", split="train", subset=None):
     root = Path(root)
     if layout not in _LISTERS:
         raise ValueError(f"Unknown dataset layout {layout!r}; choose one of: {', '.join(LAYOUTS)}.")
-    if not root.is_dir():
-        raise ValueError(f"Dataset folder {root} does not exist.")
+    require_folder(root, "Dataset folder")
     return _LISTERS[layout](root, split, subset)
+
+
+def folder_problem(folder):
+    """What keeps `folder` from being read as a folder, in words ("does not exist", ...), or None."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return None
+    return "is a file, not a folder" if folder.exists() else "does not exist"
+
+
+def require_folder(folder, name):
+    """`folder` as a Path; a ValueError "`name` `folder` does not exist." (or another `folder_problem`) unless it is one."""
+    problem = folder_problem(folder)
+    if problem:
+        raise ValueError(f"{name} {folder} {problem}.")
+    return Path(folder)
 
 
 def image_files(folder):
     """The image files (PNG or JPEG, any case) directly inside `folder`, sorted by name."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"Dataset folder {folder} does not exist.")
+    folder = require_folder(folder, "Dataset folder")
     files = sorted(
         path
         for path in folder.iterdir()
@@ -146,8 +159,7 @@ def _reds(root, split, subset):
     _check_split("reds", split, ("train", "val"))
     blur_root, sharp_root = root / split / f"{split}_blur_jpeg", root / split / f"{split}_sharp"
     for folder in (blur_root, sharp_root):
-        if not folder.is_dir():
-            raise ValueError(f"REDS folder {folder} does not exist.")
+        require_folder(folder, "REDS folder")
     clips = sorted({path.name for path in blur_root.iterdir() if path.is_dir()})
     sharp_clips = sorted({path.name for path in sharp_root.iterdir() if path.is_dir()})
     if clips != sharp_clips:
@@ -182,9 +194,7 @@ _LISTERS = {"pairs": _pairs, "gopro": _gopro, "sidd": _sidd, "reds": _reds, "rai
 
 def list_images(root):
     """Every PNG or JPEG image under `root` (searched recursively), sorted; for clean-only photo folders."""
-    root = Path(root)
-    if not root.is_dir():
-        raise ValueError(f"Photo folder {root} does not exist.")
+    root = require_folder(root, "Photo folder")
     files = sorted(
         path
         for path in root.rglob("*")

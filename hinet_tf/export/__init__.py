@@ -1,7 +1,21 @@
-"""Export to SavedModel (TF Serving), LiteRT (`.tflite`, phones and edge devices) and ONNX."""
+"""Export to SavedModel (TF Serving), LiteRT (`.tflite`, phones and edge devices) and ONNX.
 
-from hinet_tf.export.litert import export_litert
-from hinet_tf.export.onnx import export_onnx
-from hinet_tf.export.savedmodel import export_saved_model
+The names below load their module on first use, so that `hinet export` checks its output
+with `hinet_tf.export.outputs` before anything imports TensorFlow.
+"""
 
-__all__ = ["export_litert", "export_onnx", "export_saved_model"]
+import importlib
+
+_PUBLIC = {
+    "export_litert": "hinet_tf.export.litert",
+    "export_onnx": "hinet_tf.export.onnx",
+    "export_saved_model": "hinet_tf.export.savedmodel",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'hinet_tf.export' has no attribute {name!r}")
+    return getattr(importlib.import_module(_PUBLIC[name]), name)

@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from hinet_tf.models import image_restorer
+from hinet_tf.utils.tiles import check_tile
 
 
 def float_signature(model, shape=(None, None, None)):
@@ -26,9 +27,7 @@ def input_shape(model, tile=None):
     """The (batch, height, width) of an export: any size, or one tile of `tile` pixels (checked)."""
     if tile is None:
         return (None, None, None)
-    multiple = getattr(image_restorer(model), "size_multiple", 1)
-    if tile <= 0 or tile % multiple:
-        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
+    check_tile(tile, getattr(image_restorer(model), "size_multiple", 1))
     return (1, tile, tile)
 
 

@@ -16,7 +16,7 @@ import importlib.util
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import input_shape
 from hinet_tf.utils.atomic import atomic_write_bytes
-from hinet_tf.utils.atomic import check_absent
+from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.backend import require_tensorflow
 
 OPSET = 17
@@ -46,11 +46,12 @@ def export_onnx(model, path, tile=None, opset=OPSET, overwrite=False):
         tile: None for a graph of any batch, height and width (at least the model's size
             multiple, 16), or a tile size for a fixed 1 x tile x tile input.
         opset: the ONNX opset to convert to.
-        overwrite: replace an existing `path`; otherwise it raises `FileExistsError` first.
+        overwrite: replace an existing `path`; otherwise, or if `path` is a folder, it raises
+            `FileExistsError` before converting.
     """
     require_tensorflow("ONNX export")
     shape = input_shape(model, tile)
-    check_absent(path, overwrite)
+    check_replaceable(path, overwrite)  # before the slow conversion
     return convert_function(float_signature(model, shape), path, opset, overwrite)
 
 

@@ -7,6 +7,7 @@ import keras
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import uint8_signature
 from hinet_tf.models import image_restorer
+from hinet_tf.export.outputs import SAVED_MODEL
 from hinet_tf.utils.atomic import atomic_directory
 from hinet_tf.utils.backend import require_tensorflow
 
@@ -17,7 +18,8 @@ UINT8_SIGNATURE = "serving_uint8"
 def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE, UINT8_SIGNATURE)):
     """Writes `model` as a SavedModel folder at `path`, complete or not at all.
 
-    An existing `path` raises `FileExistsError` unless `overwrite`.
+    An existing `path` is replaced only with `overwrite`, and only if it is a SavedModel
+    folder (`SAVED_MODEL`) or empty: otherwise `FileExistsError`, and nothing is deleted.
 
     Signatures (both take NHWC `images` of any height and width and return `restored`):
 
@@ -30,7 +32,7 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
     require_tensorflow("SavedModel export")
     model = image_restorer(model)
     builders = {FLOAT_SIGNATURE: float_signature, UINT8_SIGNATURE: uint8_signature}
-    with atomic_directory(path, overwrite) as temporary:
+    with atomic_directory(path, SAVED_MODEL, overwrite) as temporary:
         archive = keras.export.ExportArchive()
         archive.track(model)
         for name in signatures:

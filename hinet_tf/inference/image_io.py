@@ -1,36 +1,56 @@
-"""Reads and writes 8- and 16-bit PNG, JPEG and TIFF images, grayscale, RGB or RGBA.
+"""Reads and writes 8- and 16-bit PNG, JPEG and TIFF images and 8-bit BMP and WebP, grayscale, RGB or RGBA.
 
 Pixels travel as float32 in [0, 1]; an alpha channel is kept apart so that only the
-colour channels are restored. PNG goes through `tf.io` (Pillow drops 16-bit colour),
-JPEG through Pillow and TIFF through `tifffile` (the `tiff` extra). Writes are atomic:
-the encoded bytes go to a temporary file next to the target, which is then renamed.
+colour channels are restored, and an ICC colour profile travels with them to the output.
+PNG goes through `tf.io` (Pillow drops 16-bit colour), TIFF through `tifffile` (the
+`tiff` extra), JPEG, BMP and WebP through Pillow. Writes are atomic: the encoded bytes go
+to a temporary file next to the target, which is then renamed.
+
+What a file's samples mean is read from the file, not assumed: a TIFF's photometric
+interpretation (CMYK, a palette, "0 is white"), the EXIF or TIFF orientation. Samples of
+a kind the reader cannot map to grey or RGB are refused by name.
 
 Before any pixel is decoded, `read_header` checks the file's header: the format must be
 the one its suffix names, the size at most `max_pixels` (an image bomb, a small file of
 huge size, would otherwise exhaust the memory), and there must be one frame: animated
-PNGs, multi-page TIFFs and GIFs are refused rather than cut to their first frame.
+PNGs and WebPs, multi-page TIFFs and GIFs are refused rather than cut to their first frame.
 """
 
 import contextlib
 import dataclasses
 import io
 import re
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.messages import first_line
 
+FORMATS = {
+    ".png": "PNG",
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".bmp": "BMP",
+    ".webp": "WebP",
+}
 PNG_SUFFIXES = (".png",)
 JPEG_SUFFIXES = (".jpg", ".jpeg")
 TIFF_SUFFIXES = (".tif", ".tiff")
-SUPPORTED_SUFFIXES = PNG_SUFFIXES + JPEG_SUFFIXES + TIFF_SUFFIXES
+SUPPORTED_SUFFIXES = tuple(FORMATS)
+# Formats whose files hold 8-bit samples only: a 16-bit image is written rounded to 8 bits.
+EIGHT_BIT_FORMATS = ("JPEG", "BMP", "WebP")
+# Formats that cannot store an alpha channel.
+OPAQUE_FORMATS = ("JPEG", "BMP")
 # Listed in folders and refused by name, not skipped: a GIF is often an animation.
-REFUSED_SUFFIXES = (".gif",)
+REFUSED_FORMATS = {".gif": "GIF"}
 JPEG_QUALITY = 95
 # Above any camera's photos (a 61 MP full-frame sensor, a 102 MP medium-format one is 11648 x 8736).
 DEFAULT_MAX_PIXELS = 120_000_000
-FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF", ".gif": "GIF"}
 SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "PNG",
     b"\xff\xd8\xff": "JPEG",
@@ -38,8 +58,24 @@ SIGNATURES = {
     b"MM\x00*": "TIFF",
     b"II+\x00": "TIFF",  # BigTIFF
     b"MM\x00+": "TIFF",
+    b"BM": "BMP",
     b"GIF87a": "GIF",
     b"GIF89a": "GIF",
+}
+# TIFF photometric interpretations (tag 262), its ink set (tag 332), and the TIFF/EXIF
+# orientation (tag 274) with the way each turns an array upright.
+MINISWHITE, MINISBLACK, RGB, PALETTE, SEPARATED, YCBCR = 0, 1, 2, 3, 5, 6
+INK_SET, CMYK_INKS = 332, 1
+EXIF_ORIENTATION = 274
+TIFF_JPEG_COMPRESSIONS = (6, 7)  # YCbCr stored as JPEG is decoded to RGB
+ORIENTATIONS = {
+    2: lambda array: array[:, ::-1],
+    3: lambda array: array[::-1, ::-1],
+    4: lambda array: array[::-1],
+    5: lambda array: array.swapaxes(0, 1),
+    6: lambda array: np.rot90(array, -1),
+    7: lambda array: array.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda array: np.rot90(array, 1),
 }
 
 
@@ -55,20 +91,22 @@ class Image:
         pixels: colour channels, shape (H, W, 1) for grayscale or (H, W, 3) for RGB.
         alpha: the alpha channel, shape (H, W, 1), or None.
         bit_depth: 8 or 16, the precision the file had and will be written with.
+        icc_profile: the file's ICC colour profile (bytes), written with the image; or None.
     """
 
     pixels: np.ndarray
     alpha: np.ndarray | None = None
     bit_depth: int = 8
+    icc_profile: bytes | None = None
 
     def with_pixels(self, pixels):
-        """The same image (alpha, bit depth) with new colour channels."""
+        """The same image (alpha, bit depth, profile) with new colour channels."""
         return dataclasses.replace(self, pixels=pixels)
 
 
 @dataclasses.dataclass(frozen=True)
 class Header:
-    """What an image file's header says: `format` ("PNG", "JPEG", "TIFF"), size and frame count."""
+    """What an image file's header says: `format` ("PNG", "JPEG", "TIFF", "BMP", "WebP"), size and frame count."""
 
     format: str
     width: int
@@ -78,12 +116,38 @@ class Header:
 
 def is_supported(path):
     """Whether `path` has the suffix of a format this module reads and writes."""
-    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES
+    return Path(path).suffix.lower() in FORMATS
 
 
 def is_listed(path):
     """Whether a folder's file is taken as an image: supported, or refused by name (GIF)."""
-    return Path(path).suffix.lower() in SUPPORTED_SUFFIXES + REFUSED_SUFFIXES
+    return Path(path).suffix.lower() in (*FORMATS, *REFUSED_FORMATS)
+
+
+def is_image_suffix(path):
+    """Whether `path`'s suffix names an image format: one of ours or any that Pillow knows."""
+    import PIL.Image
+
+    suffix = Path(path).suffix.lower()
+    return suffix in FORMATS or suffix in PIL.Image.registered_extensions()
+
+
+def format_names():
+    """The supported formats in words, for messages: "PNG, JPEG, TIFF, BMP or WebP"."""
+    names = list(dict.fromkeys(FORMATS.values()))
+    return f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def list_images(folder):
+    """`(images, skipped)`: the files under `folder` taken as images (`is_listed`) and the others, sorted.
+
+    Hidden files are in neither list.
+    """
+    images, skipped = [], []
+    for file in sorted(Path(folder).rglob("*")):
+        if file.is_file() and not file.name.startswith("."):
+            (images if is_listed(file) else skipped).append(file)
+    return images, skipped
 
 
 def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
@@ -100,19 +164,20 @@ def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     suffix = path.suffix.lower()
-    if suffix in REFUSED_SUFFIXES:
-        raise ImageError(f"{path}: {FORMATS[suffix]} is not supported (it may hold several frames); convert it to PNG")
+    if suffix in REFUSED_FORMATS:
+        refused = REFUSED_FORMATS[suffix]
+        raise ImageError(f"{path}: {refused} is not supported (it may hold several frames); convert it to PNG")
     if not is_supported(path):
         raise ImageError(f"{path}: unsupported format {path.suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}")
     try:
         with open(path, "rb") as file:
-            start = file.read(8)
+            start = file.read(12)
     except OSError as error:
         raise ImageError(f"{path}: cannot read it ({error.strerror})") from None
     if not start:
         raise ImageError(f"{path}: the file is empty")
     expected = FORMATS[suffix]
-    found = next((name for signature, name in SIGNATURES.items() if start.startswith(signature)), None)
+    found = _sniff(start)
     if found != expected:
         holds = f" (it holds {found} data)" if found else ""
         raise ImageError(f"{path}: not a {expected} file{holds}")
@@ -140,23 +205,26 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
     data = path.read_bytes()
     try:
         if header.format == "PNG":
-            array = _decode_png(data)
-        elif header.format == "JPEG":
-            array = _decode_jpeg(data)
+            array, profile = _decode_png(data)
+        elif header.format == "TIFF":
+            array, profile = _decode_tiff(data)
         else:
-            array = _decode_tiff(data)
+            array, profile = _decode_pillow(data, header.format)
     except ImageError as error:
         raise ImageError(f"{path}: {error}") from None
     except Exception as error:  # each decoder raises its own types for corrupt data
-        raise ImageError(f"{path}: cannot decode the {header.format} data ({_first_line(error)})") from None
-    return _from_array(array, path)
+        raise ImageError(f"{path}: cannot decode the {header.format} data ({first_line(error)})") from None
+    image = _from_array(array, path)
+    if profile and _profile_fits(profile, image.pixels.shape[-1]):
+        image.icc_profile = bytes(profile)
+    return image
 
 
 def write_image(path, image, overwrite=False):
-    """Writes `image` to `path` in the format of its suffix, atomically.
+    """Writes `image` to `path` in the format of its suffix, atomically, with its ICC profile if the format keeps one.
 
     Raises `ImageError` if the file exists and `overwrite` is False, or the format cannot
-    hold the image (alpha in a JPEG); nothing is left behind on failure.
+    hold the image (alpha in a JPEG or BMP); nothing is left behind on failure.
     """
     path = Path(path)
     if not is_supported(path):
@@ -164,17 +232,29 @@ def write_image(path, image, overwrite=False):
         raise ImageError(f"{path}: unsupported output format {path.suffix!r}; use one of {supported}")
     if path.exists() and not overwrite:
         raise ImageError(f"{path}: the output exists; pass --overwrite to replace it")
-    suffix = path.suffix.lower()
-    if suffix in JPEG_SUFFIXES and image.alpha is not None:
-        raise ImageError(f"{path}: JPEG cannot store the alpha channel; write PNG or TIFF")
-    array = _to_array(image, 8 if suffix in JPEG_SUFFIXES else image.bit_depth)
-    if suffix in PNG_SUFFIXES:
-        data = _encode_png(array)
-    elif suffix in JPEG_SUFFIXES:
-        data = _encode_jpeg(array)
+    format_name = FORMATS[path.suffix.lower()]
+    if format_name in OPAQUE_FORMATS and image.alpha is not None:
+        raise ImageError(f"{path}: {format_name} cannot store the alpha channel; write PNG, TIFF or WebP")
+    array = _to_array(image, 8 if format_name in EIGHT_BIT_FORMATS else image.bit_depth)
+    profile = image.icc_profile
+    profile = profile if profile and _profile_fits(profile, image.pixels.shape[-1]) else None
+    if format_name == "PNG":
+        data = _encode_png(array, profile)
+    elif format_name == "TIFF":
+        data = _encode_tiff(array, profile)
     else:
-        data = _encode_tiff(array)
-    atomic_write_bytes(path, data)
+        data = _encode_pillow(array, format_name, profile)
+    try:
+        atomic_write_bytes(path, data, overwrite)
+    except FileExistsError as error:  # another process wrote `path` meanwhile: it is kept
+        raise ImageError(str(error)) from None
+
+
+def _sniff(start):
+    """The format whose signature the file's first bytes carry, or None."""
+    if start[:4] == b"RIFF" and start[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for signature, name in SIGNATURES.items() if start.startswith(signature)), None)
 
 
 def _from_array(array, path):
@@ -204,6 +284,11 @@ def _to_array(image, bit_depth):
     return np.round(np.clip(values, 0.0, 1.0) * peak).astype(dtype)
 
 
+def _profile_fits(profile, channels):
+    """Whether an ICC profile describes images of `channels` colours: its colour space, bytes 16-20, is GRAY or RGB."""
+    return bytes(profile[16:20]) == (b"GRAY" if channels == 1 else b"RGB ")
+
+
 @contextlib.contextmanager
 def _pillow_size_guard_off():
     """Pillow's own image-bomb guard off: `read_header` has applied `max_pixels` instead."""
@@ -219,10 +304,10 @@ def _pillow_size_guard_off():
 def _read_pillow_header(path, format_name):
     import PIL.Image
 
-    with _pillow_size_guard_off(), PIL.Image.open(path, formats=[format_name]) as file:
+    with _pillow_size_guard_off(), PIL.Image.open(path, formats=[format_name.upper()]) as file:
         width, height = file.size
         # A JPEG's extra MPO pictures are gain or depth maps of the one photo, not frames.
-        frames = getattr(file, "n_frames", 1) if format_name == "PNG" else 1
+        frames = getattr(file, "n_frames", 1) if format_name in ("PNG", "WebP") else 1
         return Header(format_name, width, height, frames)
 
 
@@ -236,39 +321,64 @@ def _read_tiff_header(path):
 
 
 def _decode_png(data):
+    import PIL.Image
     import tensorflow as tf
 
     bit_depth = data[24] if len(data) > 24 else 8  # IHDR's bit depth
     dtype = tf.uint16 if bit_depth == 16 else tf.uint8
     try:
-        return tf.io.decode_png(data, channels=0, dtype=dtype).numpy()
+        array = tf.io.decode_png(data, channels=0, dtype=dtype).numpy()
     except tf.errors.InvalidArgumentError as error:  # its message wraps the reason in graph details
         reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\].*", "", error.message).strip()
         raise ImageError(f"cannot decode the PNG data, the file is damaged ({reason})") from None
+    with PIL.Image.open(io.BytesIO(data), formats=["PNG"]) as file:  # reads the chunks before the pixels only
+        return _upright(array, file.getexif().get(EXIF_ORIENTATION, 1)), file.info.get("icc_profile")
 
 
-def _encode_png(array):
+def _encode_png(array, icc_profile=None):
     import tensorflow as tf
 
-    return tf.io.encode_png(array).numpy()
+    data = tf.io.encode_png(array).numpy()
+    if not icc_profile:
+        return data
+    # An iCCP chunk right after IHDR (8 bytes of signature, 25 of IHDR): a named, deflated profile.
+    body = b"iCCP" + b"ICC profile\x00\x00" + zlib.compress(icc_profile)
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return data[:33] + chunk + data[33:]
 
 
-def _decode_jpeg(data):
+def _upright(array, orientation):
+    """`array` turned by an EXIF or TIFF orientation (1-8; others are taken as 1, upright)."""
+    return np.ascontiguousarray(ORIENTATIONS[orientation](array)) if orientation in ORIENTATIONS else array
+
+
+def _decode_pillow(data, format_name):
+    """JPEG, BMP or WebP samples as grey, grey and alpha, RGB or RGBA, upright by their EXIF orientation."""
     import PIL.Image
     import PIL.ImageOps
 
-    with _pillow_size_guard_off(), PIL.Image.open(io.BytesIO(data), formats=["JPEG"]) as file:
+    with _pillow_size_guard_off(), PIL.Image.open(io.BytesIO(data), formats=[format_name.upper()]) as file:
+        profile = file.info.get("icc_profile")
         file = PIL.ImageOps.exif_transpose(file)  # phone photos: apply the EXIF orientation
-        file = file if file.mode in ("L", "RGB") else file.convert("RGB")
-        return np.asarray(file)
+        if file.mode == "1":
+            file = file.convert("L")
+        elif file.mode not in ("L", "LA", "RGB", "RGBA"):  # CMYK, palettes: converted by Pillow
+            file = file.convert("RGBA" if "A" in file.mode or "transparency" in file.info else "RGB")
+        return np.asarray(file), profile
 
 
-def _encode_jpeg(array):
+def _encode_pillow(array, format_name, icc_profile=None):
     import PIL.Image
 
+    if format_name == "WebP" and array.shape[-1] <= 2:  # WebP stores colour only
+        array = np.concatenate([np.repeat(array[..., :1], 3, axis=-1), array[..., 1:]], axis=-1)
+    # WebP lossless, as PNG: a restored image is not degraded again; `exact` keeps colours under transparent pixels.
+    options = {"JPEG": {"quality": JPEG_QUALITY}, "WebP": {"lossless": True, "exact": True}}.get(format_name, {})
+    if icc_profile and format_name != "BMP":
+        options["icc_profile"] = icc_profile
     buffer = io.BytesIO()
     PIL.Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array).save(
-        buffer, format="JPEG", quality=JPEG_QUALITY
+        buffer, format=format_name.upper(), **options
     )
     return buffer.getvalue()
 
@@ -282,22 +392,70 @@ def _tifffile():
 
 
 def _decode_tiff(data):
-    array = _tifffile().imread(io.BytesIO(data))
-    if array.ndim == 3 and array.shape[0] in (1, 2, 3, 4) and array.shape[-1] not in (1, 2, 3, 4):
-        array = np.moveaxis(array, 0, -1)  # planar (C, H, W) storage
-    return array
+    """A TIFF's samples as grey or RGB (and alpha) by its photometric interpretation, upright by its orientation."""
+    with _tifffile().TiffFile(io.BytesIO(data)) as file:
+        page = file.pages[0]
+        array = page.asarray()
+        if array.ndim == 3 and page.planarconfig == 2:
+            array = np.moveaxis(array, 0, -1)  # planar (C, H, W) storage
+        array = _tiff_colours(array, page)
+        return _upright(array, page.tags.valueof(EXIF_ORIENTATION, 1)), page.iccprofile
 
 
-def _encode_tiff(array):
+def _tiff_colours(array, page):
+    """Maps `page`'s samples to grey or RGB (and alpha), or raises ImageError for those it cannot."""
+    photometric = int(page.photometric)
+    if array.dtype == bool:  # 1-bit, bilevel
+        array = array.astype(np.uint8) * np.uint8(255)
+    if photometric in (MINISBLACK, RGB) or array.dtype.kind != "u":  # other sample types are refused later
+        return array
+    if photometric == YCBCR and page.compression in TIFF_JPEG_COMPRESSIONS:
+        return array
+    if photometric == MINISWHITE:
+        colour = array[..., :1] if array.ndim == 3 else array
+        inverted = np.iinfo(array.dtype).max - colour
+        return np.concatenate([inverted, array[..., 1:]], axis=-1) if array.ndim == 3 else inverted
+    if photometric == PALETTE and page.colormap is not None and array.ndim == 2:
+        colormap = page.colormap
+        if colormap.max() < 256:  # some writers store 8-bit values
+            colormap = colormap.astype(np.uint8)
+        elif not (colormap % 257).any():  # 8-bit values scaled to 16 bits, as the TIFF specification says
+            colormap = (colormap // 257).astype(np.uint8)
+        return colormap.T[array]
+    cmyk = page.tags.valueof(INK_SET, CMYK_INKS) == CMYK_INKS and array.ndim == 3 and array.shape[-1] in (4, 5)
+    if photometric == SEPARATED and cmyk:
+        return _cmyk_to_rgb(array)
+    raise ImageError(
+        f"TIFF of photometric interpretation {_tiff_photometric_name(page)} with {page.samplesperpixel} samples "
+        "per pixel is not supported; convert it to RGB or grayscale"
+    )
+
+
+def _cmyk_to_rgb(array):
+    """CMYK (and alpha) samples to RGB (and alpha) as Pillow converts CMYK JPEGs: each colour is (1 - C)(1 - K)."""
+    peak = np.iinfo(array.dtype).max
+    inks = array.astype(np.float64)
+    rgb = (peak - inks[..., :3]) * (peak - inks[..., 3:4]) / peak
+    return np.concatenate([np.round(rgb).astype(array.dtype), array[..., 4:]], axis=-1)
+
+
+def _tiff_photometric_name(page):
+    try:
+        return page.photometric.name
+    except AttributeError:  # a value tifffile has no name for
+        return str(page.photometric)
+
+
+def _encode_tiff(array, icc_profile=None):
     buffer = io.BytesIO()
     photometric = "minisblack" if array.shape[-1] <= 2 else "rgb"
     extrasamples = ["unassalpha"] if array.shape[-1] in (2, 4) else None
     _tifffile().imwrite(
-        buffer, array[..., 0] if array.shape[-1] == 1 else array, photometric=photometric, extrasamples=extrasamples
+        buffer,
+        array[..., 0] if array.shape[-1] == 1 else array,
+        photometric=photometric,
+        extrasamples=extrasamples,
+        iccprofile=icc_profile,
     )
     return buffer.getvalue()
 
-
-def _first_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -1,8 +1,8 @@
 """Runs the restorer's tile function on LiteRT (XNNPACK on the CPU), converted once per tile shape and cached.
 
-It is the path to phones and the reference for the `.tflite` export; on a desktop CPU
-onnxruntime was measured faster (see `hinet benchmark`), so `Restorer(backend="auto")`
-does not take it. The restorer feeds tiles of one shape per image (a full tile, or the
+It is the path to phones and the reference for the `.tflite` export, and one of the
+backends `Restorer(backend="auto")` times on the CPU it runs on.
+The restorer feeds tiles of one shape per image (a full tile, or the
 whole image when a side is shorter), so each shape it feeds is converted to its own
 fixed-shape model: XNNPACK plans a fixed shape once, and a dynamic-shape model cannot run
 on `CompiledModel`.
@@ -11,18 +11,24 @@ Each conversion takes seconds to minutes (by model size), so its result is kept 
 `$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as
 `<fingerprint>_<shape>.tflite`, with XNNPACK's packed weights beside it in
 `<fingerprint>_<shape>.xnnpack_cache`: that file is mapped instead of packing the weights
-into a second copy in memory on every load. One model is loaded at a time.
+into a second copy in memory on every load. One model is loaded at a time. Both files
+are checked against the size and checksum recorded when they were made before LiteRT maps
+them: a damaged one would crash the process, not raise an error.
 """
 
+import contextlib
 import importlib.util
 import os
 
 import numpy as np
 
 from hinet_tf.export.litert import convert_function
-from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import cached_conversion
+from hinet_tf.inference.conversion_cache import drop_unless_recorded
 from hinet_tf.inference.conversion_cache import fingerprint
+from hinet_tf.inference.conversion_cache import record_entry
+from hinet_tf.inference.conversion_cache import record_path
 from hinet_tf.utils.quiet import native_stderr_silenced
 
 
@@ -71,19 +77,28 @@ class LiteRTTileRunner:
             return self._run(tiles)
         self._load(tiles.shape)
         with native_stderr_silenced():  # LiteRT creates its environment, logging each accelerator, on the first run
-            return self._run(tiles)
+            restored = self._run(tiles)
+        weights = self.path.with_suffix(".xnnpack_cache")
+        if weights.is_file() and not record_path(weights).exists():  # XNNPACK has written it: complete now
+            with contextlib.suppress(OSError):  # unrecorded, it is only rebuilt on the next load
+                record_entry(weights)
+        return restored
 
     def _load(self, shape):
         with native_stderr_silenced():  # and LiteRT notes every accelerator it destroys
             self._run = None  # frees the previous model before the next one is loaded
         path = self.path_for(shape)
-        if not path.is_file():
-            if self._log is not None:
-                self._log(f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent}).")
-            try:
-                convert_function(self._tile_function(shape), self._models, path)
-            except Exception as error:  # noqa: BLE001 (the converter raises many kinds)
-                raise ConversionError(f"LiteRT conversion failed: {error}") from error
+        weights = path.with_suffix(".xnnpack_cache")
+        message = f"Converting the model for LiteRT once for {'x'.join(map(str, shape))} (cached in {path.parent})."
+        cached_conversion(
+            path,
+            lambda path: convert_function(self._tile_function(shape), self._models, path),
+            "LiteRT",
+            message,
+            self._log,
+            derived=[weights, record_path(weights)],
+        )
+        drop_unless_recorded(weights)  # XNNPACK maps it as it is: a damaged one would crash the process
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
             self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)
         self._shape, self.path = shape, path

@@ -2,7 +2,8 @@
 
 The function is converted by `hinet_tf.export.onnx` with a dynamic batch, height and
 width, as the LiteRT backend's, and kept in `$HINET_CACHE/onnx/` (default
-`~/.cache/hinet-tf/onnx/`; see `conversion_cache`). Needs the `onnx` extra.
+`~/.cache/hinet-tf/onnx/`; see `conversion_cache`, which checks an entry before it is
+used). Needs the `onnx` extra.
 """
 
 import os
@@ -16,6 +17,7 @@ from hinet_tf.export.onnx import missing_packages
 from hinet_tf.export.onnx import require as require_packages
 from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import cached_conversion
 from hinet_tf.inference.conversion_cache import fingerprint
 
 PACKAGES = (*CONVERTER_PACKAGES, "onnxruntime")
@@ -49,16 +51,14 @@ class ONNXTileRunner:
 
         key = fingerprint(models, **options, opset=OPSET, tf2onnx=tf2onnx.__version__)
         path = cache_dir("onnx") / f"{key}.onnx"
-        if not path.is_file():
-            if log is not None:
-                log(f"Converting the model for onnxruntime once (cached in {path.parent}).")
-            try:
-                convert_function(tile_function, path)
-            except Exception as error:  # noqa: BLE001 (the converter raises many kinds)
-                raise ConversionError(f"ONNX conversion failed: {error}") from error
+        message = f"Converting the model for onnxruntime once (cached in {path.parent})."
+        cached_conversion(path, lambda path: convert_function(tile_function, path), "ONNX", message, log)
         settings = onnxruntime.SessionOptions()
         settings.intra_op_num_threads = threads or os.cpu_count()
-        self._session = onnxruntime.InferenceSession(str(path), settings, providers=["CPUExecutionProvider"])
+        try:
+            self._session = onnxruntime.InferenceSession(str(path), settings, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 (onnxruntime raises its own kinds)
+            raise ConversionError(f"onnxruntime cannot load {path}: {error}") from error
         self.path = path
 
     def __call__(self, tiles):

@@ -1,20 +1,25 @@
 """Restores images of any size with one or more models: padding, tiling, test-time augmentation."""
 
 import math
-import warnings
+import os
 
 import numpy as np
 import tensorflow as tf
 
+from hinet_tf.inference import backend_choice
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
-from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
+from hinet_tf.utils.tiles import check_tile
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
+
+
+class NonFiniteOutputError(ValueError):
+    """The models returned NaN or infinite values: broken weights, not a bad image."""
 
 
 class Restorer:
@@ -33,10 +38,12 @@ class Restorer:
     The tile function runs on TensorFlow (`backend="keras"`), on onnxruntime's CPU
     provider (`"onnx"`, converted once with a dynamic shape and cached) or on LiteRT with
     XNNPACK (`"litert"`, converted once per tile shape it is fed and cached: the full tile,
-    and the whole padded image when a side is shorter than a tile). `"auto"` takes
-    onnxruntime when no GPU is visible and the `onnx` extra is installed: `hinet benchmark`
-    measured it the fastest CPU path at widths 16, 32 and 64 (README, Performance). It
-    takes TensorFlow otherwise, or when the conversion fails (with a warning).
+    and the whole padded image when a side is shorter than a tile). `"auto"` takes the
+    fastest on this CPU: the first time a model runs at a tile shape on a machine, each
+    installed backend is timed on a full tile and the choice is cached (see
+    `inference.backend_choice`; the `backend_choice` attribute holds it and its times). A
+    backend that fails to convert is left out with a warning. With a GPU visible, or
+    neither the `onnx` nor the `litert` extra installed, it takes TensorFlow unmeasured.
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to
@@ -46,7 +53,7 @@ class Restorer:
         overlap: minimum overlap of neighbouring tiles, in pixels.
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert", "onnx" or "auto".
-        log: called with progress messages (the one-off LiteRT or ONNX conversion).
+        log: called with progress messages (the one-off conversions and backend measurement).
         threads: threads of the LiteRT or onnxruntime backend; all cores by default.
     """
 
@@ -61,19 +68,24 @@ class Restorer:
         if len(channels) != 1:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
-        if tile <= 0 or tile % self.size_multiple:
-            raise ValueError(f"The tile size must be a positive multiple of {self.size_multiple}, got {tile}.")
-        if not 0 <= overlap < tile:
-            raise ValueError(f"The overlap must lie in [0, tile), got {overlap} with tile {tile}.")
+        check_tile(tile, self.size_multiple, overlap)
         self.tile = tile
         self.overlap = overlap
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
-        self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
+        self.backend_choice = None
+        if backend == "auto":
+            self.backend, self._run_batch = self._choose_backend(spec, log, threads)
+        else:
+            self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
-        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape."""
+        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape.
+
+        Raises:
+            NonFiniteOutputError: the result holds NaN or infinite values.
+        """
         image = np.asarray(image, np.float32)
         squeeze = image.ndim == 2
         if squeeze:
@@ -90,6 +102,11 @@ class Restorer:
         padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
         padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
         restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
+        if not np.isfinite(restored).all():
+            raise NonFiniteOutputError(
+                "the model's output is not finite (NaN or infinity): its weights are broken, "
+                "e.g. by a training run that diverged"
+            )
         if channels == 1 and self.channels == 3:
             restored = restored.mean(axis=-1, keepdims=True)
         return restored[..., 0] if squeeze else restored
@@ -98,14 +115,6 @@ class Restorer:
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}.")
-        if backend == "auto":
-            if tf.config.list_physical_devices("GPU") or not onnx_backend.is_available():
-                return "keras", self._run_on_tensorflow
-            try:
-                return self._select_backend("onnx", spec, log, threads)
-            except ConversionError as error:
-                warnings.warn(f"{error}; restoring with TensorFlow.", stacklevel=3)
-                return "keras", self._run_on_tensorflow
         if backend == "onnx":
             return "onnx", onnx_backend.ONNXTileRunner(
                 self._serving(spec.shape), self.models, {"tta": self.tta}, threads=threads, log=log
@@ -115,6 +124,22 @@ class Restorer:
                 self._serving, self.models, {"tta": self.tta}, threads=threads, log=log
             )
         return "keras", self._run_on_tensorflow
+
+    def _choose_backend(self, spec, log, threads):
+        """The fastest backend on this CPU for a full tile (`backend_choice`), or TensorFlow with a GPU or no other."""
+        runners = {"keras": lambda: self._run_on_tensorflow}
+        if not tf.config.list_physical_devices("GPU"):
+            for name, module in (("onnx", onnx_backend), ("litert", litert_backend)):
+                if module.is_available():
+                    runners[name] = lambda name=name: self._select_backend(name, spec, log, threads)[1]
+        if len(runners) == 1:
+            return "keras", self._run_on_tensorflow
+        shape = (1, self.tile, self.tile, self.channels)
+        path = backend_choice.choice_path(self.models, shape, threads or os.cpu_count(), tta=self.tta)
+        tile = np.random.default_rng(0).random(shape, np.float32)
+        models = ", ".join(f"{model.name} ({model.count_params():,} parameters)" for model in self.models)
+        self.backend_choice, run = backend_choice.choose(path, runners, tile, log=log, describe_models=models)
+        return self.backend_choice.backend, run
 
     def _serving(self, shape):
         """The tile function as a `tf.function` of input signature `shape`, returning `{"restored": tiles}`."""

@@ -11,11 +11,12 @@ import math
 
 import numpy as np
 
+from hinet_tf.utils.tiles import check_tile
+
 
 def tile_starts(size, tile, overlap):
     """Start offsets of the tiles of length `min(tile, size)` covering `[0, size)`."""
-    if tile <= 0 or not 0 <= overlap < tile:
-        raise ValueError(f"Need tile > 0 and 0 <= overlap < tile, got tile={tile}, overlap={overlap}.")
+    check_tile(tile, overlap=overlap)
     if size <= tile:
         return [0]
     count = math.ceil((size - tile) / (tile - overlap)) + 1

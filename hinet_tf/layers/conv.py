@@ -10,7 +10,6 @@ TORCH_DEFAULT_INIT = {"class_name": "VarianceScaling", "config": {"scale": 1 / 3
 
 
 def _torch_bias_initializer(fan_in):
-    """PyTorch's default bias: uniform on +-1/sqrt(fan_in)."""
     bound = 1.0 / math.sqrt(fan_in)
     return keras.initializers.RandomUniform(-bound, bound)
 
@@ -27,17 +26,13 @@ class Conv2D(keras.layers.Conv2D):
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
 class Conv2DTranspose(keras.layers.Conv2DTranspose):
-    """`keras.layers.Conv2DTranspose` whose bias starts as PyTorch's.
+    """`keras.layers.Conv2DTranspose` whose bias starts as PyTorch's: fan_in is `out_channels * kh * kw`.
 
-    PyTorch takes fan_in from dimension 1 of the `(in, out, kh, kw)` weight, so it is
-    `out_channels * kh * kw` here.
-
-    When the stride equals a square kernel (HINet's 2x2, stride 2) with "valid" padding,
-    every input pixel writes its own output block, so it runs as a 1x1 convolution to
-    `kh * kw * filters` channels followed by `depth_to_space`: the same weights and
-    sums. Exported to ONNX, that is a plain `Conv`, which onnxruntime runs in its blocked
-    layout with the others, where a transposed conv of dynamic size became
-    `ConvTranspose` wrapped in shape arithmetic, a slice and a pad.
+    When the stride equals a square kernel with "valid" padding (HINet's 2x2 upsampling),
+    every input pixel writes its own output block, so `call` runs it as a 1x1 convolution
+    to `kh * kw * filters` channels and `depth_to_space`: the same weights and sums. Why:
+    exported to ONNX it is a plain `Conv`, which onnxruntime keeps in its blocked memory
+    layout, where a dynamic-size `ConvTranspose` came with shape arithmetic, a slice and a pad.
     """
 
     def build(self, input_shape):
@@ -48,14 +43,9 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     @property
     def as_depth_to_space(self):
         """Whether every input pixel writes its own output block, so `call` uses depth_to_space."""
-        return (
-            self.kernel_size[0] == self.kernel_size[1]
-            and tuple(self.strides) == tuple(self.kernel_size)
-            and self.padding == "valid"
-            and self.data_format == "channels_last"
-            and tuple(self.dilation_rate) == (1, 1)
-            and self.output_padding is None
-        )
+        square = self.kernel_size[0] == self.kernel_size[1] and tuple(self.strides) == tuple(self.kernel_size)
+        plain = tuple(self.dilation_rate) == (1, 1) and self.output_padding is None
+        return square and plain and self.padding == "valid" and self.data_format == "channels_last"
 
     def call(self, inputs):
         if not self.as_depth_to_space:
@@ -63,8 +53,7 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
         block = self.kernel_size[0]
         # (kh, kw, filters, in) -> (1, 1, in, kh * kw * filters), in depth_to_space's channel order.
         kernel = ops.transpose(self.kernel, (3, 0, 1, 2))
-        kernel = ops.reshape(kernel, (1, 1, kernel.shape[0], block * block * self.filters))
-        blocks = ops.conv(inputs, kernel)
+        blocks = ops.conv(inputs, ops.reshape(kernel, (1, 1, kernel.shape[0], block * block * self.filters)))
         if self.use_bias:
             blocks = blocks + ops.tile(self.bias, (block * block,))
         outputs = ops.depth_to_space(blocks, block)
@@ -73,26 +62,13 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
 
 def conv2d(filters, kernel_size, name, strides=1, use_bias=True, dtype=None):
     """A 2D convolution with PyTorch-style "same" padding for odd kernels (and 4x4/stride 2 on even sizes)."""
+    initializer = keras.initializers.get(TORCH_DEFAULT_INIT)
     return Conv2D(
-        filters,
-        kernel_size,
-        strides=strides,
-        padding="same",
-        use_bias=use_bias,
-        kernel_initializer=keras.initializers.get(TORCH_DEFAULT_INIT),
-        dtype=dtype,
-        name=name,
+        filters, kernel_size, strides, "same", use_bias=use_bias, kernel_initializer=initializer, dtype=dtype, name=name
     )
 
 
 def conv2d_transpose(filters, name, dtype=None):
     """The decoder's 2x2, stride-2 transposed convolution (doubles height and width)."""
-    return Conv2DTranspose(
-        filters,
-        2,
-        strides=2,
-        padding="valid",
-        kernel_initializer=keras.initializers.get(TORCH_DEFAULT_INIT),
-        dtype=dtype,
-        name=name,
-    )
+    initializer = keras.initializers.get(TORCH_DEFAULT_INIT)
+    return Conv2DTranspose(filters, 2, 2, "valid", kernel_initializer=initializer, dtype=dtype, name=name)

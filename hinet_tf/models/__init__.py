@@ -4,6 +4,5 @@ from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
 from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
 from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
 from hinet_tf.models.hinet.hinet_presets import backbone_presets as PRESETS
-from hinet_tf.models.hinet.legacy import HINet
 
-__all__ = ["HINet", "HINetBackbone", "HINetImageRestorer", "PRESETS", "image_restorer"]
+__all__ = ["HINetBackbone", "HINetImageRestorer", "PRESETS", "image_restorer"]

@@ -8,18 +8,23 @@ directories looked up in the source checkout's `saved_models/`, then in the inst
 import datetime
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import keras
 
-from hinet_tf.utils.atomic import atomic_write
-from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import FolderLayout
+from hinet_tf.utils.atomic import atomic_directory
+from hinet_tf.utils.atomic import recover_directory
+from hinet_tf.utils.messages import first_line
 from hinet_tf.version import __version__
 
 CONFIG_FILE = "config.json"
 MODEL_WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
 PRESET_FILES = (CONFIG_FILE, MODEL_WEIGHTS_FILE, METADATA_FILE)
+# A preset folder holds these files and nothing else: `overwrite` replaces only such a folder.
+PRESET = FolderLayout("a preset", CONFIG_FILE, PRESET_FILES)
 TASKS = ("HINetImageRestorer",)
 
 
@@ -40,10 +45,13 @@ def shipped_preset_dir(name):
     raise FileNotFoundError(f"The shipped preset {name!r} is not installed (looked at {looked}).")
 
 
-def save_backbone(backbone, preset_dir):
-    """Writes `backbone` as a preset directory; each file appears complete or not at all."""
-    preset_dir = Path(preset_dir)
-    preset_dir.mkdir(parents=True, exist_ok=True)
+def save_backbone(backbone, preset_dir, overwrite=True):
+    """Writes `backbone` as a preset directory, which appears (or replaces the old one) whole or not at all.
+
+    Raises:
+        FileExistsError: `preset_dir` exists and is not a preset (`PRESET`: other files
+            would be lost), or is a preset and `overwrite` is false.
+    """
     config = keras.saving.serialize_keras_object(backbone)
     for key in ("compile_config", "build_config"):
         config.pop(key, None)
@@ -54,45 +62,84 @@ def save_backbone(backbone, preset_dir):
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
         "tasks": list(TASKS),
     }
-    with atomic_write(preset_dir / MODEL_WEIGHTS_FILE) as temporary:
-        backbone.save_weights(temporary)
-    atomic_write_text(preset_dir / CONFIG_FILE, json.dumps(config, indent=4) + "\n")
-    atomic_write_text(preset_dir / METADATA_FILE, json.dumps(metadata, indent=4) + "\n")
+    with atomic_directory(preset_dir, PRESET, overwrite) as folder:
+        backbone.save_weights(folder / MODEL_WEIGHTS_FILE)
+        (folder / CONFIG_FILE).write_text(json.dumps(config, indent=4) + "\n")
+        (folder / METADATA_FILE).write_text(json.dumps(metadata, indent=4) + "\n")
 
 
 def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
     """Builds the backbone of `preset` (a name in `presets` or a directory); `kwargs` override its config.
 
     Raises:
-        ValueError: an unknown name, a directory without `config.json`, a preset of
-            another class, or weights asked of an architecture-only preset.
+        ValueError: an unknown name, a directory without `config.json`, a `config.json`
+            that is no valid JSON or config, a preset of another class, weights asked of an
+            architecture-only preset, or weights that are damaged or do not fit the config;
+            the message is one line and names the file.
     """
     if str(preset) in presets and "config" in presets[str(preset)]:
         if load_weights:
             raise ValueError(_no_weights_message(str(preset), presets[str(preset)]))
         return cls(**{**presets[str(preset)]["config"], **kwargs})
     preset_dir = _preset_dir(preset, presets)
-    config = json.loads((preset_dir / CONFIG_FILE).read_text())
-    found = keras.saving.get_registered_object(config.get("registered_name", ""))
+    config_path = preset_dir / CONFIG_FILE
+    try:
+        config = json.loads(config_path.read_bytes())
+    except ValueError as error:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise ValueError(f"{config_path} is not valid JSON ({first_line(error)})") from None
+    if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
+        raise ValueError(f"{config_path} is not the config of a Keras model (no 'config' object)")
+    found = keras.saving.get_registered_object(str(config.get("registered_name", "")))
     if found is None or not issubclass(found, cls):
         raise ValueError(
             f"Preset {preset} holds a {config.get('class_name')}, not a {cls.__name__}; "
             f"call {config.get('class_name')}.from_preset instead."
         )
     config["config"] = {**config["config"], **kwargs}
-    backbone = keras.saving.deserialize_keras_object(config)
+    try:
+        backbone = keras.saving.deserialize_keras_object(config)
+    except Exception as error:  # Keras raises many types for a bad config
+        raise ValueError(
+            f"{config_path} does not describe a valid {cls.__name__} ({first_line(error)})"
+        ) from None
     if load_weights:
         weights = preset_dir / MODEL_WEIGHTS_FILE
         if not weights.is_file():
             raise ValueError(f"Preset {preset} has no {MODEL_WEIGHTS_FILE}; pass load_weights=False for random weights.")
-        backbone.load_weights(weights)
+        read_weights(backbone, weights, f"its {CONFIG_FILE}")
     return backbone
+
+
+def read_weights(model, path, described_by="the model"):
+    """Loads the `.weights.h5` file `path` into `model`, with errors of one line that name the file.
+
+    `described_by` is what the model was built from, for the message when the weights do
+    not fit it. Keras' warnings of a load that fails are dropped: the error says it all.
+
+    Raises:
+        ValueError: the file is no readable weights file (damaged, truncated, another
+            format), or holds the weights of another architecture.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except OSError as error:  # h5py: no HDF5 signature, a truncated file
+            raise ValueError(f"{path} is not a readable weights file ({first_line(error)})") from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValueError(
+                f"{path} does not fit {described_by}: it holds the weights of another architecture"
+            ) from None
+    for warning in caught:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return model
 
 
 def _preset_dir(preset, presets):
     if str(preset) in presets:
         return shipped_preset_dir(str(preset))
     path = Path(preset)
+    recover_directory(path)  # a swap of `save_backbone` that a kill interrupted
     if (path / CONFIG_FILE).is_file():
         return path
     if path.exists():

@@ -233,20 +233,27 @@ def validate(config):
             raise ValueError(_unknown(str(section), list(SECTIONS)))
         if not isinstance(values, dict):
             raise ValueError(f"config section {section!r} must be a mapping, got {values!r}")
-        checks = {field.name: field.metadata["check"] for field in dataclasses.fields(SECTIONS[section])}
         for key, value in values.items():
             if f"{section}.{key}" in RETIRED_KEYS:
                 warnings.warn(f"config key '{section}.{key}' is no longer used ({RETIRED_KEYS[f'{section}.{key}']})")
                 continue
-            if key not in checks:
-                raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in checks]))
-            try:
-                resolved[section][key] = checks[key](value)
-            except ValueError as error:
-                raise ValueError(f"config key '{section}.{key}' {error}") from error
+            resolved[section][key] = _checked_value(section, key, value)
     config = Config(**{section: SECTIONS[section](**values) for section, values in resolved.items()})
     _check_consistent(config)
     return config
+
+
+def _checked_value(section, key, value):
+    """`value` as the key `section.key` takes it; ValueError naming an unknown key or a bad value."""
+    if section not in SECTIONS:
+        raise ValueError(_unknown(str(section), list(SECTIONS)))
+    checks = {field.name: field.metadata["check"] for field in dataclasses.fields(SECTIONS[section])}
+    if key not in checks:
+        raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in checks]))
+    try:
+        return checks[key](value)
+    except ValueError as error:
+        raise ValueError(f"config key '{section}.{key}' {error}") from error
 
 
 def _check_consistent(config):
@@ -277,10 +284,11 @@ def parse_override(text):
 
 
 def load_config(path, overrides=()):
-    """Reads a YAML recipe, applies `section.key=value` overrides and returns the validated `Config`.
+    """Reads a YAML recipe, applies `section.key=value` overrides (`--set`) and returns the validated `Config`.
 
     Raises:
-        ValueError: the file cannot be read, or names an unknown key or a bad value.
+        ValueError: the file cannot be read, or names an unknown key or a bad value (the
+            message names the file); or an override does (the message names the override).
     """
     path = Path(path)
     try:
@@ -293,6 +301,11 @@ def load_config(path, overrides=()):
         raise ValueError(f"config {path} must be a mapping of sections, got {type(config).__name__}")
     for override in overrides:
         section, key, value = parse_override(override)
+        if f"{section}.{key}" not in RETIRED_KEYS:
+            try:
+                _checked_value(section, key, value)
+            except ValueError as error:  # the --set argument is to blame, not the file
+                raise ValueError(f"--set {override}: {error}") from error
         config.setdefault(section, {})
         if not isinstance(config[section], dict):
             raise ValueError(f"config section {section!r} in {path} must be a mapping")

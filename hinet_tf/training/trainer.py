@@ -30,6 +30,7 @@ from hinet_tf.data import layouts
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 from hinet_tf.models import preset_utils
+from hinet_tf.models.loading import load_restorer
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
@@ -45,8 +46,10 @@ from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.atomic import describe_names
 from hinet_tf.utils.atomic import temporary_prefix
 from hinet_tf.utils.backend import require_tensorflow
+from hinet_tf.utils.messages import first_line
 
 MODEL_FILE = "model.keras"
 CONFIG_FILE = "config.yaml"
@@ -121,12 +124,12 @@ def build_model(config):
         beta_1=optimizer_config.beta_1,
         beta_2=optimizer_config.beta_2,
         epsilon=optimizer_config.epsilon,
+        global_clipnorm=optimizer_config.clip_norm,
     )
     model.compile(
         optimizer=optimizer,
         loss=config.loss.name,
         stage_weights=(config.loss.weight,) * model.num_stages,
-        clip_norm=optimizer_config.clip_norm,
         steps_per_execution=config.train.steps_per_execution,
         jit_compile=config.train.jit_compile,
     )
@@ -137,34 +140,27 @@ def build_model(config):
 def load_initial_weights(backbone, path):
     """Loads a model's weights into `backbone`, a `HINetBackbone` of the same architecture.
 
-    `path` is a `.keras` file (of a task, a backbone or a deprecated `HINet`), a
-    `.weights.h5` file of a backbone (or `HINet`), or a preset directory. Only the
+    `path` is a `.keras` file (of a task or a backbone), a `.weights.h5` file of a
+    backbone, or a preset directory. Only the
     network's weights are taken: a trained run's Adam moments and step counter would skip
     the warm-up and shift the learning-rate schedule.
 
     Raises:
-        ValueError: the file is missing, of another kind, or holds another architecture.
+        ValueError: the file is missing, damaged, of another kind, or holds another
+            architecture; one line that names it.
     """
-    path = Path(path)
-    if not path.exists():
-        raise ValueError(f"train.init_weights: {path} does not exist")
-    if path.is_dir():
-        path = path / preset_utils.MODEL_WEIGHTS_FILE
-    if not path.name.endswith((".keras", ".weights.h5")):
-        raise ValueError(
-            f"train.init_weights: {path} is neither a .keras model, a .weights.h5 file nor a preset directory"
-        )
+    fit = "this model (the config's model section must describe the model in the file)"
     try:
-        if path.suffix == ".keras":
-            source = keras.saving.load_model(path, compile=False)
+        if str(path).endswith(".weights.h5"):
+            preset_utils.read_weights(backbone, path, fit)
+            return
+        source = load_restorer(path)
+        try:
             backbone.set_weights(getattr(source, "backbone", source).get_weights())
-        else:
-            backbone.load_weights(str(path))
-    except ValueError as error:
-        raise ValueError(
-            f"train.init_weights: {path} does not fit this model (the config's model section must describe "
-            f"the model in the file): {str(error).splitlines()[0]}"
-        ) from error
+        except ValueError:
+            raise ValueError(f"{path} does not fit {fit}") from None
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(f"train.init_weights: {error}") from None
 
 
 def _best_so_far(history_path, monitor):
@@ -231,16 +227,16 @@ def check_run_dir(config, run_dir):
     if not config_path.is_file():
         foreign = sorted(path.name for path in run_dir.iterdir() if not _is_run_scratch(path))
         if foreign:
-            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
             raise ValueError(
-                f"{run_dir} is not empty and is not a run folder (no {CONFIG_FILE}); it holds {shown}. "
+                f"{run_dir} is not empty and is not a run folder (no {CONFIG_FILE}); "
+                f"it holds {describe_names(foreign)}. "
                 "Choose a new or empty --out folder"
             )
         return
     try:
         saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
     except (OSError, ValueError, yaml.YAMLError) as error:
-        raise ValueError(f"{config_path} is not the config of a hinet-tf run ({_first_line(error)})") from None
+        raise ValueError(f"{config_path} is not the config of a hinet-tf run ({first_line(error)})") from None
     saved, wanted = saved.to_dict(), config.to_dict()
     changed = [
         f"{section}.{key}: {saved[section][key]!r} -> {value!r}"
@@ -307,11 +303,6 @@ def prepare_run_dir(config, run_dir):
 def _is_run_scratch(path):
     """Whether `path` in a run folder is the workers' folder or a temporary file of the run's own."""
     return path.name == "workers" or path.name.startswith(tuple(temporary_prefix(name) for name in ATOMIC_FILES))
-
-
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 def _save_model(model, path):

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from hinet_tf.inference import Restorer
+from hinet_tf.inference.restorer import NonFiniteOutputError
 from hinet_tf.metrics import psnr
 
 MONITOR = "val_psnr"
@@ -44,7 +45,11 @@ class Validation(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         scores, strips = [], []
         for index, (degraded, target) in enumerate(self.images.as_numpy_iterator()):
-            restored = self._restorer(degraded)
+            try:
+                restored = self._restorer(degraded)
+            except NonFiniteOutputError:
+                scores.append(float("nan"))  # a diverged model scores NaN; the run's NaN checks handle it
+                continue
             scores.append(psnr(restored, target, y_channel=self.y_channel, quantize=self.quantize))
             if index < self.log_images:
                 strips.append(np.concatenate([degraded, np.clip(restored, 0, 1), target], axis=1))

@@ -1,19 +1,47 @@
-"""Atomic file writes: a file is either its old self or complete, whenever the process dies.
+"""Atomic file writes, and the rule of what an output may replace.
 
 Everything hinet-tf writes (images, checkpoints, reports, configs, shards) goes through
 `atomic_write`: the data goes to a temporary file in the target's folder, which is flushed
 to disk and renamed over the target. A kill at any instant leaves the previous file or the
 new one, never a part of one; at worst a hidden temporary file (`.NAME.*`) stays behind.
-Folders (a SavedModel) go through `atomic_directory` in the same way.
+Folders (a SavedModel, a preset) go through `atomic_directory`, written beside the target
+and swapped in as a whole.
 
-With `overwrite=False`, an existing target is a `FileExistsError` before anything is written.
+What may be replaced (`check_replaceable`): nothing without `overwrite`; with it, a file by
+a file, and a folder only by a folder of the same layout, recognised by its contents (a
+SavedModel folder holds `saved_model.pb`, `variables/`, ... and nothing else). Anything
+else the user has is refused with its name. Without `overwrite` the rule holds at the
+rename itself, not only at a check before it: a file is hard-linked into place (which fails
+if the name was taken meanwhile), a folder renamed onto a name that must be free.
 """
 
 import contextlib
+import dataclasses
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+# The errors of a rename onto a name that is taken (a folder that is not empty, or a file).
+_TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
+# The errors of a hard link on a file system without them.
+_NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.EXDEV)
+
+
+@dataclasses.dataclass(frozen=True)
+class FolderLayout:
+    """What a folder the project writes holds, to recognise one that `--overwrite` may replace.
+
+    Attributes:
+        name: what such a folder is, for messages ("a SavedModel").
+        marker: the entry every such folder holds ("saved_model.pb").
+        entries: every entry such a folder may hold, the marker included.
+    """
+
+    name: str
+    marker: str
+    entries: tuple
 
 
 def temporary_prefix(path):
@@ -21,30 +49,41 @@ def temporary_prefix(path):
     return f".{Path(path).name}."
 
 
+def previous_path(path):
+    """Where `atomic_directory` keeps the folder it replaces until the new one is in place."""
+    return Path(path).parent / f"{temporary_prefix(path)}old"
+
+
 @contextlib.contextmanager
 def atomic_write(path, overwrite=True):
     """Yields a temporary path beside `path` (same suffixes: Keras requires `.keras`) to write to.
 
     When the block ends without an error, the temporary file is synced to disk, given the
-    usual permissions and renamed to `path`, replacing any existing file. On an error
-    (or KeyboardInterrupt) it is removed and `path` is left as it was.
+    usual permissions and renamed to `path`. On an error (or KeyboardInterrupt) it is
+    removed and `path` is left as it was. An `OSError` of the writing (a full disk) names
+    `path`.
 
     Raises:
-        FileExistsError: `path` exists and `overwrite` is false.
+        FileExistsError: `path` exists and `overwrite` is false (checked first, and again
+            at the rename), or `path` is a folder.
     """
     path = Path(path)
-    check_absent(path, overwrite)
+    check_replaceable(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix="".join(path.suffixes))
     os.close(handle)
     temporary = Path(temporary)
     try:
-        yield temporary
-        with open(temporary, "rb+") as file:
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes files private
-        os.replace(temporary, path)
-        _sync_folder(path.parent)
+        with _errors_naming(path, temporary):
+            yield temporary
+            with open(temporary, "rb+") as file:
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes files private
+            if overwrite:
+                os.replace(temporary, path)
+            else:
+                _rename_to_free_name(temporary, path)
+            _sync_folder(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -61,35 +100,103 @@ def atomic_write_text(path, text, overwrite=True):
 
 
 @contextlib.contextmanager
-def atomic_directory(path, overwrite=True):
-    """Yields an empty temporary folder beside `path` to fill; it becomes `path` if the block succeeds.
+def atomic_directory(path, layout, overwrite=True):
+    """Yields an empty temporary folder beside `path` to fill; it becomes `path`, as a whole, if the block succeeds.
 
-    Its files are synced to disk, then an existing `path` is renamed aside, the new folder
-    renamed into place and the old one deleted. A kill leaves the old folder or the new
-    one at `path`; only between the two renames is `path` missing, with the old folder whole
-    under a hidden name (`.NAME.*`). On an error the temporary folder is removed.
+    Its files are synced to disk, then it is renamed to `path`. An existing folder of
+    `layout` (a `FolderLayout`) is replaced by a swap: it is renamed to `previous_path(path)`,
+    the new folder renamed into place, and the old one deleted. `path` always holds the
+    old folder or the new one, whole, except between the two renames of a swap, when it is
+    missing and the old folder lies whole under `previous_path`: the next `atomic_directory`
+    or `recover_directory` of `path` renames it back (or, once the new folder is in place,
+    deletes it). On an error the temporary folder is removed.
 
     Raises:
-        FileExistsError: `path` exists and `overwrite` is false.
+        FileExistsError: `path` is not replaceable (`check_replaceable`).
     """
     path = Path(path)
-    check_absent(path, overwrite)
+    recover_directory(path)
+    check_replaceable(path, overwrite, layout)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
-    previous = None
     try:
-        os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
-        yield temporary
-        _sync_tree(temporary)
-        if path.exists():
-            previous = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
-            os.replace(path, previous / path.name)
-        os.replace(temporary, path)
-        _sync_folder(path.parent)
+        with _errors_naming(path, temporary):
+            os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
+            yield temporary
+            _sync_tree(temporary)
+            try:
+                os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
+            except OSError as error:
+                if error.errno not in _TAKEN:
+                    raise
+                check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
+                _swap(temporary, path)
+            _sync_folder(path.parent)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
-        if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+
+
+def _swap(new, path):
+    """Puts the folder `new` in the place of the folder `path`, which is then deleted."""
+    previous = previous_path(path)
+    os.rename(path, previous)
+    os.rename(new, path)
+    _sync_folder(path.parent)
+    shutil.rmtree(previous, ignore_errors=True)  # if a kill leaves it, `recover_directory` deletes it
+
+
+def recover_directory(path):
+    """Finishes a swap of `atomic_directory` that a kill interrupted: `path` is then the old folder or the new one."""
+    path, previous = Path(path), previous_path(path)
+    if previous.is_symlink() or not previous.is_dir():
+        return
+    if os.path.lexists(path):
+        shutil.rmtree(previous, ignore_errors=True)  # killed after the swap, while deleting the old folder
+    else:
+        os.rename(previous, path)  # killed between the renames: the old folder goes back
+
+
+def check_replaceable(path, overwrite, layout=None):
+    """Raises FileExistsError unless writing `path` loses nothing the user did not ask to replace.
+
+    `path` may be written if it does not exist; or, with `overwrite`, if it is a file and a
+    file is written (`layout` None), or a folder of `layout` (a `FolderLayout`: its marker
+    and none but its entries) and such a folder is written. An empty folder may take a
+    folder even without `overwrite`. Call it before slow work that would write `path`.
+    """
+    path = Path(path)
+    if not os.path.lexists(path):
+        return
+    if layout is None:
+        if path.is_dir():
+            raise FileExistsError(f"{path} is a folder; a file is written there: choose another name")
+    elif path.is_symlink() or not path.is_dir():
+        kind = "link" if path.is_symlink() else "file"
+        raise FileExistsError(f"{path} is a {kind}, not {layout.name}: choose another name")
+    else:
+        names = sorted(entry.name for entry in path.iterdir())
+        if not names:
+            return
+        scratch = tuple(temporary_prefix(entry) for entry in layout.entries)  # left by a killed write
+        foreign = [name for name in names if name not in layout.entries and not name.startswith(scratch)]
+        if foreign:
+            raise FileExistsError(
+                f"{path} holds {describe_names(foreign)}, which {layout.name} does not hold; "
+                "it is not replaced: choose another name, or empty the folder first"
+            )
+        if layout.marker not in names:
+            raise FileExistsError(
+                f"{path} is not {layout.name} (no {layout.marker}); it is not replaced: choose another name"
+            )
+    if not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
+
+
+def describe_names(names, shown=5):
+    """`a, b, c and 4 more`: the first `shown` of `names`, for a one-line message."""
+    names = list(names)
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def check_writable(folder):
@@ -119,10 +226,34 @@ def current_umask():
 _UMASK = current_umask()
 
 
-def check_absent(path, overwrite):
-    """Raises FileExistsError if `path` exists and `overwrite` is false (before slow work that would write it)."""
-    if not overwrite and Path(path).exists():
-        raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
+def _rename_to_free_name(temporary, path):
+    """Renames `temporary` to `path` only if no file is there, decided at the rename.
+
+    A hard link fails if `path` exists, however recently it appeared. On a file system
+    without hard links, the check comes just before the rename (a window of microseconds).
+    """
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it") from None
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        check_replaceable(path, overwrite=False)
+        os.replace(temporary, path)
+    else:
+        os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def _errors_naming(path, temporary):
+    """Re-raises an `OSError` of writing `temporary` or a file in it (a full disk) as one naming `path`."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno is None or not str(error.filename or temporary).startswith(str(temporary)):
+            raise
+        raise OSError(error.errno, error.strerror, str(path)) from error
 
 
 def _sync_tree(folder):

@@ -45,10 +45,10 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet restore: error: argument --tile: must be at least 1, got 0"
         ),
         ("restore", "in.png", "-o", "out", "--tile", "32"): (
-            "hinet: error: --overlap (32) must be smaller than --tile (32)"
+            "hinet: error: The overlap (32) must be smaller than the tile (32)."
         ),
         ("export", "hinet_1x", "--format", "tflite", "-o", "model.tflite"): (
-            "hinet: error: model.tflite exists; pass --overwrite to replace it"
+            "hinet: error: model.tflite already exists; pass overwrite=True (`--overwrite`) to replace it"
         ),
         ("evaluate", "--model", "m.keras", "--data", "absent", "--layout", "pairs"): (
             "hinet: error: Dataset folder absent does not exist."

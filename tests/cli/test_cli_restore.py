@@ -23,6 +23,14 @@ from helpers.images import png_header_only
 from helpers.readme import quick_start
 
 
+@pytest.fixture(autouse=True)
+def _auto_without_litert(monkeypatch):
+    """`auto` measures TensorFlow and onnxruntime only here: timing LiteRT converts per tile (test_backend_choice times it)."""
+    from hinet_tf.inference import litert_backend
+
+    monkeypatch.setattr(litert_backend, "is_available", lambda: False)
+
+
 def write_png(path, array):
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(tf.io.encode_png(array).numpy())
@@ -91,6 +99,41 @@ def test_bad_files_are_reported_and_the_others_processed(tmp_path, identity_mode
     assert code == 0
     assert read_image(out / "taken.png").pixels.shape == (20, 20, 3)
 
+
+
+def test_tiff_bmp_and_webp_inputs_are_restored_with_their_colours_and_profile(tmp_path, identity_model_path, capsys):
+    import PIL.ImageCms
+    import tifffile
+
+    profile = PIL.ImageCms.ImageCmsProfile(PIL.ImageCms.createProfile("sRGB")).tobytes()
+    inks = pixels(0, (20, 24, 4))
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    tifffile.imwrite(inputs / "print.tif", inks, photometric="separated")
+    PIL.Image.fromarray(pixels(1, (20, 24, 3))).save(inputs / "scan.bmp")
+    PIL.Image.fromarray(pixels(2, (20, 24, 3))).save(inputs / "web.webp", lossless=True, icc_profile=profile)
+    (inputs / "notes.txt").write_text("not an image")
+    model = ["--model", str(identity_model_path), "--backend", "keras"]
+
+    assert main(["restore", str(inputs), "-o", str(tmp_path / "out"), *model]) == 0
+    captured = capsys.readouterr()
+    assert "restored 3 image(s)" in captured.out
+    assert captured.err.splitlines() == [
+        f"hinet: warning: skipped 1 file(s) of {inputs} that are not PNG, JPEG, TIFF, BMP or WebP images: notes.txt"
+    ]
+    restored = read_image(tmp_path / "out" / "print.tif")
+    assert restored.alpha is None  # K is not an alpha
+    expected = np.asarray(PIL.Image.fromarray(inks, "CMYK").convert("RGB"))
+    np.testing.assert_allclose(restored.pixels * 255, expected, atol=1.01)
+    np.testing.assert_allclose(read_image(tmp_path / "out" / "scan.bmp").pixels * 255, pixels(1, (20, 24, 3)), atol=0.51)
+    with PIL.Image.open(tmp_path / "out" / "web.webp") as written:
+        assert written.info.get("icc_profile") == profile
+
+    assert main(["restore", str(inputs / "scan.bmp"), "-o", str(tmp_path / "single.bmp"), *model]) == 0
+    assert (tmp_path / "single.bmp").is_file()  # a file, not a folder of that name
+    assert main(["restore", str(inputs / "scan.bmp"), "-o", str(tmp_path / "single.gif"), *model]) == 2
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"hinet: error: {tmp_path / 'single.gif'}: cannot write '.gif'")
+    assert not (tmp_path / "single.gif").exists()
 
 def test_missing_default_model_says_to_pass_model(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(preset_utils, "shipped_preset_candidates", lambda name: (tmp_path / "absent",))
@@ -222,7 +265,7 @@ def test_bad_model_files_and_settings_are_named_plainly(tmp_path, identity_model
         main(["restore", str(image), "-o", str(tmp_path / "out.png"), "--tile", "0"])
     assert "argument --tile: must be at least 1, got 0" in capsys.readouterr().err
     model = ["--model", str(identity_model_path)]
-    assert "--overlap (64) must be smaller than --tile (64)" in error("--tile", "64", "--overlap", "64", *model)
+    assert "The overlap (64) must be smaller than the tile (64)." in error("--tile", "64", "--overlap", "64", *model)
     assert not (tmp_path / "out.png").exists()
 
 
@@ -265,15 +308,16 @@ def _python(code, *arguments, **environment):
 
 @pytest.mark.parametrize("onnx_extra", [True, False])
 def test_the_readme_s_first_command_shows_only_hinet_s_own_messages_and_runs_twice(tmp_path, onnx_extra):
-    # With the onnx extra, as the README installs (auto converts for onnxruntime), and without it.
+    # With the onnx extra only, as the README installs (auto converts for onnxruntime and times it), and without it.
     install, restore = quick_start()
     assert install == 'pip install -e ".[onnx]"'
     program, *arguments = shlex.split(restore)
     assert program == "hinet"
     output = tmp_path / arguments[arguments.index("-o") + 1]
     arguments[arguments.index("-o") + 1] = str(output)
+    blocked = "dict(ai_edge_litert=None)" if onnx_extra else "dict(ai_edge_litert=None, onnxruntime=None)"
     code = (
-        f"import sys; sys.modules.update({'{}' if onnx_extra else dict(onnxruntime=None)})\n"
+        f"import sys; sys.modules.update({blocked})\n"
         "from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
     )
     for run in ("first", "second") if onnx_extra else ("first",):
@@ -282,6 +326,8 @@ def test_the_readme_s_first_command_shows_only_hinet_s_own_messages_and_runs_twi
         assert result.stderr == ""
         converted = "Converting the model for onnxruntime once" in result.stdout
         assert converted == (onnx_extra and run == "first")  # the second run reuses the conversion
+        measured = "Choosing the fastest backend for this CPU (once)" in result.stdout
+        assert measured == (onnx_extra and run == "first")  # and the choice
         assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {output}"
 
 

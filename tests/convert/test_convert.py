@@ -288,5 +288,5 @@ def test_cli_refuses_to_overwrite_and_checks_presets(tmp_path, capsys):
     broken.unlink()
     output.write_bytes(b"not a zip")
     assert main(["convert", str(output), "--to-pytorch", "-o", str(tmp_path / "x.npz")]) == 2
-    assert "out.keras is not a .keras model" in capsys.readouterr().err
+    assert "out.keras is not a valid .keras file" in capsys.readouterr().err
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.keras"]

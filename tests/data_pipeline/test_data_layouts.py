@@ -96,6 +96,8 @@ def test_empty_and_missing_folders_are_named(tmp_path):
         layouts.list_pairs(tmp_path, "pairs")
     with pytest.raises(ValueError, match="does not exist"):
         layouts.list_pairs(tmp_path / "nowhere", "gopro")
+    with pytest.raises(ValueError, match=f"^Photo folder {tmp_path / 'target' / 'a.png'} is a file, not a folder.$"):
+        layouts.list_images(tmp_path / "target" / "a.png")
     with pytest.raises(ValueError, match="Unknown dataset layout"):
         layouts.list_pairs(tmp_path, "lmdb")
 

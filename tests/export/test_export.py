@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
+from helpers.tflite_ops import operators
 from skimage import data as skimage_data
 from skimage.transform import resize
 
@@ -32,7 +33,19 @@ def exported(model, tmp_path_factory):
         "float32": convert_saved_model(saved_model, folder / "float32.tflite"),
         "fp16": convert_saved_model(saved_model, folder / "fp16.tflite", quantization="fp16"),
         "tile_int8": export_litert(model, folder / "tile_int8.tflite", tile=32, quantization="int8_dynamic"),
+        "tile_full_int8": export_litert(
+            model, folder / "tile_full_int8.tflite", tile=32, quantization="int8", calibration=photos(32)
+        ),
+        # 16x8 needs a model without instance norms (see test_litert_int16x8_refuses_instance_norms).
+        "tile_int16x8": export_litert(
+            no_norm_model(), folder / "tile_int16x8.tflite", tile=32, quantization="int16x8", calibration=photos(32)
+        ),
     }
+
+
+def no_norm_model():
+    keras.utils.set_random_seed(4)
+    return HINetBackbone(width=4, depth=3, norm="none")
 
 
 def keras_restore(model, images):
@@ -128,11 +141,78 @@ def test_litert_fp16_is_within_a_tenth_of_a_decibel_of_float32_on_photos(exporte
         assert abs(psnr(half, clean_photo) - psnr(full, clean_photo)) < 0.1
 
 
+@pytest.mark.slow
+def test_litert_full_int8_model_is_integer_inside_with_float_input_and_output(model, exported):
+    interpreter = Interpreter(model_path=str(exported["tile_full_int8"]))
+    assert interpreter.get_input_details()[0]["dtype"] == np.float32
+    assert interpreter.get_output_details()[0]["dtype"] == np.float32
+    builtin, _ = operators(exported["tile_full_int8"])
+    assert {"QUANTIZE", "DEQUANTIZE", "CONV_2D"} <= builtin
+    # Float only at the edges (the input before its QUANTIZE, the output after its DEQUANTIZE) and in
+    # the converter's one float op, the NEG of each instance norm's per-channel (1, 1, 1, C) mean.
+    tensors = interpreter.get_tensor_details()
+    floats = [tensor["shape"] for tensor in tensors if tensor["dtype"] == np.float32]
+    assert [list(shape) for shape in floats if shape[1] == 32] == [[1, 32, 32, 3]] * 2
+    assert all(list(shape[:3]) == [1, 1, 1] for shape in floats if shape[1] != 32)
+    assert sum(tensor["dtype"] == np.int8 for tensor in tensors) > 20
+    images = photos(32)
+    restored = np.concatenate([run_litert(exported["tile_full_int8"], image[None]) for image in images])
+    assert psnr(restored.reshape(-1, 32, 3), model(images)[-1].numpy().reshape(-1, 32, 3), quantize=False) > 25
+
+
+@pytest.mark.slow
+def test_litert_int16x8_has_int16_activations_and_refuses_instance_norms(model, exported, tmp_path):
+    interpreter = Interpreter(model_path=str(exported["tile_int16x8"]))
+    assert np.int16 in weight_types(interpreter) and interpreter.get_input_details()[0]["dtype"] == np.float32
+    images = photos(32)
+    restored = np.concatenate([run_litert(exported["tile_int16x8"], image[None]) for image in images])
+    reference = no_norm_model()(images)[-1].numpy()
+    assert psnr(restored.reshape(-1, 32, 3), reference.reshape(-1, 32, 3), quantize=False) > 45
+    # LiteRT has no int16 SQUARED_DIFFERENCE (the instance norm's variance): refused, no file written.
+    with pytest.raises(ValueError, match="does not run on LiteRT.*export int8 instead"):
+        export_litert(model, tmp_path / "norm.tflite", tile=32, quantization="int16x8", calibration=photos(32))
+    assert not (tmp_path / "norm.tflite").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["float32", "fp16", "tile_int8", "tile_full_int8", "tile_int16x8"])
+def test_every_litert_variant_uses_builtin_ops_only(exported, variant):
+    builtin, custom = operators(exported[variant])
+    assert "CONV_2D" in builtin
+    assert custom == set()  # no Flex (SELECT_TF_OPS) op, no other custom op
+
+
+@pytest.mark.slow
+def test_the_op_check_finds_flex_ops(tmp_path):
+    """The check above can fail: a model converted with SELECT_TF_OPS shows its Flex op."""
+
+    @tf.function(input_signature=[tf.TensorSpec((4,), tf.float32)])
+    def through_strings(values):
+        return tf.strings.to_number(tf.strings.as_string(values))
+
+    function = through_strings.get_concrete_function()
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], through_strings)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS]
+    path = tmp_path / "flex.tflite"
+    path.write_bytes(converter.convert())
+    _, custom = operators(path)
+    assert custom and all(name.startswith("Flex") for name in custom)
+
+
 def test_litert_rejects_bad_settings(model, tmp_path):
     with pytest.raises(ValueError, match="multiple of 4"):
         export_litert(model, tmp_path / "bad.tflite", tile=30)
     with pytest.raises(ValueError, match="quantization"):
         export_litert(model, tmp_path / "bad.tflite", quantization="int4")
+    with pytest.raises(ValueError, match="fixed tile"):
+        export_litert(model, tmp_path / "bad.tflite", quantization="int8", calibration=photos(32))
+    with pytest.raises(ValueError, match="calibration"):
+        export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="int8")
+    with pytest.raises(ValueError, match="int8 and int16x8 quantizations only"):
+        export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="fp16", calibration=photos(32))
+    with pytest.raises(ValueError, match="not the export tile"):
+        export_litert(model, tmp_path / "bad.tflite", tile=32, quantization="int8", calibration=photos(48))
+    assert not (tmp_path / "bad.tflite").exists()
 
 
 def test_litert_refuses_to_overwrite_before_converting(model, exported, monkeypatch):

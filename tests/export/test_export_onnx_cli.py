@@ -49,7 +49,7 @@ def test_writes_then_refuses_to_overwrite_then_overwrites(tmp_path, model_path, 
 
 @pytest.mark.parametrize(
     "options, message",
-    [(["--fp16"], "apply to --format tflite"), (["--tile", "24"], "multiple of 16")],
+    [(["--quantization", "fp16"], "apply to --format tflite"), (["--tile", "24"], "multiple of 16")],
 )
 def test_bad_options_are_one_line_errors(tmp_path, model_path, capsys, options, message):
     output = tmp_path / "model.onnx"

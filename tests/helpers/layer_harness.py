@@ -20,8 +20,9 @@ def _numpy(tensors):
     return [keras.ops.convert_to_numpy(tensor) for tensor in keras.tree.flatten(tensors)]
 
 
-def _call(layer, inputs):
-    return layer(inputs)
+def call_layer(layer, inputs):
+    """Calls `layer` on one array, or on a list of arrays as positional arguments (multi-input layers)."""
+    return layer(*inputs) if isinstance(inputs, list) else layer(inputs)
 
 
 def _symbolic(inputs):
@@ -31,12 +32,12 @@ def _symbolic(inputs):
 def run_layer_test(cls, init_kwargs, inputs, expected_output_shape, expected_num_weights):
     """Builds `cls(**init_kwargs)` on `inputs` and checks the output shapes, eagerly and symbolically."""
     layer = cls(**init_kwargs)
-    outputs = _call(layer, inputs)
+    outputs = call_layer(layer, inputs)
     assert layer.built
     shapes = [tuple(output.shape) for output in keras.tree.flatten(outputs)]
     expected = _shapes(expected_output_shape)
     assert shapes == expected, (shapes, expected)
-    symbolic = keras.tree.flatten(layer.compute_output_spec(_symbolic(inputs)))
+    symbolic = keras.tree.flatten(call_layer(layer.compute_output_spec, _symbolic(inputs)))
     assert [tuple(spec.shape) for spec in symbolic] == expected
     assert len(layer.weights) == expected_num_weights, [weight.path for weight in layer.weights]
     assert all(np.isfinite(array).all() for array in _numpy(outputs))
@@ -53,9 +54,9 @@ def run_serialization_test(instance, inputs):
     revived = keras.saving.deserialize_keras_object(serialized)
     assert type(revived) is type(instance)
     assert json.dumps(revived.get_config(), sort_keys=True) == config_json
-    _call(revived, inputs)
+    call_layer(revived, inputs)
     revived.set_weights(instance.get_weights())
-    for expected, actual in zip(_numpy(_call(instance, inputs)), _numpy(_call(revived, inputs))):
+    for expected, actual in zip(_numpy(call_layer(instance, inputs)), _numpy(call_layer(revived, inputs))):
         np.testing.assert_allclose(actual, expected, atol=1e-6)
 
 
@@ -79,9 +80,9 @@ def run_precision_test(cls, init_kwargs, inputs, float32_layers=()):
     for name in MIXED_POLICIES:
         policy = keras.dtype_policies.get(name)
         layer = cls(**init_kwargs, dtype=policy)
-        outputs = _call(layer, inputs)
+        outputs = call_layer(layer, inputs)
         for candidate in (layer, type(layer).from_config(layer.get_config())):
-            _call(candidate, inputs)
+            call_layer(candidate, inputs)
             assert candidate.dtype_policy.name == name
             assert candidate.get_config()["dtype"]["config"]["name"] == name
             for sublayer in candidate._flatten_layers():

@@ -24,7 +24,8 @@ CASES = {"clipped": {"clip_norm": 0.01, "learning_rate": 10.0}, "unclipped": {"c
 def make_model(clip_norm, learning_rate):
     keras.utils.set_random_seed(7)
     model = HINetImageRestorer(HINetBackbone(width=4, depth=3))  # a short graph: tracing dominates
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="psnr", clip_norm=clip_norm, jit_compile=False)
+    optimizer = keras.optimizers.SGD(learning_rate, global_clipnorm=clip_norm)
+    model.compile(optimizer=optimizer, loss="psnr", jit_compile=False)
     return model
 
 

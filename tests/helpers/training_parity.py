@@ -138,12 +138,7 @@ def compare(recipe_name, strategy=None, optimizer=None, overrides=()):
         with strategy.scope():
             model = build_model(config)
     if optimizer is not None:  # the negative control: the same step with another optimizer
-        model.compile(
-            optimizer=optimizer,
-            loss=config.loss.name,
-            stage_weights=(config.loss.weight,) * 2,
-            clip_norm=config.optimizer.clip_norm,
-        )
+        model.compile(optimizer=optimizer, loss=config.loss.name, stage_weights=(config.loss.weight,) * 2)
     before = {key: value.astype("float64") for key, value in to_pytorch_state_dict(model).items()}
     data = batches()
     official = official_updates(config, {key: value.astype("float32") for key, value in before.items()}, data)

@@ -150,7 +150,7 @@ def test_existing_output_is_kept_without_overwrite(tmp_path):
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
-    def broken_encoder(array):
+    def broken_encoder(array, icc_profile=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(image_io, "_encode_png", broken_encoder)
@@ -180,3 +180,147 @@ def test_an_unreadable_file_is_named(tmp_path, monkeypatch):
     with pytest.raises(ImageError) as error:
         image_io.read_header(path)
     assert str(error.value) == f"{path}: cannot read it (Permission denied)"
+
+
+def test_cmyk_tiff_is_converted_to_rgb_as_pillow_converts_cmyk(tmp_path):
+    inks = random_array((6, 7, 4), np.uint8)
+    tifffile.imwrite(tmp_path / "cmyk.tif", inks, photometric="separated")
+    image = read_image(tmp_path / "cmyk.tif")
+    assert image.alpha is None  # K is an ink, not an alpha
+    expected = np.asarray(PIL.Image.fromarray(inks, "CMYK").convert("RGB"))
+    np.testing.assert_allclose(image.pixels * 255, expected, atol=1)
+
+
+def test_cmyk_tiff_of_16_bits_keeps_its_alpha(tmp_path):
+    inks = random_array((6, 7, 5), np.uint16)
+    tifffile.imwrite(tmp_path / "cmyka.tif", inks, photometric="separated", extrasamples=["unassalpha"])
+    image = read_image(tmp_path / "cmyka.tif")
+    colours = inks[..., :3].astype(np.float64) / 65535
+    black = inks[..., 3:4].astype(np.float64) / 65535
+    np.testing.assert_allclose(image.pixels, (1 - colours) * (1 - black), atol=1e-4)
+    np.testing.assert_array_equal(np.round(image.alpha[..., 0] * 65535), inks[..., 4])
+    assert image.bit_depth == 16
+
+
+@pytest.mark.parametrize("scale", [257, 1])  # the standard's 16-bit colours, and 8-bit ones as some writers store
+def test_palette_tiff_is_read_through_its_colormap(tmp_path, scale):
+    palette = random_array((256, 3), np.uint8)
+    indices = random_array((5, 9), np.uint8, seed=1)
+    colormap = palette.T.astype(np.uint16) * scale
+    tifffile.imwrite(tmp_path / "palette.tif", indices, photometric="palette", colormap=colormap)
+    image = read_image(tmp_path / "palette.tif")
+    assert image.pixels.shape == (5, 9, 3) and image.bit_depth == 8
+    np.testing.assert_array_equal(np.round(image.pixels * 255), palette[indices])
+
+
+def test_min_is_white_tiff_is_inverted(tmp_path):
+    values = random_array((5, 9), np.uint16)
+    tifffile.imwrite(tmp_path / "white.tif", values, photometric="miniswhite")
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "white.tif").pixels[..., 0] * 65535), 65535 - values)
+    bilevel = random_array((5, 16), np.uint8) > 127  # 1 bit per sample: 1 is black
+    tifffile.imwrite(tmp_path / "fax.tif", bilevel, photometric="miniswhite")
+    expected = np.asarray(PIL.Image.open(tmp_path / "fax.tif").convert("L"))
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "fax.tif").pixels[..., 0] * 255), expected)
+
+
+def test_tiff_colours_it_cannot_map_are_refused_by_name(tmp_path):
+    path = tmp_path / "lab.tif"
+    tifffile.imwrite(path, random_array((5, 9, 3), np.uint8), photometric="cielab")
+    with pytest.raises(ImageError) as error:
+        read_image(path)
+    assert str(error.value).startswith(f"{path}: TIFF of photometric interpretation CIELAB")
+
+
+def test_tiff_orientation_is_applied(tmp_path):
+    array = random_array((4, 6, 3), np.uint8)
+    tifffile.imwrite(tmp_path / "turned.tif", array, photometric="rgb", extratags=[(274, "H", 1, 6, False)])
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "turned.tif").pixels * 255), np.rot90(array, -1))
+
+
+@pytest.mark.parametrize("suffix", [".bmp", ".webp"])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_bmp_and_webp_round_trip(tmp_path, suffix, channels):
+    array = random_array((13, 21, channels), np.uint8)
+    image = Image(array[..., :3] / 255, array[..., 3:] / 255 if channels == 4 else None)
+    path = tmp_path / f"image{suffix}"
+    if suffix == ".bmp" and channels == 4:
+        with pytest.raises(ImageError, match="BMP cannot store the alpha channel"):
+            write_image(path, image)
+        return
+    write_image(path, image)
+    back = read_image(path)
+    colours = array[..., :3] if suffix == ".bmp" or channels > 1 else np.repeat(array[..., :1], 3, axis=-1)
+    np.testing.assert_array_equal(np.round(back.pixels * 255), colours)  # lossless; WebP stores grey as RGB
+    assert (back.alpha is None) == (channels < 4)
+
+
+def test_16_bit_images_go_to_8_bit_formats_rounded(tmp_path):
+    array = random_array((5, 6, 3), np.uint16)
+    write_image(tmp_path / "deep.bmp", Image(array / 65535, bit_depth=16))
+    back = read_image(tmp_path / "deep.bmp")
+    assert back.bit_depth == 8
+    np.testing.assert_array_equal(np.round(back.pixels * 255), np.round(array / 65535 * 255))
+
+
+def test_an_animated_webp_is_refused(tmp_path):
+    frames = [PIL.Image.fromarray(random_array((8, 8, 3), np.uint8, seed)) for seed in range(2)]
+    frames[0].save(tmp_path / "anim.webp", save_all=True, append_images=frames[1:])
+    with pytest.raises(ImageError, match="an animated WebP of 2 frames"):
+        read_image(tmp_path / "anim.webp")
+
+
+def srgb_profile():
+    import PIL.ImageCms
+
+    return PIL.ImageCms.ImageCmsProfile(PIL.ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize("source", [".png", ".jpg", ".tif", ".webp"])
+@pytest.mark.parametrize("target", [".png", ".jpg", ".tif", ".webp"])
+def test_the_icc_profile_goes_from_input_to_output(tmp_path, source, target):
+    profile = srgb_profile()
+    array = random_array((8, 9, 3), np.uint8)
+    if source == ".tif":
+        tifffile.imwrite(tmp_path / "in.tif", array, photometric="rgb", iccprofile=profile)
+    else:
+        PIL.Image.fromarray(array).save(tmp_path / f"in{source}", icc_profile=profile)
+    image = read_image(tmp_path / f"in{source}")
+    assert image.icc_profile == profile
+    write_image(tmp_path / f"out{target}", image)
+    with PIL.Image.open(tmp_path / f"out{target}") as written:
+        assert written.info.get("icc_profile") == profile
+    assert read_image(tmp_path / f"out{target}").icc_profile == profile
+
+
+def test_a_profile_of_other_colours_is_not_carried(tmp_path):
+    cmyk_profile = bytes(16) + b"CMYK" + bytes(108)  # only the header's colour space matters here
+    PIL.Image.new("CMYK", (8, 8), (0, 255, 255, 0)).save(tmp_path / "print.jpg", icc_profile=cmyk_profile)
+    image = read_image(tmp_path / "print.jpg")
+    assert image.pixels.shape == (8, 8, 3) and image.icc_profile is None
+    grey = Image(np.zeros((4, 4, 1), np.float32), icc_profile=srgb_profile())  # an RGB profile on a grey image
+    write_image(tmp_path / "grey.png", grey)
+    with PIL.Image.open(tmp_path / "grey.png") as written:
+        assert "icc_profile" not in written.info
+
+
+def test_a_folder_lists_its_images_and_the_files_it_skips(tmp_path):
+    for name in ("a.png", "b.BMP", "c.webp", "sub/d.tiff", "e.gif", "notes.txt", "f.heic", ".hidden.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    images, skipped = image_io.list_images(tmp_path)
+    assert [path.relative_to(tmp_path).as_posix() for path in images] == ["a.png", "b.BMP", "c.webp", "e.gif", "sub/d.tiff"]
+    assert [path.name for path in skipped] == ["f.heic", "notes.txt"]
+
+
+def test_png_exif_orientation_is_applied(tmp_path):
+    exif = PIL.Image.Exif()
+    exif[0x0112] = 8  # "rotate 90 degrees counter-clockwise to display"
+    array = random_array((4, 6, 3), np.uint8)
+    PIL.Image.fromarray(array).save(tmp_path / "turned.png", exif=exif)
+    np.testing.assert_array_equal(np.round(read_image(tmp_path / "turned.png").pixels * 255), np.rot90(array, 1))
+
+
+def test_planar_tiff_is_read_channels_last(tmp_path):
+    array = random_array((3, 5, 7), np.uint16)  # (channels, height, width) storage
+    tifffile.imwrite(tmp_path / "planar.tif", array, photometric="rgb", planarconfig="separate")
+    np.testing.assert_array_equal(stored(read_image(tmp_path / "planar.tif")), np.moveaxis(array, 0, -1))

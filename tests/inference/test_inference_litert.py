@@ -1,10 +1,18 @@
 """The LiteRT tile backend: same results as TensorFlow, converted once per model and tile shape, and cached."""
 
+import os
+import subprocess
+import sys
+from unittest import mock
+
 import numpy as np
+import PIL.Image
 import pytest
 
 from hinet_tf.models import HINetBackbone
 from hinet_tf.inference import Restorer
+from hinet_tf.inference import load_model
+from hinet_tf.inference import read_image
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference.conversion_cache import ConversionError
 from hinet_tf.inference.litert_backend import fingerprint
@@ -76,3 +84,51 @@ def test_the_cache_key_follows_weights_and_options(models):
 def test_unknown_backends_are_refused(models):
     with pytest.raises(ValueError, match="Unknown backend"):
         Restorer(models[0], tile=32, overlap=8, backend="tensorrt")
+
+
+
+
+@pytest.mark.slow
+def test_a_damaged_cached_tflite_file_is_converted_again_not_run(tmp_path, models):
+    # LiteRT maps a .tflite file as it is: a truncated one crashed the process (exit 139).
+    model_path = tmp_path / "model.keras"
+    models[0].save(model_path)
+    image = np.random.default_rng(5).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    PIL.Image.fromarray(image).save(tmp_path / "in.png")
+    cache = tmp_path / "cache"
+    with mock.patch.dict(os.environ, {"HINET_CACHE": str(cache)}):  # converted as the command would
+        restorer = Restorer(load_model(model_path), tile=256, overlap=32, backend="litert")
+        expected = restorer(image / 255)
+    cached = restorer._run_batch.path
+    size = cached.stat().st_size
+    cached.write_bytes(cached.read_bytes()[: size // 2])  # cut short, as by a full disk or a killed copy
+    code = "import sys; from hinet_tf.cli.main import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["restore", str(tmp_path / "in.png"), "--model", str(model_path), "--backend", "litert", "--overwrite"]
+
+    def restore():
+        return subprocess.run(
+            [sys.executable, "-c", code, *argv, "-o", str(tmp_path / "out.png")],
+            env={**{key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}, "HINET_CACHE": str(cache)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    result = restore()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        f"hinet: warning: the cached conversion {cached} is {size // 2:,} bytes, not the {size:,} recorded; "
+        "converting it again"
+    ]
+    assert "Converting the model for LiteRT" in result.stdout
+    np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels, np.clip(expected, 0, 1), atol=0.51 / 255)
+    # XNNPACK's packed weights, made on that run, are mapped as they are too: changed bytes crashed the process.
+    weights = cached.with_suffix(".xnnpack_cache")
+    packed = bytearray(weights.read_bytes())
+    packed[200::997] = bytes(value ^ 0xFF for value in packed[200::997])
+    weights.write_bytes(bytes(packed))
+    (tmp_path / "out.png").unlink()
+    result = restore()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stderr == "" and "Converting" not in result.stdout  # rebuilt by XNNPACK, not converted
+    np.testing.assert_allclose(read_image(tmp_path / "out.png").pixels, np.clip(expected, 0, 1), atol=0.51 / 255)

@@ -19,9 +19,9 @@ def test_encoder_block_returns_downsampled_and_skip():
 def test_encoder_block_with_csff_adds_both_stage1_features():
     block = layers.EncoderBlock(4, downsample=True, use_csff=True)
     x, encoder_feature, decoder_feature = (np.random.rand(1, 8, 8, 4).astype("float32") for _ in range(3))
-    _, with_features = block([x, encoder_feature, decoder_feature])
-    _, with_zeros = block([x, np.zeros_like(encoder_feature), np.zeros_like(decoder_feature)])
-    expected = block.csff([encoder_feature, decoder_feature]) - block.csff([encoder_feature * 0, decoder_feature * 0])
+    _, with_features = block(x, encoder_feature, decoder_feature)
+    _, with_zeros = block(x, np.zeros_like(encoder_feature), np.zeros_like(decoder_feature))
+    expected = block.csff(encoder_feature, decoder_feature) - block.csff(encoder_feature * 0, decoder_feature * 0)
     np.testing.assert_allclose(with_features - with_zeros, expected, atol=1e-5)
     with pytest.raises(ValueError, match="CSFF"):
         layers.EncoderBlock(4, use_csff=True)
@@ -85,8 +85,8 @@ def test_user_functional_model_from_the_layers_trains_one_step():
     features = keras.layers.Conv2D(8, 3, padding="same")(inputs)
     down, skip = layers.EncoderBlock(8, downsample=True)(features)
     bottom = layers.EncoderBlock(16)(down)
-    decoded = layers.DecoderBlock(8)([bottom, skip])
-    attended, image = layers.SupervisedAttention(8)([decoded, inputs])
+    decoded = layers.DecoderBlock(8)(bottom, skip)
+    attended, image = layers.SupervisedAttention(8)(decoded, inputs)
     outputs = keras.layers.Conv2D(3, 3, padding="same")(attended) + image
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="adam", loss="mse")

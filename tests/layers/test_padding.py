@@ -19,7 +19,7 @@ def test_padding_is_numpy_reflect_padding_eagerly_and_in_a_dynamic_graph():
 
 def test_crop_takes_the_reference_height_and_width():
     images = np.arange(2 * 32 * 48 * 3, dtype="float32").reshape(2, 32, 48, 3)
-    cropped = CropToMatch()([images, np.zeros((2, 21, 35, 1), "float32")])
+    cropped = CropToMatch()(images, np.zeros((2, 21, 35, 1), "float32"))
     np.testing.assert_array_equal(cropped, images[:, :21, :35])
 
 

@@ -121,8 +121,20 @@ def test_validated_config_round_trips_through_yaml():
 
 def test_cli_reports_config_errors_without_traceback(tmp_path, capsys):
     assert main(["train", "configs/gopro.yaml", "--out", str(tmp_path / "run"), "--set", "train.crop=3"]) == 2
-    assert "hinet: error: configs/gopro.yaml: unknown config key 'train.crop'" in capsys.readouterr().err
+    assert "hinet: error: --set train.crop=3: unknown config key 'train.crop'" in capsys.readouterr().err  # not the file's
     assert not (tmp_path / "run").exists()
+    (tmp_path / "typo.yaml").write_text("train:\n  crop: 3\n")
+    assert main(["train", str(tmp_path / "typo.yaml"), "--out", str(tmp_path / "run"), "--set", "train.steps=10"]) == 2
+    assert f"hinet: error: {tmp_path / 'typo.yaml'}: unknown config key 'train.crop'" in capsys.readouterr().err
+
+
+def test_a_bad_override_is_blamed_on_the_override_not_the_file():
+    with pytest.raises(ValueError, match=r"^--set train\.batchsize=8: unknown config key 'train\.batchsize' \(did you mean"):
+        config_lib.load_config("configs/gopro.yaml", ["train.batchsize=8"])
+    with pytest.raises(ValueError, match=r"^--set train\.batch_size=0: config key 'train\.batch_size' must be >= 1"):
+        config_lib.load_config("configs/gopro.yaml", ["train.batch_size=0"])
+    with pytest.raises(ValueError, match=r"^--set trian\.steps=8: unknown config key 'trian' \(did you mean 'train'"):
+        config_lib.load_config("configs/gopro.yaml", ["trian.steps=8"])
 
 
 def _basicsr_learning_rates(peak, total_steps, floor, warmup_steps, iterations):

@@ -248,8 +248,8 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
     HINetBackbone(width=8, depth=3).save(tmp_path / "wider.keras")
     for weights, message in (
         (tmp_path / "wider.keras", f"train.init_weights: {tmp_path / 'wider.keras'} does not fit this model"),
-        (tmp_path / "missing.keras", f"train.init_weights: {tmp_path / 'missing.keras'} does not exist"),
-        (tmp_path / "photos" / "photo_0.png", "is neither a .keras model, a .weights.h5 file nor a preset directory"),
+        (tmp_path / "missing.keras", f"train.init_weights: Model {tmp_path / 'missing.keras'} does not exist"),
+        (tmp_path / "photos" / "photo_0.png", f"{tmp_path / 'photos' / 'photo_0.png'} is not a .keras file"),
     ):
         assert train(weights, "refused") == 2
         assert message in capsys.readouterr().err
@@ -624,6 +624,11 @@ def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
     command = ["train", "configs/photos_cpu.yaml", "--data", str(tmp_path / "none"), "--out", str(tmp_path / "run")]
     assert main(command) == 2
     assert f"the training data folder {tmp_path / 'none'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+    (tmp_path / "photos.zip").write_bytes(b"an archive, not a folder")
+    command = ["train", "configs/photos_cpu.yaml", "--data", str(tmp_path / "photos.zip"), "--out", str(tmp_path / "run")]
+    assert main(command) == 2
+    assert f"the training data folder {tmp_path / 'photos.zip'} is a file, not a folder" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 

@@ -3,11 +3,15 @@
 import keras
 import pytest
 
+from hinet_tf.utils import atomic
+from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import atomic_directory
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import current_umask
+
+LAYOUT = FolderLayout("a SavedModel", "saved_model.pb", ("saved_model.pb", "variables"))
 
 
 def test_the_target_appears_only_when_the_block_succeeds(tmp_path):
@@ -49,7 +53,7 @@ def test_nothing_is_replaced_without_overwrite(tmp_path):
     target.write_text("user data")
     with pytest.raises(FileExistsError, match="report.json already exists"):
         atomic_write_text(target, "new", overwrite=False)
-    with pytest.raises(FileExistsError), atomic_directory(target, overwrite=False):
+    with pytest.raises(FileExistsError), atomic_directory(target, LAYOUT, overwrite=False):
         pass
     assert target.read_text() == "user data"
     assert [path.name for path in tmp_path.iterdir()] == ["report.json"]
@@ -57,7 +61,7 @@ def test_nothing_is_replaced_without_overwrite(tmp_path):
 
 def test_a_folder_appears_whole_and_replaces_the_old_one_only_on_success(tmp_path):
     target = tmp_path / "saved_model"
-    with atomic_directory(target) as temporary:
+    with atomic_directory(target, LAYOUT) as temporary:
         assert temporary.parent == tmp_path and temporary.name.startswith(".saved_model.")
         (temporary / "variables").mkdir()
         (temporary / "saved_model.pb").write_text("first")
@@ -65,14 +69,115 @@ def test_a_folder_appears_whole_and_replaces_the_old_one_only_on_success(tmp_pat
     assert (target / "saved_model.pb").read_text() == "first" and (target / "variables").is_dir()
     assert oct(target.stat().st_mode & 0o777) == oct(0o777 & ~current_umask())  # not mkdtemp's 0o700
 
-    with pytest.raises(RuntimeError), atomic_directory(target) as temporary:
+    with pytest.raises(RuntimeError), atomic_directory(target, LAYOUT) as temporary:
         (temporary / "saved_model.pb").write_text("half")
         raise RuntimeError("killed")
     assert (target / "saved_model.pb").read_text() == "first"
     assert [path.name for path in tmp_path.iterdir()] == ["saved_model"]
 
-    with atomic_directory(target) as temporary:
+    with atomic_directory(target, LAYOUT) as temporary:
         (temporary / "saved_model.pb").write_text("second")
     assert sorted(path.name for path in target.iterdir()) == ["saved_model.pb"]  # nothing of the old folder
     assert (target / "saved_model.pb").read_text() == "second"
     assert [path.name for path in tmp_path.iterdir()] == ["saved_model"]
+
+
+def test_the_no_overwrite_rule_holds_at_the_rename(tmp_path):
+    """Another process writes the target after the check, while this one writes: its file is kept."""
+    target = tmp_path / "restored.png"
+    with pytest.raises(FileExistsError, match="restored.png already exists"):
+        with atomic_write(target, overwrite=False) as temporary:
+            temporary.write_text("mine")
+            target.write_text("the other process's")  # after the check, before the rename
+    assert target.read_text() == "the other process's"
+    assert [path.name for path in tmp_path.iterdir()] == ["restored.png"]
+    atomic_write_text(tmp_path / "new.png", "mine", overwrite=False)  # a free name is written
+    assert (tmp_path / "new.png").read_text() == "mine"
+
+
+def test_overwrite_replaces_only_a_file_or_a_folder_of_the_layout(tmp_path):
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "main.py").write_text("code")
+    with pytest.raises(FileExistsError, match=r"proj holds src, which a SavedModel does not hold"):
+        with atomic_directory(project, LAYOUT, overwrite=True) as temporary:
+            (temporary / "saved_model.pb").write_text("export")
+    assert (project / "src" / "main.py").read_text() == "code"
+
+    unmarked = tmp_path / "unmarked"
+    (unmarked / "variables").mkdir(parents=True)  # known names, but no saved_model.pb
+    with pytest.raises(FileExistsError, match="unmarked is not a SavedModel .no saved_model.pb."):
+        atomic.check_replaceable(unmarked, True, LAYOUT)
+    (tmp_path / "notes.txt").write_text("user")
+    with pytest.raises(FileExistsError, match="notes.txt is a file, not a SavedModel"):
+        atomic.check_replaceable(tmp_path / "notes.txt", True, LAYOUT)
+    (tmp_path / "model.tflite").mkdir()
+    with pytest.raises(FileExistsError, match="model.tflite is a folder; a file is written there"):
+        atomic_write_text(tmp_path / "model.tflite", "export", overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == "user" and (tmp_path / "model.tflite").is_dir()
+
+    ours = tmp_path / "ours"
+    (ours / "variables").mkdir(parents=True)
+    (ours / "saved_model.pb").write_text("export")
+    (ours / ".saved_model.pb.x1y2z3").write_text("a temporary file of a killed write")
+    atomic.check_replaceable(ours, True, LAYOUT)  # replaceable: nothing in it is foreign
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with atomic_directory(empty, LAYOUT, overwrite=False) as temporary:  # an empty folder holds nothing to lose
+        (temporary / "saved_model.pb").write_text("export")
+    assert (empty / "saved_model.pb").read_text() == "export"
+
+
+class Killed(BaseException):
+    """A kill: nothing after it runs, not even `except Exception`."""
+
+
+def test_a_folder_swap_killed_at_any_rename_leaves_the_old_folder_or_the_new_one(tmp_path, monkeypatch):
+    target = tmp_path / "preset"
+    with atomic_directory(target, LAYOUT) as temporary:
+        (temporary / "saved_model.pb").write_text("old")
+        (temporary / "variables").write_text("old")
+    real = {name: getattr(atomic.os, name) for name in ("rename", "replace")}
+    renamed = []
+
+    def killing(name):
+        def rename(source, destination):
+            real[name](source, destination)
+            renamed.append(destination)
+            if len(renamed) == kill:
+                raise Killed
+
+        return rename
+
+    completed = None
+    for kill in range(1, 10):  # killed just after the rename of this number
+        renamed.clear()
+        for name in real:
+            monkeypatch.setattr(atomic.os, name, killing(name))
+        try:
+            with atomic_directory(target, LAYOUT) as temporary:
+                (temporary / "saved_model.pb").write_text("new")
+                (temporary / "variables").write_text("new")
+            completed = kill
+        except Killed:
+            pass
+        finally:
+            monkeypatch.undo()
+        atomic.recover_directory(target)  # what the next write or load does first
+        contents = {path.name: path.read_text() for path in target.iterdir()}
+        assert contents in ({"saved_model.pb": "old", "variables": "old"}, {"saved_model.pb": "new", "variables": "new"})
+        assert [path.name for path in tmp_path.iterdir()] == ["preset"]
+        if completed:
+            break
+    assert completed == 3  # the old folder aside, the new one in: each rename killed once, then the whole swap
+    assert (target / "saved_model.pb").read_text() == "new"
+
+
+def test_a_full_disk_names_the_file_being_written(tmp_path):
+    target = tmp_path / "report.json"
+    with pytest.raises(OSError) as error, atomic_write(target) as temporary:
+        temporary.write_text("{")
+        raise OSError(28, "No space left on device")  # what a write to a full disk raises: no file name
+    assert str(error.value) == f"[Errno 28] No space left on device: {str(target)!r}"
+    assert list(tmp_path.iterdir()) == []

@@ -16,30 +16,28 @@ from hinet_tf.models.hinet.hinet_presets import backbone_presets
 class HINetBackbone(keras.Model):
     """HINet: two U-Net stages joined by supervised attention and cross-stage feature fusion.
 
-    Takes NHWC float images in [0, 1] and returns `[stage1_image, stage2_image]`
-    (each already includes the input image, as the official forward; float32 under
-    any dtype policy). Height and width must be multiples of `size_multiple`
-    (`2 ** (depth - 1)`); `HINetImageRestorer` takes any size. Layer names follow
-    the official state dict (`down_path_1_0` is `down_path_1.0`).
+    Takes NHWC float images in [0, 1] and returns `[stage1_image, stage2_image]`, each
+    already including the input image (float32 under any dtype policy). Height and width
+    must be multiples of `size_multiple` (`2 ** (depth - 1)`); `HINetImageRestorer` takes
+    any size. Layer names follow the official state dict (`down_path_1_0` is `down_path_1.0`).
 
     Args:
         width: channels at the first level (`wf`); level i has `width * 2**i`.
         depth: number of U-Net levels.
         hin_levels: encoder levels that are normalised (0 is the top level); all by default.
         relu_slope: negative slope of the LeakyReLUs.
-        norm: encoder normalisation at `hin_levels`: "half_instance" (HIN, the paper's
-            choice) or one of the ablation's "instance", "batch", "sync_batch",
-            "layer", "group", "ibn", "none".
+        norm: the encoder normalisation at `hin_levels`: "half_instance" (HIN, the paper's
+            choice) or one of the ablation's "instance", "batch", "sync_batch", "layer",
+            "group", "ibn", "none".
         in_channels: image channels.
-        num_stages: 2 for HINet; 1 keeps only stage 1 (ending in a 3x3 conv plus the input).
+        num_stages: 2 for HINet; 1 keeps only stage 1 (ending in `last` plus the input).
         skip_connections: use the U-Net's encoder-decoder skips ("HINet Simple" has none).
-        num_extra_blocks: residual blocks appended to every encoder and decoder block
-            (the paper's deeper variant uses 2).
-        dtype: the dtype policy of every layer but the two float32 output additions.
+        num_extra_blocks: residual blocks appended to every encoder and decoder block.
+        dtype: the dtype policy of every layer but the float32 output additions.
 
     Example:
     ```python
-    backbone = HINetBackbone(width=16, hin_levels=(0, 1, 2, 3, 4))
+    backbone = HINetBackbone(width=16)
     stage1, stage2 = backbone(images)  # images: (batch, 16k, 16k, 3)
     ```
     """
@@ -60,39 +58,26 @@ class HINetBackbone(keras.Model):
         **kwargs,
     ):
         hin_levels = _check_arguments(depth, hin_levels, norm, num_stages)
-        unet = {
-            "width": width,
-            "depth": depth,
-            "hin_levels": hin_levels,
-            "norm": norm,
-            "relu_slope": relu_slope,
-            "skip_connections": skip_connections,
-            "num_extra_blocks": num_extra_blocks,
-            "dtype": dtype,
-        }
-
-        # === Layers ===
-        conv_01 = conv2d(width, 3, name="conv_01", dtype=dtype)
-        sam12 = SupervisedAttention(width, in_channels, dtype=dtype, name="sam12")
-        conv_02 = conv2d(width, 3, name="conv_02", dtype=dtype)
-        concat12 = keras.layers.Concatenate(dtype=dtype, name="concat12")
-        cat12 = conv2d(width, 1, name="cat12", dtype=dtype)
-        last = conv2d(in_channels, 3, name="last", dtype=dtype)
-        # The input image is added back in float32, also under mixed precision.
-        stage1_output = keras.layers.Activation("linear", dtype="float32", name="stage1_image")
-        stage2_output = keras.layers.Add(dtype="float32", name="stage2_image")
+        unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
+                    skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 
         # === Functional Model ===
         image = keras.Input((None, None, in_channels), name="degraded")
-        x1 = conv_01(image)
-        stage1_encoder, stage1_decoder = apply_unet_stage(x1, stage=1, **unet)
+        stage1_output, stage1_features = unet_stage(conv2d(width, 3, "conv_01", dtype=dtype)(image), 1, **unet)
+        last = conv2d(in_channels, 3, "last", dtype=dtype)
+        # The input image is added back in float32, also under mixed precision.
         if num_stages == 1:
-            outputs = [keras.layers.Add(dtype="float32", name="stage1_image")([last(stage1_decoder[0]), image])]
+            outputs = [keras.layers.Add(dtype="float32", name="stage1_image")([last(stage1_output), image])]
         else:
-            sam_features, stage1_image = sam12([stage1_decoder[0], image])
-            x2 = cat12(concat12([conv_02(image), sam_features]))
-            _, stage2_decoder = apply_unet_stage(x2, stage=2, csff=(stage1_encoder, stage1_decoder), **unet)
-            outputs = [stage1_output(stage1_image), stage2_output([last(stage2_decoder[0]), image])]
+            sam12 = SupervisedAttention(width, in_channels, dtype=dtype, name="sam12")
+            features, stage1_image = sam12(stage1_output, image)
+            x2 = conv2d(width, 3, "conv_02", dtype=dtype)(image)
+            x2 = keras.layers.Concatenate(dtype=dtype, name="concat12")([x2, features])
+            stage2_output, _ = unet_stage(conv2d(width, 1, "cat12", dtype=dtype)(x2), 2, csff=stage1_features, **unet)
+            outputs = [
+                keras.layers.Activation("linear", dtype="float32", name="stage1_image")(stage1_image),
+                keras.layers.Add(dtype="float32", name="stage2_image")([last(stage2_output), image]),
+            ]
         super().__init__(inputs=image, outputs=outputs, name=name, **kwargs)
         if dtype is not None:  # the functional __init__ leaves the model's own policy at the global one
             self.dtype_policy = keras.dtype_policies.get(dtype)
@@ -115,8 +100,7 @@ class HINetBackbone(keras.Model):
 
     def call(self, inputs, training=None, mask=None):
         height, width = ops.shape(inputs)[1:3]
-        bad = [size for size in (height, width) if isinstance(size, int) and size % self.size_multiple]
-        if bad:
+        if any(isinstance(size, int) and size % self.size_multiple for size in (height, width)):
             raise ValueError(
                 f"HINet needs the input height and width to be multiples of {self.size_multiple}; got "
                 f"{height} x {width}. HINetImageRestorer pads any size (reflect) and crops back."
@@ -125,27 +109,14 @@ class HINetBackbone(keras.Model):
 
     def get_config(self):
         # Not chained to super: a functional model's config is its graph, not these arguments.
+        arguments = ("width", "depth", "relu_slope", "norm", "in_channels", "num_stages", "skip_connections")
         return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "width": self.width,
-            "depth": self.depth,
             "hin_levels": list(self.hin_levels),
-            "relu_slope": self.relu_slope,
-            "norm": self.norm,
-            "in_channels": self.in_channels,
-            "num_stages": self.num_stages,
-            "skip_connections": self.skip_connections,
-            "num_extra_blocks": self.num_extra_blocks,
+            **{argument: getattr(self, argument) for argument in (*arguments, "num_extra_blocks")},
         }
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config.get("dtype"), dict):
-            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
-        return cls(**config)
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -163,23 +134,21 @@ class HINetBackbone(keras.Model):
         preset_utils.save_backbone(self, preset_dir)
 
 
-def apply_unet_stage(
+def unet_stage(
     x, stage, width, depth, hin_levels, norm, relu_slope, skip_connections, num_extra_blocks, dtype, csff=None
 ):
-    """One HINet stage: an encoder (HIN at `hin_levels`) and a decoder, on features `x`.
+    """One stage on features `x`: an encoder, normalised at `hin_levels`, and a decoder.
 
-    Returns `(encoder_skips, decoder_features)`: the encoder's output at every level
-    above the bottom, and the decoder's output at every such level (index 0 is the top,
-    the stage's output). `csff=(encoder_skips, decoder_features)` of stage 1 adds
-    cross-stage feature fusion to every encoder level above the bottom.
+    Returns the stage's output and the `(encoder, decoder)` features of every level above
+    the bottom, top level first. `csff`: stage 1's features, fused into this encoder.
     """
-    skips = []
+    encoder = []
     for level in range(depth):
         downsample = level < depth - 1
         block = EncoderBlock(
             width * 2**level,
-            norm=norm if level in hin_levels else "none",
-            relu_slope=relu_slope,
+            norm if level in hin_levels else "none",
+            relu_slope,
             downsample=downsample,
             use_csff=csff is not None and downsample,
             num_extra_blocks=num_extra_blocks,
@@ -189,24 +158,18 @@ def apply_unet_stage(
         if not downsample:
             x = block(x)
         else:
-            x, skip = block([x, csff[0][level], csff[1][level]] if csff is not None else x)
-            skips.append(skip)
-    decoder = [None] * (depth - 1)
+            x, skip = block(x, *csff[level]) if csff is not None else block(x)
+            encoder.append(skip)
+    decoder = []
     for index, level in enumerate(reversed(range(depth - 1))):
-        up_block = DecoderBlock(
-            width * 2**level,
-            relu_slope=relu_slope,
-            num_extra_blocks=num_extra_blocks,
-            dtype=dtype,
-            name=f"up_path_{stage}_{index}",
-        )
+        filters = width * 2**level
+        up_block = DecoderBlock(filters, relu_slope, num_extra_blocks, dtype=dtype, name=f"up_path_{stage}_{index}")
         if skip_connections:
-            skip = conv2d(width * 2**level, 3, name=f"skip_conv_{stage}_{index}", dtype=dtype)(skips[level])
-            x = up_block([x, skip])
+            x = up_block(x, conv2d(filters, 3, f"skip_conv_{stage}_{index}", dtype=dtype)(encoder[level]))
         else:
             x = up_block(x)
-        decoder[level] = x
-    return skips, decoder
+        decoder.insert(0, x)
+    return x, list(zip(encoder, decoder))
 
 
 def _check_arguments(depth, hin_levels, norm, num_stages):

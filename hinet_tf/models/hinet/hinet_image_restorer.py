@@ -2,21 +2,25 @@
 
 import keras
 
+from hinet_tf import losses as losses_lib
 from hinet_tf.layers.padding import CropToMatch
 from hinet_tf.layers.padding import ReflectPadToMultiple
+from hinet_tf.metrics import PSNR
 from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
-from hinet_tf.models.hinet.legacy import HINet
-from hinet_tf.models.hinet.stage_loss_training import StageLossTraining
+from hinet_tf.optimizers import TorchAdam
+
+DEFAULT_CLIP_NORM = 0.01  # Every official HINet recipe clips the global gradient norm at 0.01.
 
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
-class HINetImageRestorer(StageLossTraining, keras.Model):
+class HINetImageRestorer(keras.Model):
     """Restores NHWC float images in [0, 1] of any height and width with a `HINetBackbone`.
 
     `__call__` and `predict` return the final stage's image only. Inside the graph, images
     are reflect-padded at the bottom and right to the backbone's size multiple and the
     result is cropped back (height and width must be at least that multiple, 16).
-    Training (`compile`, `fit`) sums the loss over every stage (`StageLossTraining`).
+    Training sums the loss over every stage (the paper's Eq. 1) and logs `loss`, `psnr`
+    (the final image) and `psnr_stage1`, `psnr_stage2`.
 
     Args:
         backbone: a `HINetBackbone`.
@@ -27,7 +31,7 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
     restored = restorer.predict(noisy_images)              # any height and width
 
     restorer = HINetImageRestorer(HINetBackbone(width=16))
-    restorer.compile(loss="psnr", stage_weights=(0.5, 0.5))  # TorchAdam, clip 0.01
+    restorer.compile(loss="psnr", stage_weights=(0.5, 0.5))  # TorchAdam, global_clipnorm 0.01
     restorer.fit(dataset_of_degraded_target_pairs, epochs=1)
     ```
     """
@@ -41,7 +45,7 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
 
         # === Functional Model ===
         images = keras.Input((None, None, backbone.in_channels), name="images")
-        restored = crop([backbone(pad(images))[-1], images])
+        restored = crop(backbone(pad(images))[-1], images)
         super().__init__(inputs=images, outputs=restored, name=name, **kwargs)
 
         # === Config ===
@@ -49,6 +53,8 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
         self.pad = pad
         self.crop = crop
         self.dtype_policy = backbone.dtype_policy
+        self.stage_psnrs = [PSNR(name=f"psnr_stage{stage + 1}") for stage in range(backbone.num_stages)]
+        self.final_psnr = PSNR(name="psnr")
 
     @property
     def size_multiple(self):
@@ -59,9 +65,73 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
     def num_stages(self):
         return self.backbone.num_stages
 
+    def compile(self, optimizer="adam", loss="psnr", stage_weights=None, **kwargs):
+        """Configures training.
+
+        Args:
+            optimizer: a Keras optimizer or its name; "adam" (the default) is the official
+                recipes' PyTorch Adam, `TorchAdam(global_clipnorm=0.01)`. An optimizer's
+                own `global_clipnorm` (or `clipnorm`, `clipvalue`) acts on the gradient of
+                the whole batch, summed over replicas as the official step clips it.
+            loss: "psnr" (minus PSNR, the paper's Eq. 1), "psnr_y", "l1", or a Keras loss.
+            stage_weights: one weight per stage; defaults to 1 for each.
+            **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
+        """
+        if kwargs.get("metrics") or kwargs.get("weighted_metrics") or kwargs.get("loss_weights"):
+            raise ValueError("Use `stage_weights` for the loss weights; the stage PSNRs are logged already.")
+        if isinstance(optimizer, str) and optimizer.lower() == "adam":
+            optimizer = TorchAdam(global_clipnorm=DEFAULT_CLIP_NORM)
+        stage_weights = tuple(stage_weights) if stage_weights is not None else (1.0,) * self.num_stages
+        if len(stage_weights) != self.num_stages:
+            raise ValueError(f"stage_weights needs {self.num_stages} values (one per stage), got {stage_weights}.")
+        self.stage_weights = stage_weights
+        super().compile(optimizer=optimizer, loss=losses_lib.get(loss), **kwargs)
+        if keras.config.backend() == "tensorflow":
+            from hinet_tf.utils.keras_internals import take_gradients_as_reduced
+
+            take_gradients_as_reduced(getattr(self.optimizer, "inner_optimizer", self.optimizer))
+
+    def get_compile_config(self):
+        config = super().get_compile_config()  # empty before `compile`
+        return {**config, "stage_weights": list(self.stage_weights)} if config else config
+
+    def compile_from_config(self, config):
+        """Recompiles a loaded model with its saved `compile` arguments (its optimizer state follows)."""
+        config = keras.saving.deserialize_keras_object(config)
+        clip_norm = config.pop("clip_norm", None)  # files of hinet-tf 0.2 clipped in the task, not the optimizer
+        inner = getattr(config["optimizer"], "inner_optimizer", config["optimizer"])
+        if clip_norm is not None and not (inner.global_clipnorm or inner.clipnorm or inner.clipvalue):
+            inner.global_clipnorm = clip_norm
+        self.compile(**config)
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
     def stage_outputs(self, images, training=None):
         """Every stage's restored image, each cropped to the input's size."""
-        return [self.crop([output, images]) for output in self.backbone(self.pad(images), training=training)]
+        return [self.crop(output, images) for output in self.backbone(self.pad(images), training=training)]
+
+    def stage_loss(self, target, outputs):
+        """The compiled loss summed over the stage outputs with `stage_weights`; updates the stage PSNRs."""
+        total = 0.0
+        for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
+            psnr.update_state(target, output)
+            total = total + weight * super().compute_loss(y=target, y_pred=output)
+        return total
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The stage loss of inputs `x` against `y`, as keras-hub's BASNet; `y_pred` (the final image) is not needed."""
+        return self.stage_loss(y, self.stage_outputs(x, training=training))
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        self.final_psnr.update_state(y, y_pred)
+        return self.get_metrics_result()
+
+    def train_step(self, *args):  # (data), or (state, data) on JAX
+        if keras.config.backend() == "tensorflow":  # one forward pass, one all-reduce (tf_train_step)
+            from hinet_tf.models.hinet import tf_train_step
+
+            return tf_train_step.train_step(self, *args)
+        return super().train_step(*args)
 
     def get_config(self):
         # Not chained to super: a functional model's config is its graph, not these arguments.
@@ -87,11 +157,8 @@ class HINetImageRestorer(StageLossTraining, keras.Model):
 def image_restorer(model):
     """`model` as a model from images to restored images: a `HINetBackbone` is wrapped in a task.
 
-    A deprecated `HINet` becomes a task around its backbone; tasks and single-output
-    Keras models are returned as they are.
+    Tasks and single-output Keras models are returned as they are.
     """
-    if isinstance(model, HINet):
-        model = model.to_backbone()
     if isinstance(model, HINetBackbone):
         return HINetImageRestorer(model)
     if len(getattr(model, "outputs", None) or [None]) != 1:

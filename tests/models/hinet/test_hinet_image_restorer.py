@@ -55,6 +55,17 @@ def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
     np.testing.assert_array_equal(loaded(images), restorer(images))
 
 
+def test_compile_configs_of_0_2_clip_with_the_optimizer():
+    """hinet-tf 0.2 saved `clip_norm` in the compile config and clipped in the task; now the optimizer clips."""
+    saved = HINetImageRestorer(HINetBackbone(width=2, depth=2))
+    saved.compile(optimizer=keras.optimizers.SGD(0.1), loss="l1", stage_weights=(0.5, 1.0))
+    old_config = {**saved.get_compile_config(), "clip_norm": 0.01}
+    loaded = HINetImageRestorer(HINetBackbone(width=2, depth=2))
+    loaded.compile_from_config(old_config)
+    assert loaded.optimizer.global_clipnorm == 0.01 and loaded.stage_weights == (0.5, 1.0)
+    assert "clip_norm" not in loaded.get_compile_config()
+
+
 def test_mixed_precision_task_keeps_the_backbone_policy_and_float32_images():
     restorer = HINetImageRestorer(HINetBackbone(width=4, dtype="mixed_float16"))
     assert restorer.dtype_policy.name == "mixed_float16"

@@ -1,0 +1,190 @@
+"""Which backend `Restorer(backend="auto")` runs: the fastest on this CPU, measured once and cached.
+
+Which runtime is fastest depends on the CPU (TensorFlow's oneDNN, onnxruntime's MLAS and
+LiteRT's XNNPACK each have their own kernels per instruction set), so the first time a
+model runs at a tile shape on a machine, every installed backend restores a tile of that
+shape `RUNS` times after `WARMUP` untimed runs, and the lowest median wins. The choice and
+the times behind it are kept beside the conversions, in
+`$HINET_CACHE/backend_choices/<key>.json` (see `conversion_cache`), the key a fingerprint
+of the models and their options, the tile shape, the threads, the runtimes' versions and
+the CPU (`utils.machine.cpu_description`): later runs read it; another CPU, model or
+runtime measures again.
+"""
+
+import dataclasses
+import json
+import statistics
+import time
+import warnings
+from pathlib import Path
+
+from hinet_tf.inference.conversion_cache import cache_dir
+from hinet_tf.inference.conversion_cache import fingerprint
+from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.machine import cpu_description
+from hinet_tf.utils.machine import library_versions
+from hinet_tf.utils.messages import first_line
+
+FOLDER = "backend_choices"
+RUNTIMES = ("onnxruntime", "onnx", "tf2onnx", "ai-edge-litert")
+RUNS = 3
+WARMUP = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendChoice:
+    """The backend chosen for a model and tile shape on this CPU, and why.
+
+    Attributes:
+        backend: the chosen backend's name.
+        seconds: median seconds per tile of each backend timed.
+        left_out: `{backend: reason}` of the backends that failed to convert or run.
+        tile_shape: the shape of the tile timed, (batch, height, width, channels).
+        models: what the models are (names and parameter counts).
+        measured: whether this process measured it (else it was read from `path`).
+        path: the cache file of the choice.
+    """
+
+    backend: str
+    seconds: dict
+    left_out: dict
+    tile_shape: tuple
+    models: str
+    measured: bool
+    path: Path
+
+    def summary(self):
+        """One line: the choice and the times behind it."""
+        times = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in self.seconds.items())
+        shape = "x".join(map(str, self.tile_shape))
+        origin = "measured now" if self.measured else f"measured before, cached in {self.path}"
+        line = f"backend {self.backend}, the fastest for {self.models or 'the model'} per {shape} tile on this CPU ({times}; {origin})"
+        return line + "".join(f"; {name} left out: {reason}" for name, reason in self.left_out.items())
+
+
+def choice_path(models, tile_shape, threads, **options):
+    """The cache file of the choice for `models` (with `options`) at `tile_shape` and `threads` on this CPU."""
+    key = fingerprint(
+        models,
+        **options,
+        tile_shape=list(tile_shape),
+        threads=threads,
+        cpu=cpu_description(),
+        runtimes=library_versions(RUNTIMES),
+    )
+    return cache_dir(FOLDER) / f"{key}.json"
+
+
+def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_models=""):
+    """Returns `(BackendChoice, runner)`: the cached choice at `path`, or the fastest of `runners`, measured now.
+
+    Args:
+        path: the choice's cache file (`choice_path`).
+        runners: `{backend: build}`, `build()` returning the backend's function from a
+            batch of tiles to restored tiles (converting the model if needed).
+        tile: the batch of tiles to time, of the shape the restorer will run.
+        log: called with one line when a measurement starts.
+        clock: seconds as a float (time.perf_counter).
+        describe_models: what the models are, written into the cache file for `hinet info`.
+
+    A backend that fails to convert or run is left out with one warning; if all fail, the
+    first one's error is raised. An unreadable cache file is measured again, and an
+    unwritable one left as it is, each with a warning.
+    """
+    cached = _read(path, runners)
+    if cached is not None:
+        try:
+            return cached, runners[cached.backend]()
+        except Exception as error:  # noqa: BLE001 (the cached backend broke since: measure again)
+            warnings.warn(f"The cached backend {cached.backend} fails now ({first_line(error)}); measuring again.", stacklevel=2)
+    shape = "x".join(map(str, tile.shape))
+    if log is not None:
+        log(f"Choosing the fastest backend for this CPU (once): timing {', '.join(runners)} on {shape} tiles.")
+    seconds, left_out, errors = {}, {}, []
+    best = None
+    for name, build in runners.items():
+        try:
+            runner = build()
+            seconds[name] = _median_seconds(runner, tile, clock)
+        except Exception as error:  # noqa: BLE001 (any failure of one runtime leaves it out; the others still serve)
+            left_out[name] = first_line(error)
+            errors.append(error)
+            warnings.warn(f"Backend {name} left out of the choice: {left_out[name]}", stacklevel=2)
+            continue
+        if best is None or seconds[name] < seconds[best[0]]:
+            best = (name, runner)
+        del runner  # a slower runtime's model is freed before the next one loads
+    if best is None:
+        raise errors[0]
+    choice = BackendChoice(best[0], seconds, left_out, tuple(tile.shape), describe_models, True, path)
+    entry = {
+        "backend": choice.backend,
+        "seconds": seconds,
+        "left_out": left_out,
+        "tile_shape": list(tile.shape),
+        "runs": RUNS,
+        "models": describe_models,
+        "cpu": cpu_description(),
+        "runtimes": library_versions(RUNTIMES),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        atomic_write_text(path, json.dumps(entry, indent=2))
+    except OSError as error:  # an unwritable cache costs a measurement per run, not the restoration
+        warnings.warn(f"Could not cache the backend choice in {path} ({error}); the next run measures again.", stacklevel=2)
+    return choice, best[1]
+
+
+def cached_choices():
+    """The `BackendChoice`s cached for this CPU, newest first (unreadable files are skipped)."""
+    cpu = cpu_description()
+    found = []
+    for path in cache_dir(FOLDER).glob("*.json"):
+        try:
+            choice, entry = _load(path)
+        except _UNREADABLE:
+            continue
+        if entry.get("cpu") == cpu:
+            found.append((str(entry.get("measured_at")), choice))
+    return [choice for _, choice in sorted(found, key=lambda item: item[0], reverse=True)]
+
+
+def _read(path, backends):
+    """The choice cached at `path` if it names one of `backends`; None (with a warning if unreadable) otherwise."""
+    if not path.is_file():
+        return None
+    try:
+        choice, _ = _load(path)
+        if choice.backend not in backends:
+            raise ValueError(f"names backend {choice.backend!r}, not one installed")
+    except _UNREADABLE as error:
+        warnings.warn(f"Ignoring the unreadable backend choice {path} ({first_line(error)}); measuring again.", stacklevel=3)
+        return None
+    return choice
+
+
+_UNREADABLE = (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError)
+
+
+def _load(path):
+    """`(BackendChoice, entry)` of the cache file `path`; raises one of `_UNREADABLE` if it is not one."""
+    entry = json.loads(path.read_text())
+    seconds = {str(name): float(value) for name, value in entry["seconds"].items()}
+    left_out = {str(name): str(reason) for name, reason in entry.get("left_out", {}).items()}
+    shape = tuple(int(size) for size in entry["tile_shape"])
+    choice = BackendChoice(str(entry["backend"]), seconds, left_out, shape, str(entry.get("models", "")), False, path)
+    if choice.backend not in seconds:
+        raise ValueError(f"names backend {choice.backend!r}, not one it timed")
+    return choice, entry
+
+
+def _median_seconds(runner, tile, clock):
+    """The median seconds of `RUNS` calls of `runner(tile)` after `WARMUP` untimed ones."""
+    for _ in range(WARMUP):
+        runner(tile)
+    seconds = []
+    for _ in range(RUNS):
+        start = clock()
+        runner(tile)
+        seconds.append(clock() - start)
+    return statistics.median(seconds)

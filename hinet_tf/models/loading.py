@@ -1,0 +1,89 @@
+"""Loading a model from what a user names: a preset name, a preset folder or a `.keras` file.
+
+`load_restorer` is the one way `hinet restore`, `export`, `evaluate` and `convert` and the
+training's `init_weights` turn a name into a model; each of its errors is one line that
+names the file and its problem.
+"""
+
+import warnings
+import zipfile
+from pathlib import Path
+
+import keras
+
+from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
+from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
+from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.models.preset_utils import CONFIG_FILE
+from hinet_tf.utils.messages import first_line
+
+
+def load_restorer(spec):
+    """Loads an image restorer from a preset name, a preset directory or a `.keras` file.
+
+    An architecture-only preset ("hinet_1x", ...) gets random weights and warns that its
+    outputs are untrained. A `.keras` file holding a `HINetBackbone` is wrapped in a
+    `HINetImageRestorer`; one of the removed `HINet` class is refused with the command that converts it.
+
+    Raises:
+        FileNotFoundError: no such file or preset.
+        ValueError: a folder that is no preset, a damaged preset (its config, its weights,
+            or the two not matching), not a valid `.keras` file (one that would run code,
+            like a `Lambda` layer, included), or a model that does not map images to
+            images (`check_image_model`); the message is one line and names the file.
+    """
+    if str(spec) in backbone_presets:
+        if backbone_presets[str(spec)].get("weights"):
+            return HINetImageRestorer.from_preset(str(spec))
+        warnings.warn(
+            f"Preset {spec!r} has random (untrained) weights: its outputs are not restorations. "
+            "Pass a trained .keras file or preset directory for real use.",
+            stacklevel=2,
+        )
+        return HINetImageRestorer.from_preset(str(spec), load_weights=False)
+    path = Path(spec)
+    if path.is_dir():
+        if (path / CONFIG_FILE).is_file():
+            return HINetImageRestorer.from_preset(path)
+        raise ValueError(f"Model {path} is a directory without {CONFIG_FILE}; pass a .keras file or a preset.")
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Model {path} does not exist; pass a .keras file, a preset directory or a preset "
+            f"({', '.join(backbone_presets)})."
+        )
+    if path.suffix != ".keras":
+        raise ValueError(f"Model {path} is not a .keras file.")
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
+    try:
+        loaded = keras.saving.load_model(path, compile=False)
+    except Exception as error:  # Keras raises many types for a damaged archive
+        raise ValueError(f"Model {path} is not a valid .keras file ({first_line(error)})") from None
+    try:
+        model = image_restorer(loaded)
+    except ValueError as error:
+        raise ValueError(f"Model {path}: {error}") from None
+    check_image_model(model, path)
+    return model
+
+
+def check_image_model(model, name):
+    """Raises a one-line ValueError naming `name` unless `model` maps images to images.
+
+    Images are NHWC batches of any height and width with 1 or 3 channels; the model must
+    return one such batch with the input's channels.
+    """
+    inputs = getattr(model, "inputs", None) or []
+    if len(inputs) != 1:
+        raise ValueError(f"Model {name} takes {len(inputs)} inputs; an image restoration model takes one.")
+    shape = tuple(inputs[0].shape)
+    if len(shape) != 4 or shape[-1] not in (1, 3):
+        raise ValueError(f"Model {name} takes inputs of shape {shape}, not images (batch, height, width, 1 or 3).")
+    if shape[1:3] != (None, None):
+        raise ValueError(f"Model {name} takes only {shape[1]} x {shape[2]} images; it must take any size.")
+    for output in model.outputs:
+        if tuple(output.shape) != shape:
+            raise ValueError(
+                f"Model {name} returns {tuple(output.shape)} for images {shape}; "
+                "an image restoration model returns images like its input."
+            )

@@ -1,0 +1,24 @@
+"""The one private Keras attribute hinet-tf touches, written against Keras 3.15.
+
+Keras' TensorFlow optimizers sum the gradients over the replicas inside their update
+(`_all_reduce_sum_gradients`), after `apply` has clipped them: `global_clipnorm` would act
+on each replica's share. The official step clips the gradient of the whole batch, so the
+task's TensorFlow step sums the gradients once itself, and the optimizer, which then clips
+the sum with its own `global_clipnorm`, must not sum them again.
+tests/utils/test_keras_internals.py fails, naming the Keras version, the day this changes.
+"""
+
+import keras
+
+WRITTEN_FOR = "3.15"
+REDUCTION = "_all_reduce_sum_gradients"
+
+
+def take_gradients_as_reduced(optimizer):
+    """Makes a TensorFlow Keras `optimizer` apply its gradients without summing them over the replicas."""
+    if not callable(getattr(optimizer, REDUCTION, None)):
+        raise RuntimeError(
+            f"Keras {keras.__version__} optimizers have no `{REDUCTION}` (hinet-tf was written for Keras "
+            f"{WRITTEN_FOR}); multi-replica training needs hinet_tf/utils/keras_internals.py updated"
+        )
+    object.__setattr__(optimizer, REDUCTION, list)  # the (gradient, variable) pairs, unchanged

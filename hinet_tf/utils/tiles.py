@@ -1,0 +1,25 @@
+"""The rule for tiles: a tile fits the model's size multiple, and neighbouring tiles overlap by less than a tile."""
+
+# Every shipped preset and official HINet (depth 5) pads its inputs to multiples of 16.
+USUAL_MULTIPLE = 16
+
+
+def check_tile(tile, multiple=1, overlap=0):
+    """Raises a one-line ValueError unless `tile` is a positive multiple of `multiple` and `0 <= overlap < tile`.
+
+    The tile is checked first: with a tile that no model can take, the overlap is moot.
+    """
+    if tile <= 0 or tile % multiple:
+        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
+    if not 0 <= overlap < tile:
+        raise ValueError(f"The overlap ({overlap}) must be smaller than the tile ({tile}).")
+
+
+def check_tile_before_loading(tile, overlap):
+    """What `check_tile` can say before the model is loaded: the overlap of a tile of the usual multiple.
+
+    Any other tile is checked once the model is loaded, against its own multiple first, so
+    that `--tile 15` is told that it is no multiple of 16, not that it is below the overlap.
+    """
+    if tile % USUAL_MULTIPLE == 0:
+        check_tile(tile, overlap=overlap)
