@@ -1,4 +1,4 @@
-"""Size, cost and GPU-delegate compatibility of each LiteRT quantization of a model (the README's table).
+"""Size, cost and GPU-delegate compatibility of each LiteRT quantization of a model (docs/deployment.md's table).
 
     nice -n 10 python scripts/measure_litert_quantization.py --photos ../shared/datasets/CBSD432
 
