@@ -8,8 +8,8 @@ raw denoising", CVPR 2019), with their published parameters:
   RGGB Bayer mosaic: a raw image of half the resolution and 4 planes (R, Gr, Gb, B);
 - `add_raw_noise`: shot plus read noise, `x + N(0, sqrt(x * shot + read))`, at levels drawn by
   `random_noise_levels` from the range real sensors have;
-- `process`: the gains (then clipped: the sensor saturates), bilinear demosaicing, the camera->RGB matrix, gamma compression and the
-  smoothstep tone curve, clipped to [0, 1].
+- `process`: the gains (then clipped: the sensor saturates), bilinear demosaicing, the
+  camera->RGB matrix, gamma compression and the smoothstep tone curve, clipped to [0, 1].
 
 `random_camera` draws a camera (colour matrix and gains) per image; `camera_noise` chains it all,
 then JPEG as the camera's own encoder. Every function is TensorFlow ops on one float32

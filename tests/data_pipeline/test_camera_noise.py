@@ -45,7 +45,8 @@ def test_colour_matrix_is_a_random_mix_whose_rows_sum_to_one():
     # Each camera's own matrix is one end of the mix: the mix lies between them.
     single = [np.array(m) @ np.array(camera_noise.SRGB_TO_XYZ) for m in camera_noise.XYZ_TO_CAMERA]
     single = [m / m.sum(axis=-1, keepdims=True) for m in single]
-    assert np.all(first.numpy() >= np.min(single, axis=0) - 1e-6) and np.all(first.numpy() <= np.max(single, axis=0) + 1e-6)
+    assert np.all(np.min(single, axis=0) - 1e-6 <= first.numpy())
+    assert np.all(first.numpy() <= np.max(single, axis=0) + 1e-6)
 
 
 def test_inverse_gains_divide_except_near_white():
