@@ -46,6 +46,22 @@ other work on a shared machine does not inflate): CBM3D is timed when it runs, a
 uncached on the first `--timing-images` images when its outputs come from the cache.
 Writes `quality_<testset>.json` and `quality_<testset>.md` (ours beside the published
 PSNRs) and, for CBSD68, the comparison figure (clean | noisy | CBM3D | first model).
+
+    python scripts/benchmark_quality.py --real ../shared/datasets/PolyU-val \
+        --model "HINet (Gaussian)=hinet_photo_denoise"
+
+`--real DIR` scores real camera noise instead: every `NAME_real.*` camera crop in DIR with
+the `NAME_mean.*` of many shots of the same scene as its ground truth (PolyU's layout; a file
+without its partner is refused). The camera is the first `_` field of NAME. Methods: the
+noisy crop; non-local means (`denoise_nl_means`, fast mode, 5x5 patches, search distance 6,
+`h` = 0.8 sigma, scikit-image's rule of thumb) and CBM3D, each told the crop's true noise
+level, sigma = the standard deviation of noisy minus mean over all its pixels; CBM3D told
+the level `skimage.restoration.estimate_sigma` finds in the noisy crop (averaged over the
+channels), as a user without the mean would run it; and the `--model`s, told nothing. The
+outputs are clipped and rounded to 8 bits; PSNR (peak 255) and SSIM (`hinet_tf.metrics`)
+over all RGB pixels, averaged over the crops of each camera and over all crops. Writes
+`quality_real_<dir>.json` and `.md`, with the median seconds per crop of each method that
+ran (not of outputs taken from `--cache`).
 """
 
 import argparse
@@ -56,6 +72,7 @@ import multiprocessing
 import os
 import pathlib
 import platform
+import re
 import time
 import zlib
 
@@ -65,8 +82,10 @@ from PIL import ImageDraw
 from skimage.metrics import peak_signal_noise_ratio
 from skimage.metrics import structural_similarity
 from skimage.restoration import denoise_nl_means
+from skimage.restoration import estimate_sigma
 
 from hinet_tf import metrics
+from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 
@@ -94,6 +113,7 @@ PUBLISHED_PSNR = {
     },
 }
 FIGURE_CROP_SIZE = 128
+REAL_NLM = {"h": 0.8, "patch_size": 5, "patch_distance": 6}  # h in units of the crop's sigma
 
 
 def load_photo(path, crop=0):
@@ -293,7 +313,149 @@ def _is_model(path):
     return pathlib.Path(path).exists() or bool(PRESETS.get(path, {}).get("weights"))
 
 
+def real_noise_crops(folder):
+    """Yields `(name, noisy, mean)` of each crop of a real-noise folder as uint8 RGB, refusing unpaired files."""
+    try:
+        pairs = list_real_noise_pairs(folder)
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
+    for name, noisy_path, mean_path in pairs:
+        noisy, mean = load_uint8_image(noisy_path), load_uint8_image(mean_path)
+        if noisy.shape != mean.shape:
+            raise SystemExit(f"{noisy_path} is {noisy.shape[1]}x{noisy.shape[0]} but {mean_path} is "
+                             f"{mean.shape[1]}x{mean.shape[0]}")
+        yield name, noisy, mean
+
+
+def real_noise_outputs(args, name, noisy, sigmas, seconds):
+    """The classical methods' outputs for one noisy crop (float in [0, 1]), cached by name and sigma (0-255)."""
+    outputs = {}
+    if "nlm" in args.methods:
+        key = f"nlm_real_{name}_s{sigmas['true']:.4f}"
+        outputs["NLM (true sigma)"] = cached(args.cache, key, lambda: timed(
+            seconds, "NLM (true sigma)", lambda: nl_means(noisy, sigmas["true"], **REAL_NLM)))
+    if "cbm3d" in args.methods:
+        for kind in ("true", "estimated"):
+            label = f"CBM3D ({kind} sigma)"
+            outputs[label] = cached(args.cache, real_cbm3d_key(name, sigmas[kind]), lambda: timed(
+                seconds, label, lambda: cbm3d(noisy, sigmas[kind])))
+    return outputs
+
+
+def real_cbm3d_key(name, sigma):
+    return cbm3d_key(name, "real", f"{sigma:.4f}")
+
+
+def run_real(args):
+    """The `--real` benchmark: per-camera and overall scores on a folder of real noisy / mean crops."""
+    crops = list(real_noise_crops(args.real))
+    if args.methods is None:
+        args.methods = ("nlm", "cbm3d")
+    args.cache.mkdir(parents=True, exist_ok=True)
+    noise = {  # sigma on the 0-255 scale
+        name: {
+            "true": float(np.std(noisy / 255.0 - mean / 255.0)) * 255,
+            "estimated": float(estimate_sigma(noisy / 255.0, channel_axis=-1, average_sigmas=True)) * 255,
+        }
+        for name, noisy, mean in crops
+    }
+    if "cbm3d" in args.methods and args.jobs > 1:
+        jobs = [
+            (args.cache, real_cbm3d_key(name, sigma), noisy / 255.0, sigma)
+            for name, noisy, _ in crops
+            for sigma in noise[name].values()
+        ]
+        with multiprocessing.Pool(args.jobs) as pool:
+            pool.starmap(cbm3d_into_cache, [job for job in jobs if not (args.cache / f"{job[1]}.npy").exists()])
+    models = parse_models(args.model, args.backend)
+
+    per_crop, seconds = {}, {}
+    for name, noisy_uint8, mean in crops:
+        noisy = noisy_uint8 / 255.0
+        outputs = {"noisy": noisy, **real_noise_outputs(args, name, noisy, noise[name], seconds)}
+        for label, denoiser in models.items():
+            outputs[label] = timed(seconds, label, lambda: denoiser(noisy))
+        for method, image in outputs.items():
+            per_crop.setdefault(method, {})[name] = published_scores(mean, image)
+        print(f"{name} (sigma {noise[name]['true']:.2f}, estimated {noise[name]['estimated']:.2f}): "
+              + ", ".join(f"{method} {per_crop[method][name]['psnr']:.2f}" for method in outputs), flush=True)
+
+    cameras = sorted({camera_of(name) for name in noise})
+    summary = {
+        method: {
+            group: mean_scores([s for name, s in scores_by_crop.items() if group == "all" or camera_of(name) == group])
+            for group in (*cameras, "all")
+        }
+        for method, scores_by_crop in per_crop.items()
+    }
+    median_seconds = {
+        method: dict(zip(("wall", "cpu"), np.median(values, axis=0).tolist())) for method, values in seconds.items()
+    }
+    report = {
+        "folder": str(args.real),
+        "crops": list(noise),
+        "cameras": cameras,
+        "protocol": protocol_text(args),
+        "host": host_description(),
+        "noise_sigma_255": noise,
+        "nlm_params": REAL_NLM,
+        "models": {
+            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta, "backend": d.backend}
+            for label, d in models.items()
+        },
+        "median_seconds_per_image": median_seconds,
+        "timed_images": {method: len(values) for method, values in seconds.items()},
+        "mean": summary,
+        "per_crop": per_crop,
+    }
+    stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
+    table = real_noise_table(summary, cameras, median_seconds, noise)
+    args.out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.out / f"{stem}.md", table)
+    print(table)
+
+
+def camera_of(name):
+    """The camera of a PolyU crop: the first `_` field of its name."""
+    return name.split("_")[0]
+
+
+def mean_scores(scores_list):
+    return {
+        "count": len(scores_list),
+        **{metric: float(np.mean([s[metric] for s in scores_list])) for metric in ("psnr", "ssim")},
+    }
+
+
+def real_noise_table(summary, cameras, median_seconds, noise):
+    """PSNR / SSIM per camera and over all crops, one row per method, gains over the noisy crop."""
+    counts = summary["noisy"]
+    groups = (*cameras, "all")
+    lines = [
+        "| method | " + " | ".join(f"{group} ({counts[group]['count']} crops)" for group in groups)
+        + " | gain over noisy (all) | s / crop: wall (CPU) |",
+        "| --- |" + " --- |" * (len(groups) + 2),
+    ]
+    for method, by_group in summary.items():
+        cells = [f"{by_group[group]['psnr']:.2f} dB / {by_group[group]['ssim']:.4f}" for group in groups]
+        gain = by_group["all"]["psnr"] - counts["all"]["psnr"]
+        timing = median_seconds.get(method)
+        time_cell = f"{timing['wall']:.2f} ({timing['cpu']:.2f} CPU)" if timing else ""
+        lines.append(f"| {method} | " + " | ".join(cells) + f" | {gain:+.2f} dB | {time_cell} |")
+    true = [sigmas["true"] for sigmas in noise.values()]
+    estimated = [sigmas["estimated"] for sigmas in noise.values()]
+    lines += ["", f"Noise level (0-255 scale): true sigma {np.min(true):.2f} to {np.max(true):.2f} "
+              f"(mean {np.mean(true):.2f}); estimated {np.min(estimated):.2f} to {np.max(estimated):.2f} "
+              f"(mean {np.mean(estimated):.2f})."]
+    return "\n".join(lines) + "\n"
+
+
 def run(args):
+    if args.real:
+        if args.testset:
+            raise SystemExit("--real and --testset exclude each other: give one")
+        return run_real(args)
     names, noisy_images, score, tag = testset_benchmark(args) if args.testset else photo_benchmark(args)
     if args.methods is None:
         args.methods = ("cbm3d",) if args.testset else ("nlm", "cbm3d")
@@ -388,7 +550,7 @@ def run(args):
 
 def protocol_text(args):
     """The docstring's paragraph on the protocol in use, on one line."""
-    start = "`--testset" if args.testset else "For the centre"
+    start = "`--real" if args.real else "`--testset" if args.testset else "For the centre"
     paragraph = next(text for text in __doc__.split("\n\n") if text.startswith(start))
     return paragraph.replace("\n", " ")
 
@@ -462,6 +624,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--testset", choices=tuple(TESTSETS), help="a standard test set, published protocol")
+    parser.add_argument("--real", type=pathlib.Path, metavar="DIR",
+                        help="a folder of NAME_real / NAME_mean camera crops (PolyU): real noise, per camera")
     parser.add_argument("--seed-each-image", action="store_true",
                         help="with --testset: seed numpy with 0 before each image, not once per sigma")
     parser.add_argument("--datasets", type=pathlib.Path, default=pathlib.Path("../shared/datasets"),

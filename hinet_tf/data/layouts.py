@@ -23,6 +23,9 @@ Training also reads "photos" (clean images only, `list_images`, degraded on the 
 `scoring(layout)` is how each layout is scored, by `hinet evaluate` and by validation during
 training: Rain13k on the BT.601 Y channel, SIDD on float outputs, the rest on 8-bit RGB.
 
+Real-noise benchmarks (PolyU) keep each camera crop `NAME_real.*` beside the mean of many shots
+of its scene, `NAME_mean.*`, in one folder: `list_real_noise_pairs`.
+
 Every function raises `ValueError` naming the folder or files at fault: a missing or empty
 folder, or files without a partner.
 """
@@ -96,6 +99,23 @@ def match_by_name(degraded_dir, target_dir, key=lambda path: path.name):
     target = {key(path): path for path in image_files(target_dir)}
     _check_matched(degraded, target, degraded_dir, target_dir)
     return [(degraded[name], target[name]) for name in sorted(degraded)]
+
+
+def list_real_noise_pairs(folder):
+    """The `(name, noisy_path, mean_path)` of every `NAME_real.*` / `NAME_mean.*` pair in `folder`, sorted by name.
+
+    Raises:
+        ValueError: a missing or empty folder, an image named neither way, or one without its partner.
+    """
+    folder = Path(folder)
+    crops = {"real": {}, "mean": {}}
+    for path in image_files(folder):
+        name, _, kind = path.stem.rpartition("_")
+        if not name or kind not in crops:
+            raise ValueError(f"{path} is named neither NAME_real nor NAME_mean: a real-noise folder holds only pairs.")
+        crops[kind][name] = path
+    _check_matched(crops["real"], crops["mean"], folder, folder)
+    return [(name, crops["real"][name], crops["mean"][name]) for name in sorted(crops["real"])]
 
 
 def _check_matched(degraded, target, degraded_dir, target_dir):

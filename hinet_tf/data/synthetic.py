@@ -3,6 +3,7 @@
 Each degradation maps one float32 (H, W, 3) image in [0, 1] to a degraded one in [0, 1].
 A parameter is either a number or a `[low, high]` range drawn uniformly for every image.
 Every degradation takes `probability` (default 1): the chance it is applied to an image.
+`camera` is real camera noise, whose steps live in `hinet_tf.data.camera_noise`.
 
 `build_degradation([{"type": "gaussian_noise", "sigma": [0, 50]}, {"type": "jpeg", ...}])`
 returns one function applying the list in order.
@@ -11,6 +12,8 @@ returns one function applying the list in order.
 import math
 
 import tensorflow as tf
+
+from hinet_tf.data import camera_noise
 
 
 def _draw(value, dtype=tf.float32):
@@ -156,6 +159,49 @@ class RainStreaks(Degradation):
         return 1.0 - (1.0 - image) * (1.0 - streaks)
 
 
+class CameraNoise(Degradation):
+    """Real camera noise (`hinet_tf.data.camera_noise`): unprocess, raw shot and read noise, process, JPEG.
+
+    Args:
+        shot_noise: `[low, high]` of the log-uniform shot noise level (the published range by default).
+        jpeg_quality: `[low, high]` of the camera's JPEG quality, or None for no JPEG.
+        gaussian_probability: the chance that an image gets today's white Gaussian noise instead.
+        gaussian_sigma: that noise's sigma (0-255 scale, a number or a range), not clipped.
+    """
+
+    def __init__(
+        self,
+        shot_noise=camera_noise.SHOT_NOISE_RANGE,
+        jpeg_quality=camera_noise.JPEG_QUALITY_RANGE,
+        gaussian_probability=0.0,
+        gaussian_sigma=(0, 50),
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(shot_noise, (list, tuple)) or len(shot_noise) != 2:
+            raise ValueError(f"camera shot_noise must be a [low, high] range, got {shot_noise!r}.")
+        _check_range("camera shot_noise", shot_noise, 1e-6, 1)
+        if jpeg_quality is not None:
+            if not isinstance(jpeg_quality, (list, tuple)) or len(jpeg_quality) != 2:
+                raise ValueError(f"camera jpeg_quality must be a [low, high] range or null, got {jpeg_quality!r}.")
+            _check_range("camera jpeg_quality", jpeg_quality, 1, 100)
+        _check_range("camera gaussian_probability", gaussian_probability, 0, 1)
+        _check_range("camera gaussian_sigma", gaussian_sigma, 0, 255)
+        self.shot_noise = tuple(shot_noise)
+        self.jpeg_quality = None if jpeg_quality is None else tuple(jpeg_quality)
+        self.gaussian_probability = gaussian_probability
+        self.gaussian = GaussianNoise(gaussian_sigma, clip=False)
+
+    def apply(self, image):
+        def camera():
+            return camera_noise.camera_noise(image, self.shot_noise, self.jpeg_quality)
+
+        if self.gaussian_probability <= 0:
+            return camera()
+        gaussian = tf.random.uniform([]) < self.gaussian_probability
+        return tf.cond(gaussian, lambda: self.gaussian.apply(image), camera)
+
+
 def _check_odd_size(name, size):
     if not isinstance(size, int) or size < 3 or size % 2 == 0:
         raise ValueError(f"{name} size must be an odd integer >= 3, got {size!r}.")
@@ -167,6 +213,7 @@ DEGRADATIONS = {
     "motion_blur": MotionBlur,
     "jpeg": JPEG,
     "rain": RainStreaks,
+    "camera": CameraNoise,
 }
 
 

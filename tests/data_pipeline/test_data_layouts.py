@@ -89,6 +89,22 @@ def test_unmatched_names_are_listed(tmp_path):
     assert "only_target.png" in str(error.value)
 
 
+def test_real_noise_crops_pair_with_their_mean_and_strays_are_named(tmp_path):
+    _touch(tmp_path, "Cam_1_real.JPG", "Cam_1_mean.JPG", "Other_2_mean.png", "Other_2_real.png", "notes.txt")
+    pairs = layouts.list_real_noise_pairs(tmp_path)
+    assert [(name, real.name, mean.name) for name, real, mean in pairs] == [
+        ("Cam_1", "Cam_1_real.JPG", "Cam_1_mean.JPG"),
+        ("Other_2", "Other_2_real.png", "Other_2_mean.png"),
+    ]
+    _touch(tmp_path, "Cam_3_real.JPG")
+    with pytest.raises(ValueError, match=r"1 file\(s\) in .* have no partner in .*Cam_3_real.JPG"):
+        layouts.list_real_noise_pairs(tmp_path)
+    (tmp_path / "Cam_3_real.JPG").unlink()
+    _touch(tmp_path, "Cam_3_noisy.JPG")
+    with pytest.raises(ValueError, match=r"Cam_3_noisy.JPG is named neither NAME_real nor NAME_mean"):
+        layouts.list_real_noise_pairs(tmp_path)
+
+
 def test_empty_and_missing_folders_are_named(tmp_path):
     (tmp_path / "input").mkdir()
     _touch(tmp_path / "target", "a.png")

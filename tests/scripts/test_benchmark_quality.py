@@ -103,3 +103,78 @@ def test_cbm3d_in_parallel_sees_the_noise_of_the_sequential_protocol(benchmark_q
     expected = benchmark_quality.cbm3d(second_noisy, 50)
     cached = np.load(tmp_path / "cache" / f"{benchmark_quality.cbm3d_key('2', 'mcmaster_seed0', 50)}.npy")
     np.testing.assert_allclose(cached, expected, atol=1e-6)
+
+
+def _real_noise_folder(folder, crops, size=32):
+    """Writes `NAME_real.png` / `NAME_mean.png` pairs; returns `{name: (noisy, mean)}` as uint8."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    written = {}
+    for name, sigma in crops.items():
+        mean = np.repeat(np.repeat(rng.integers(40, 216, (size // 8, size // 8, 3)), 8, 0), 8, 1).astype(np.uint8)
+        noisy = np.clip(np.round(mean + rng.normal(0, sigma, mean.shape)), 0, 255).astype(np.uint8)
+        Image.fromarray(mean).save(folder / f"{name}_mean.png")
+        Image.fromarray(noisy).save(folder / f"{name}_real.png")
+        written[name] = (noisy, mean)
+    return written
+
+
+def test_real_noise_pairs_are_scored_per_camera_and_overall(benchmark_quality, identity_model_path, tmp_path):
+    from hinet_tf import metrics
+
+    levels = {"CamA_8_800_x_1": 5, "CamA_8_800_y_2": 10, "CamB_4_3200_z_1": 20}
+    crops = _real_noise_folder(tmp_path / "Real-Val", levels)
+    benchmark_quality.main([
+        "--real", str(tmp_path / "Real-Val"), "--methods", "--model", f"identity={identity_model_path}",
+        "--backend", "keras", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+    ])
+    report = json.loads((tmp_path / "out" / "quality_real_real_val.json").read_text())
+    assert report["crops"] == sorted(crops) and report["cameras"] == ["CamA", "CamB"]
+    noisy = report["per_crop"]["noisy"]
+    for name, (noisy_image, mean_image) in crops.items():  # each crop scored against its own mean
+        assert noisy[name]["psnr"] == pytest.approx(metrics.psnr(noisy_image, mean_image))
+        true_sigma = np.std(noisy_image / 255.0 - mean_image / 255.0) * 255
+        assert report["noise_sigma_255"][name]["true"] == pytest.approx(true_sigma)
+    mean = report["mean"]["noisy"]
+    assert (mean["CamA"]["count"], mean["CamB"]["count"], mean["all"]["count"]) == (2, 1, 3)
+    camera_a = (noisy["CamA_8_800_x_1"]["psnr"] + noisy["CamA_8_800_y_2"]["psnr"]) / 2
+    assert mean["CamA"]["psnr"] == pytest.approx(camera_a)
+    assert mean["all"]["psnr"] == pytest.approx(np.mean([scores["psnr"] for scores in noisy.values()]))
+    assert report["mean"]["identity"]["all"]["psnr"] == pytest.approx(mean["all"]["psnr"], abs=0.05)
+    table = (tmp_path / "out" / "quality_real_real_val.md").read_text()
+    assert "| method | CamA (2 crops) | CamB (1 crops) | all (3 crops) |" in table
+    assert f"| noisy | {mean['CamA']['psnr']:.2f} dB" in table
+
+
+def test_classical_methods_are_told_the_true_or_the_estimated_noise_level(benchmark_quality, tmp_path, monkeypatch):
+    from skimage.restoration import estimate_sigma
+
+    (noisy, mean), = _real_noise_folder(tmp_path / "real", {"Cam_1": 15}).values()
+    told = []
+
+    def cbm3d(image, sigma):  # CBM3D itself is checked above; here, what it is told
+        told.append(sigma)
+        return benchmark_quality.nl_means(image, sigma, **benchmark_quality.REAL_NLM)
+
+    monkeypatch.setattr(benchmark_quality, "cbm3d", cbm3d)
+    benchmark_quality.main([
+        "--real", str(tmp_path / "real"), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+    ])
+    report = json.loads((tmp_path / "out" / "quality_real_real.json").read_text())
+    true_sigma = np.std(noisy / 255.0 - mean / 255.0) * 255
+    estimated = estimate_sigma(noisy / 255.0, channel_axis=-1, average_sigmas=True) * 255
+    assert told == pytest.approx([true_sigma, estimated], rel=1e-3)
+    assert true_sigma == pytest.approx(15, rel=0.1) and estimated == pytest.approx(15, rel=0.3)
+    scores = {method: by_group["all"]["psnr"] for method, by_group in report["mean"].items()}
+    assert set(scores) == {"noisy", "NLM (true sigma)", "CBM3D (true sigma)", "CBM3D (estimated sigma)"}
+    assert scores["NLM (true sigma)"] > scores["noisy"] + 1  # flat blocks: non-local means helps
+
+
+def test_an_unpaired_real_noise_crop_is_refused_before_anything_is_written(benchmark_quality, tmp_path):
+    folder = tmp_path / "real"
+    _real_noise_folder(folder, {"CamA_1": 5, "CamA_2": 5})
+    (folder / "CamA_2_mean.png").unlink()
+    with pytest.raises(SystemExit, match=r"1 file\(s\) in .* have no partner in .*CamA_2_real.png") as error:
+        benchmark_quality.main(["--real", str(folder), "--methods", "--out", str(tmp_path / "out")])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,181 @@
+"""Real camera noise for clean sRGB photos: unprocess to raw, add sensor noise, process again.
+
+The camera pipeline run backwards and forwards (Brooks et al., "Unprocessing images for learned
+raw denoising", CVPR 2019), with their published parameters:
+
+- `unprocess`: inverse smoothstep tone curve, gamma expansion (2.2), an RGB->camera colour matrix,
+  inverse brightness and white-balance gains (faded to 1 near white, so highlights stay bright),
+  RGGB Bayer mosaic: a raw image of half the resolution and 4 planes (R, Gr, Gb, B);
+- `add_raw_noise`: shot plus read noise, `x + N(0, sqrt(x * shot + read))`, at levels drawn by
+  `random_noise_levels` from the range real sensors have;
+- `process`: the gains (then clipped: the sensor saturates), bilinear demosaicing, the
+  camera->RGB matrix, gamma compression and the smoothstep tone curve, clipped to [0, 1].
+
+`random_camera` draws a camera (colour matrix and gains) per image; `camera_noise` chains it all,
+then JPEG as the camera's own encoder. Every function is TensorFlow ops on one float32
+(H, W, 3) image in [0, 1] (even H and W for the mosaic), so it runs inside `tf.data`; random
+draws use TensorFlow's global seed, as the other degradations (`hinet_tf.data.synthetic`).
+
+Without noise, `process(unprocess(x))` returns `x` up to bilinear demosaicing, except where the
+linear grey exceeds 0.9 (sRGB above about 0.95): there the gains were not fully inverted, so those
+highlights come back brighter, up to white, as a camera's clipped highlights.
+"""
+
+import math
+
+import tensorflow as tf
+
+# XYZ -> camera matrices (rows) of four cameras, as published by Brooks et al.
+XYZ_TO_CAMERA = (
+    ((1.0234, -0.2969, -0.2266), (-0.5625, 1.6328, -0.0469), (-0.0703, 0.2188, 0.6406)),
+    ((0.4913, -0.0541, -0.0202), (-0.613, 1.3513, 0.2906), (-0.1564, 0.2151, 0.7183)),
+    ((0.838, -0.263, -0.0639), (-0.2887, 1.0725, 0.2496), (-0.0627, 0.1427, 0.5438)),
+    ((0.6596, -0.2079, -0.0562), (-0.4782, 1.3016, 0.1933), (-0.097, 0.1581, 0.5181)),
+)
+# Linear sRGB -> XYZ, D65 white.
+SRGB_TO_XYZ = (
+    (0.4124564, 0.3575761, 0.1804375),
+    (0.2126729, 0.7151522, 0.0721750),
+    (0.0193339, 0.1191920, 0.9503041),
+)
+SHOT_NOISE_RANGE = (1e-4, 1.2e-2)
+# log(read) = READ_SLOPE * log(shot) + READ_INTERCEPT + N(0, READ_SPREAD), natural logarithms.
+READ_SLOPE, READ_INTERCEPT, READ_SPREAD = 2.18, 1.20, 0.26
+JPEG_QUALITY_RANGE = (80, 98)
+HIGHLIGHT_GREY = 0.9  # the linear grey above which inverse gains fade to 1
+_GAMMA = 2.2
+_EPSILON = 1e-8
+
+
+def smoothstep(image):
+    """The global tone curve `3x^2 - 2x^3`."""
+    return 3.0 * tf.square(image) - 2.0 * image**3
+
+
+def inverse_smoothstep(image):
+    """The inverse of `smoothstep` on [0, 1]: `0.5 - sin(asin(1 - 2x) / 3)`."""
+    image = tf.clip_by_value(image, 0.0, 1.0)
+    return 0.5 - tf.sin(tf.asin(1.0 - 2.0 * image) / 3.0)
+
+
+def gamma_expansion(image):
+    """sRGB-like gamma to linear light: `max(x, 1e-8) ** 2.2`."""
+    return tf.maximum(image, _EPSILON) ** _GAMMA
+
+
+def gamma_compression(image):
+    """Linear light to gamma: `max(x, 1e-8) ** (1 / 2.2)`."""
+    return tf.maximum(image, _EPSILON) ** (1.0 / _GAMMA)
+
+
+def apply_color_matrix(image, matrix):
+    """Each pixel's colour vector times the 3x3 `matrix`: `matrix @ rgb`."""
+    return tf.tensordot(image, matrix, axes=[[-1], [-1]])
+
+
+def random_rgb_to_camera():
+    """A random RGB->camera matrix: a convex mix of `XYZ_TO_CAMERA` times `SRGB_TO_XYZ`, rows summing to 1."""
+    weights = tf.random.uniform([len(XYZ_TO_CAMERA), 1, 1], _EPSILON, 1.0)
+    xyz_to_camera = tf.reduce_sum(tf.constant(XYZ_TO_CAMERA) * weights, axis=0) / tf.reduce_sum(weights)
+    rgb_to_camera = tf.matmul(xyz_to_camera, tf.constant(SRGB_TO_XYZ))
+    return rgb_to_camera / tf.reduce_sum(rgb_to_camera, axis=-1, keepdims=True)
+
+
+def random_gains():
+    """`(brightness, red, blue)` gains: `1 / N(0.8, 0.1)`, `U(1.9, 2.4)` and `U(1.5, 1.9)`."""
+    brightness = 1.0 / tf.random.normal([], 0.8, 0.1)
+    return brightness, tf.random.uniform([], 1.9, 2.4), tf.random.uniform([], 1.5, 1.9)
+
+
+def random_camera():
+    """The parameters of `unprocess` and `process` for one image, drawn at random."""
+    brightness, red, blue = random_gains()
+    return {"rgb_to_camera": random_rgb_to_camera(), "brightness": brightness, "red": red, "blue": blue}
+
+
+def _channel_gains(brightness, red, blue):
+    return tf.stack([red, 1.0, blue]) * brightness
+
+
+def safe_invert_gains(image, brightness, red, blue):
+    """Divides by the gains, fading the division out (never below it) where the grey exceeds 0.9.
+
+    Dividing a saturated highlight would make it a grey that no sensor clips; instead, white
+    stays white.
+    """
+    inverse = 1.0 / _channel_gains(brightness, red, blue)
+    grey = tf.reduce_mean(image, axis=-1, keepdims=True)
+    fade = tf.square(tf.maximum(grey - HIGHLIGHT_GREY, 0.0) / (1.0 - HIGHLIGHT_GREY))
+    return image * tf.maximum(fade + (1.0 - fade) * inverse, inverse)
+
+
+def mosaic(image):
+    """RGGB Bayer sampling: (H, W, 3) to (H/2, W/2, 4) planes R, Gr, Gb, B (H and W even)."""
+    blocks = tf.nn.space_to_depth(image[None], 2)[0]  # channel (2 * row + column) * 3 + colour
+    return tf.gather(blocks, [0, 4, 7, 11], axis=-1)
+
+
+def demosaic(raw):
+    """Bilinear demosaicing of RGGB planes (H/2, W/2, 4) to (H, W, 3); sampled values are kept."""
+    zeros = tf.zeros_like(raw[..., :1])
+    red, green_red, green_blue, blue = tf.split(raw, 4, axis=-1)
+    # Each 2x2 block: R at (0, 0), G at (0, 1) and (1, 0), B at (1, 1); zeros where a colour was not sampled.
+    blocks = [red, zeros, zeros, zeros, green_red, zeros, zeros, green_blue, zeros, zeros, zeros, blue]
+    sparse = tf.nn.depth_to_space(tf.concat(blocks, axis=-1)[None], 2)
+    corners = tf.constant([[0.25, 0.5, 0.25], [0.5, 1.0, 0.5], [0.25, 0.5, 0.25]])
+    cross = tf.constant([[0.0, 0.25, 0.0], [0.25, 1.0, 0.25], [0.0, 0.25, 0.0]])
+    kernel = tf.stack([corners, cross, corners], axis=-1)[:, :, :, None]
+    # Reflection keeps the Bayer pattern at the borders (R on even, B on odd rows and columns).
+    padded = tf.pad(sparse, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="REFLECT")
+    return tf.nn.depthwise_conv2d(padded, kernel, [1, 1, 1, 1], "VALID")[0]
+
+
+def unprocess(image, rgb_to_camera, brightness, red, blue):
+    """A clean sRGB image (H, W, 3) to linear raw RGGB planes (H/2, W/2, 4)."""
+    linear = gamma_expansion(inverse_smoothstep(image))
+    camera = apply_color_matrix(linear, rgb_to_camera)
+    return mosaic(safe_invert_gains(camera, brightness, red, blue))
+
+
+def process(raw, rgb_to_camera, brightness, red, blue):
+    """Raw RGGB planes (H/2, W/2, 4) to an sRGB image (H, W, 3) in [0, 1]: `unprocess` run forwards."""
+    gains = _channel_gains(brightness, red, blue)
+    balanced = tf.clip_by_value(raw * tf.gather(gains, [0, 1, 1, 2]), 0.0, 1.0)  # the sensor saturates
+    linear = apply_color_matrix(demosaic(balanced), tf.linalg.inv(rgb_to_camera))
+    return smoothstep(tf.clip_by_value(gamma_compression(linear), 0.0, 1.0))
+
+
+def random_noise_levels(shape=(), shot_range=SHOT_NOISE_RANGE):
+    """`(shot, read)` levels: shot log-uniform in `shot_range`, log read linear in log shot plus N(0, 0.26)."""
+    log_shot = tf.random.uniform(shape, math.log(shot_range[0]), math.log(shot_range[1]))
+    log_read = READ_SLOPE * log_shot + READ_INTERCEPT + tf.random.normal(shape, stddev=READ_SPREAD)
+    return tf.exp(log_shot), tf.exp(log_read)
+
+
+def add_raw_noise(raw, shot, read):
+    """Heteroscedastic sensor noise: each raw value `x` gets `N(0, sqrt(x * shot + read))`."""
+    variance = tf.maximum(raw, 0.0) * shot + read
+    return raw + tf.random.normal(tf.shape(raw)) * tf.sqrt(variance)
+
+
+def jpeg(image, quality):
+    """The image encoded and decoded as JPEG at `quality` (an integer tensor), 8-bit as a camera writes it."""
+    return tf.reshape(tf.image.adjust_jpeg_quality(image, quality), tf.shape(image))
+
+
+def camera_noise(image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE):
+    """A clean sRGB image (H, W, 3) as a random camera would have photographed it, noise and JPEG included.
+
+    Args:
+        image: float32 (H, W, 3) in [0, 1], any H and W (odd sides are reflect-padded inside).
+        shot_range: `(low, high)` of the log-uniform shot noise level.
+        jpeg_quality: `(low, high)` integer range drawn uniformly, or None for no JPEG.
+    """
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    even = tf.pad(image, [[0, height % 2], [0, width % 2], [0, 0]], mode="REFLECT")
+    camera = random_camera()
+    raw = add_raw_noise(unprocess(even, **camera), *random_noise_levels(shot_range=shot_range))
+    noisy = process(raw, **camera)[:height, :width]
+    if jpeg_quality is not None:
+        noisy = jpeg(noisy, tf.random.uniform([], int(jpeg_quality[0]), int(jpeg_quality[1]) + 1, dtype=tf.int32))
+    return tf.ensure_shape(noisy, image.shape)
