@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_models_early
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
@@ -47,6 +48,7 @@ def run(args):
     check_tile_early(args)
     if not Path(args.data).is_dir():
         raise CLIError(f"Dataset folder {args.data} does not exist.")
+    check_models_early([args.model])
     check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
 
     from hinet_tf import evaluation

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_models_early
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.export.outputs import check_output
@@ -55,6 +56,7 @@ def run(args):
         raise CLIError("--quantization and --calibration apply to --format tflite")
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
+    check_models_early([args.model])
     check_output_folder(output.parent)  # before the model load and the conversion
     try:
         check_output(output, args.format, args.overwrite)

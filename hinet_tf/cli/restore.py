@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.arguments import check_models_early
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
@@ -112,6 +113,7 @@ def run(args):
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     check_tile_early(args)
+    check_models_early(args.ensemble or [args.model])
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")

@@ -6,7 +6,6 @@ names the file and its problem.
 """
 
 import warnings
-import zipfile
 from pathlib import Path
 
 import keras
@@ -14,6 +13,7 @@ import keras
 from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
 from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.models.model_source import check_model_source
 from hinet_tf.models.preset_utils import CONFIG_FILE
 from hinet_tf.utils.messages import first_line
 
@@ -41,20 +41,12 @@ def load_restorer(spec):
             stacklevel=2,
         )
         return HINetImageRestorer.from_preset(str(spec), load_weights=False)
+    check_model_source(spec)
     path = Path(spec)
     if path.is_dir():
         if (path / CONFIG_FILE).is_file():
             return HINetImageRestorer.from_preset(path)
         raise ValueError(f"Model {path} is a directory without {CONFIG_FILE}; pass a .keras file or a preset.")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Model {path} does not exist; pass a .keras file, a preset directory or a preset "
-            f"({', '.join(backbone_presets)})."
-        )
-    if path.suffix != ".keras":
-        raise ValueError(f"Model {path} is not a .keras file.")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
     try:
         loaded = keras.saving.load_model(path, compile=False)
     except Exception as error:  # Keras raises many types for a damaged archive
