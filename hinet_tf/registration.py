@@ -19,7 +19,8 @@ REGISTERING_MODULES = (
     "hinet_tf.losses",
     "hinet_tf.metrics",
     "hinet_tf.optimizers",
-    "hinet_tf.models",
+    "hinet_tf.models.hinet.hinet_backbone",
+    "hinet_tf.models.hinet.hinet_image_restorer",
     "hinet_tf.convert.legacy",
     "hinet_tf.training.schedules",
 )
