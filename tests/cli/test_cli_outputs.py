@@ -82,9 +82,9 @@ def test_two_restores_into_one_folder_keep_each_others_files(tmp_path, small_mod
     output.parent.mkdir()
     encode = image_io._encode_png
 
-    def encode_while_the_other_run_writes(array):
+    def encode_while_the_other_run_writes(array, *profile):
         output.write_bytes(b"the other run's")
-        return encode(array)
+        return encode(array, *profile)
 
     monkeypatch.setattr(image_io, "_encode_png", encode_while_the_other_run_writes)
     assert main(["restore", str(tmp_path / "a.png"), "-o", str(output.parent), *model(small_model_path)]) == 2
