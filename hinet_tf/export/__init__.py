@@ -4,7 +4,7 @@ The names below load their module on first use, so that `hinet export` checks it
 with `hinet_tf.export.outputs` before anything imports TensorFlow.
 """
 
-import importlib
+from hinet_tf.utils.lazy import lazy_getattr
 
 _PUBLIC = {
     "export_litert": "hinet_tf.export.litert",
@@ -14,8 +14,4 @@ _PUBLIC = {
 
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'hinet_tf.export' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__getattr__ = lazy_getattr(__name__, _PUBLIC)

@@ -4,7 +4,7 @@ The names below load their module on first use, so that `hinet restore` checks i
 with `hinet_tf.inference.image_io` before anything imports TensorFlow.
 """
 
-import importlib
+from hinet_tf.utils.lazy import lazy_getattr
 
 _PUBLIC = {
     "Image": "hinet_tf.inference.image_io",
@@ -19,8 +19,4 @@ _PUBLIC = {
 
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'hinet_tf.inference' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__getattr__ = lazy_getattr(__name__, _PUBLIC)

@@ -4,7 +4,7 @@ The names below load their module on first use, so that the command line checks 
 name (`model_source`) before anything imports Keras.
 """
 
-import importlib
+from hinet_tf.utils.lazy import lazy_getattr
 
 _PUBLIC = {
     "HINetBackbone": "hinet_tf.models.hinet.hinet_backbone",
@@ -16,8 +16,4 @@ _ATTRIBUTES = {"PRESETS": "backbone_presets"}
 
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'hinet_tf.models' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), _ATTRIBUTES.get(name, name))
+__getattr__ = lazy_getattr(__name__, _PUBLIC, renamed=_ATTRIBUTES)

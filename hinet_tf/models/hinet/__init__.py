@@ -1,6 +1,6 @@
 """HINet: the backbone, the image restoration task and their presets (each loaded on first use)."""
 
-import importlib
+from hinet_tf.utils.lazy import lazy_getattr
 
 _PUBLIC = {
     "HINetBackbone": "hinet_tf.models.hinet.hinet_backbone",
@@ -9,8 +9,4 @@ _PUBLIC = {
 
 __all__ = list(_PUBLIC)
 
-
-def __getattr__(name):
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'hinet_tf.models.hinet' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__getattr__ = lazy_getattr(__name__, _PUBLIC)
