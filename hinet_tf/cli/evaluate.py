@@ -48,7 +48,6 @@ def run(args):
     check_tile_early(args)
     if not Path(args.data).is_dir():
         raise CLIError(f"Dataset folder {args.data} does not exist.")
-    check_models_early([args.model])
     check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
 
     from hinet_tf import evaluation
@@ -60,6 +59,7 @@ def run(args):
     scoring = evaluation.scoring(args.layout, args.y_channel)
     try:
         test_sets = evaluation.list_test_sets(Path(args.data), args.layout)  # checked before the model loads
+        check_models_early([args.model])
         restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)
         result = evaluation.evaluate(restorer, test_sets, args.crop_border, on_image=_print_image, **scoring)
     except (FileNotFoundError, ValueError, ImageError) as error:

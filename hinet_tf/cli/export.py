@@ -56,7 +56,6 @@ def run(args):
         raise CLIError("--quantization and --calibration apply to --format tflite")
     if args.format == "savedmodel" and args.tile:
         raise CLIError("--tile applies to --format tflite and onnx")
-    check_models_early([args.model])
     check_output_folder(output.parent)  # before the model load and the conversion
     try:
         check_output(output, args.format, args.overwrite)
@@ -78,6 +77,7 @@ def run(args):
             check_quantization(args.quantization, args.calibration is not None, args.tile is not None)
             if args.calibration is not None:
                 calibration = read_calibration(args.calibration, args.tile, args.calibration_tiles)
+        check_models_early([args.model])
         (model,) = load_models([args.model])
         if args.format == "savedmodel":
             export_saved_model(model, output, overwrite=args.overwrite)

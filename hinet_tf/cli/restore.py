@@ -113,7 +113,6 @@ def run(args):
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     check_tile_early(args)
-    check_models_early(args.ensemble or [args.model])
     jobs = plan_outputs(args.inputs, args.output)
     if not jobs:
         raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
@@ -140,6 +139,7 @@ def run(args):
     if pending:
         if args.backend == "onnx":
             _require_onnx_backend()  # before the model loads; its module imports TensorFlow
+        check_models_early(args.ensemble or [args.model])
         failures += _restore_files(pending, args)
     for failure in failures:
         print(f"hinet: error: {one_line(failure)}", file=sys.stderr)

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from PIL import Image
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("jax", "keras", "tensorflow", "torch")
 
@@ -34,8 +36,8 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     (tmp_path / "restored.png").write_bytes(b"the user's file")
     (tmp_path / "model.tflite").write_bytes(b"the user's file")
     (tmp_path / "report.json").write_text("{}")
-    (tmp_path / "report.keras").write_text("not a zip archive")
     (tmp_path / "a_file").write_text("where an output folder should go")
+    Image.new("RGB", (20, 20)).save(tmp_path / "in2.png")  # a readable input: the model is checked next
     recipe = str(REPO_ROOT / "configs" / "photos_cpu.yaml")
     refusals = {
         ("restore", "absent.png", "-o", "out"): "hinet: error: absent.png: no such file",
@@ -54,16 +56,10 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ("evaluate", "--model", "m.keras", "--data", "absent", "--layout", "pairs"): (
             "hinet: error: Dataset folder absent does not exist."
         ),
-        ("restore", "in.png", "-o", "out", "--model", "absent.keras"): (
+        ("restore", "in2.png", "-o", "out", "--model", "absent.keras"): (
             "hinet: error: Model absent.keras does not exist; pass a .keras file, a preset directory or a preset"
         ),
-        ("restore", "in.png", "-o", "out", "--model", "a_file"): "hinet: error: Model a_file is not a .keras file.",
-        ("export", "absent.keras", "--format", "onnx", "-o", "m.onnx"): (
-            "hinet: error: Model absent.keras does not exist; pass a .keras file, a preset directory or a preset"
-        ),
-        ("evaluate", "--model", "report.keras", "--data", ".", "--layout", "pairs"): (
-            "hinet: error: Model report.keras is not a valid .keras file (not a zip archive: damaged or of another kind)."
-        ),
+        ("restore", "in2.png", "-o", "out", "--model", "a_file"): "hinet: error: Model a_file is not a .keras file.",
         ("train", "absent.yaml", "--out", "run"): "hinet: error: cannot read config absent.yaml: not a file",
         ("train", recipe, "--data", "absent", "--out", "run"): (
             "hinet: error: the training data folder absent does not exist"
@@ -91,5 +87,5 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         assert loaded == [], f"hinet {' '.join(argv)} imported {', '.join(loaded)} before refusing"
     assert (tmp_path / "restored.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "a_file", "in.png", "model.tflite", "report.json", "report.keras", "restored.png"
+        "a_file", "in.png", "in2.png", "model.tflite", "report.json", "restored.png"
     ]
