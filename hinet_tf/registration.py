@@ -13,6 +13,8 @@ import importlib.abc
 import sys
 import warnings
 
+from hinet_tf.utils.import_hooks import find_spec_with_loader
+
 # The modules whose import registers every serialisable class of hinet-tf.
 REGISTERING_MODULES = (
     "hinet_tf.layers",
@@ -55,15 +57,7 @@ class _RegisterAfterImports(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname != "keras" and not fullname.startswith("hinet_tf."):
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None:
-                    spec.loader = _ThenRegister(spec.loader, self)
-                return spec
-        return None
+        return find_spec_with_loader(self, fullname, path, target, lambda loader: _ThenRegister(loader, self))
 
     def module_imported(self, name):
         if "keras" in sys.modules and not _half_imported(excluding=name) and self in sys.meta_path:

@@ -6,6 +6,8 @@ import importlib.abc
 import os
 import sys
 
+from hinet_tf.utils.import_hooks import find_spec_with_loader
+
 
 @contextlib.contextmanager
 def native_stderr_silenced():
@@ -69,15 +71,7 @@ class _SilencedImport(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname != self.name:
             return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None:
-                    spec.loader = _SilencedLoader(spec.loader)
-                return spec
-        return None
+        return find_spec_with_loader(self, fullname, path, target, _SilencedLoader)
 
 
 class _SilencedLoader(importlib.abc.Loader):
