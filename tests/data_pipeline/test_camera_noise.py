@@ -143,6 +143,17 @@ def test_noise_after_demosaicing_is_correlated_between_neighbours_and_channels()
     assert max(np.abs(correlations(white))) < 0.05
 
 
+def test_camera_noise_adds_the_pipelines_noise_but_not_its_demosaicing_blur():
+    image = tf.constant(_blocks())
+    camera = camera_noise.random_camera()
+    roundtrip = camera_noise.process(camera_noise.unprocess(image, **camera), **camera).numpy()
+    almost_clean = camera_noise.camera_noise(image, shot_range=(1e-6, 1.001e-6), jpeg_quality=None).numpy()
+    assert np.abs(roundtrip - _blocks()).max() > 0.05  # bilinear demosaicing smears the block edges
+    assert np.abs(almost_clean - _blocks()).max() < 0.02
+    noisy = camera_noise.camera_noise(image, shot_range=(1e-2, 1.001e-2), jpeg_quality=None).numpy()
+    assert np.std(noisy - _blocks()) > 0.02
+
+
 def test_camera_degradation_from_a_config_runs_in_tf_data_on_any_size():
     config = config_lib.validate({"data": {"degradations": [{"type": "camera", "jpeg_quality": [85, 95]}]}})
     degrade = synthetic.build_degradation(config.data.degradations)
