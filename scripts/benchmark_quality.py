@@ -61,7 +61,8 @@ channels), as a user without the mean would run it; and the `--model`s, told not
 outputs are clipped and rounded to 8 bits; PSNR (peak 255) and SSIM (`hinet_tf.metrics`)
 over all RGB pixels, averaged over the crops of each camera and over all crops. Writes
 `quality_real_<dir>.json` and `.md`, with the median seconds per crop of each method that
-ran (not of outputs taken from `--cache`).
+ran (not of outputs taken from `--cache`), and `quality_real_<dir>.png`: the centre of each
+camera's noisiest crop, noisy | CBM3D told the true level | the models | the mean.
 """
 
 import argparse
@@ -369,7 +370,11 @@ def run_real(args):
             pool.starmap(cbm3d_into_cache, [job for job in jobs if not (args.cache / f"{job[1]}.npy").exists()])
     models = parse_models(args.model, args.backend)
 
-    per_crop, seconds = {}, {}
+    figure_crops = {  # the noisiest crop of each camera
+        camera: max((name for name in noise if camera_of(name) == camera), key=lambda name: noise[name]["true"])
+        for camera in {camera_of(name) for name in noise}
+    }
+    per_crop, seconds, figure_images = {}, {}, {}
     for name, noisy_uint8, mean in crops:
         noisy = noisy_uint8 / 255.0
         outputs = {"noisy": noisy, **real_noise_outputs(args, name, noisy, noise[name], seconds)}
@@ -379,6 +384,8 @@ def run_real(args):
             per_crop.setdefault(method, {})[name] = published_scores(mean, image)
         print(f"{name} (sigma {noise[name]['true']:.2f}, estimated {noise[name]['estimated']:.2f}): "
               + ", ".join(f"{method} {per_crop[method][name]['psnr']:.2f}" for method in outputs), flush=True)
+        if name in figure_crops.values():
+            figure_images[name] = (mean / 255.0, outputs)
 
     cameras = sorted({camera_of(name) for name in noise})
     summary = {
@@ -413,6 +420,7 @@ def run_real(args):
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.out / f"{stem}.md", table)
+    save_real_figure(figure_images, args.out / f"{stem}.png", per_crop)
     print(table)
 
 
@@ -596,23 +604,46 @@ def published_table(testset, count, measured_table, summary):
     return "\n".join(lines) + "\n"
 
 
+def figure_row(columns, corner):
+    """A row of labelled 2x crops: `columns` is `[(label, image in [0, 1])]`, the crop's top-left `corner`."""
+    scale, label_height = 2, 18
+    tile, (top, left) = FIGURE_CROP_SIZE * scale, corner
+    row = Image.new("RGB", (tile * len(columns), tile + label_height), "white")
+    draw = ImageDraw.Draw(row)
+    for index, (label, image) in enumerate(columns):
+        crop = np.clip(image[top : top + FIGURE_CROP_SIZE, left : left + FIGURE_CROP_SIZE], 0, 1)
+        crop = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize((tile, tile), Image.Resampling.NEAREST)
+        row.paste(crop, (index * tile, label_height))
+        draw.text((index * tile + 4, 3), label, fill="black")
+    return row
+
+
 def save_figure(figure_images, path, per_photo):
     """One row per (photo, sigma): crops of the clean photo and of every method, 2x, labelled."""
-    scale, label_height = 2, 18
-    tile = FIGURE_CROP_SIZE * scale
     rows = []
-    for (name, sigma), (clean, outputs, (top, left)) in sorted(figure_images.items(), key=lambda item: item[0][1]):
-        columns = [("clean", clean)] + list(outputs.items())[:4]
-        row = Image.new("RGB", (tile * len(columns), tile + label_height), "white")
-        draw = ImageDraw.Draw(row)
-        for index, (method, image) in enumerate(columns):
-            crop = np.clip(image[top : top + FIGURE_CROP_SIZE, left : left + FIGURE_CROP_SIZE], 0, 1)
-            crop = Image.fromarray(np.round(crop * 255).astype(np.uint8)).resize((tile, tile), Image.Resampling.NEAREST)
-            row.paste(crop, (index * tile, label_height))
-            text = f"{name}, sigma {sigma}" if method == "clean" else (
-                f"{method} {per_photo[method][str(sigma)][name]['psnr']:.2f} dB")
-            draw.text((index * tile + 4, 3), text, fill="black")
-        rows.append(row)
+    for (name, sigma), (clean, outputs, corner) in sorted(figure_images.items(), key=lambda item: item[0][1]):
+        columns = [(f"{name}, sigma {sigma}", clean)] + [
+            (f"{method} {per_photo[method][str(sigma)][name]['psnr']:.2f} dB", image)
+            for method, image in list(outputs.items())[:4]
+        ]
+        rows.append(figure_row(columns, corner))
+    save_rows(rows, path)
+
+
+def save_real_figure(figure_images, path, per_crop):
+    """One row per camera, its noisiest crop's centre: noisy | CBM3D (true sigma) | the models | the mean, 2x."""
+    rows = []
+    for name, (mean, outputs) in sorted(figure_images.items()):
+        shown = {method: image for method, image in outputs.items() if method == "noisy" or "NLM" not in method
+                 and "estimated" not in method}
+        columns = [(f"{method} {per_crop[method][name]['psnr']:.2f} dB", image) for method, image in shown.items()]
+        corner = (max(mean.shape[0] - FIGURE_CROP_SIZE, 0) // 2, max(mean.shape[1] - FIGURE_CROP_SIZE, 0) // 2)
+        rows.append(figure_row([*columns, (f"{name[:28]} mean", mean)], corner))
+    save_rows(rows, path)
+
+
+def save_rows(rows, path):
+    """Stacks figure rows into one PNG at `path`, written atomically."""
     figure = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     for index, row in enumerate(rows):
         figure.paste(row, (0, sum(r.height for r in rows[:index])))

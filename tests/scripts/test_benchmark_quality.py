@@ -144,6 +144,9 @@ def test_real_noise_pairs_are_scored_per_camera_and_overall(benchmark_quality, i
     table = (tmp_path / "out" / "quality_real_real_val.md").read_text()
     assert "| method | CamA (2 crops) | CamB (1 crops) | all (3 crops) |" in table
     assert f"| noisy | {mean['CamA']['psnr']:.2f} dB" in table
+    figure = Image.open(tmp_path / "out" / "quality_real_real_val.png")  # per camera: noisy | identity | mean
+    tile = 2 * benchmark_quality.FIGURE_CROP_SIZE
+    assert figure.size == (3 * tile, 2 * (tile + 18))
 
 
 def test_classical_methods_are_told_the_true_or_the_estimated_noise_level(benchmark_quality, tmp_path, monkeypatch):
