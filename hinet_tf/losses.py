@@ -1,10 +1,9 @@
 """Restoration losses of the official HINet recipes."""
 
-import math
-
 import keras
 from keras import ops
 
+from hinet_tf.metrics.psnr_metric import psnr_per_image
 from hinet_tf.utils.color import rgb_to_y
 
 
@@ -29,8 +28,7 @@ class PSNRLoss(keras.losses.Loss):
         y_pred = ops.cast(y_pred, "float32")
         if self.y_channel:
             y_true, y_pred = rgb_to_y(y_true), rgb_to_y(y_pred)
-        mse = ops.mean(ops.square(y_pred - y_true), axis=(1, 2, 3))
-        return (10.0 / math.log(10.0)) * ops.log(mse + self.epsilon)
+        return -psnr_per_image(y_true, y_pred, self.epsilon)
 
     def get_config(self):
         return {**super().get_config(), "y_channel": self.y_channel, "epsilon": self.epsilon}

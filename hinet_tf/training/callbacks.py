@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.messages import first_line
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -73,11 +74,6 @@ def warn(message):
     print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
-def _first_line(error):
-    lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-
-
 KERAS_BACKUP_WEIGHTS = "latest.weights.h5"  # the weights file of Keras' own backup (and of runs before this one)
 
 
@@ -126,7 +122,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 if state
             ]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            warn(f"the backup record {self.metadata_path} does not load ({_first_line(error)}); starting afresh")
+            warn(f"the backup record {self.metadata_path} does not load ({first_line(error)}); starting afresh")
             return []
 
     def on_train_begin(self, logs=None):
@@ -142,7 +138,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
                 for variable, value in zip(self._state_variables(), fresh):
                     variable.assign(value)  # undo a partial load
                 then = "falling back to the previous backup" if index + 1 < len(backups) else "starting afresh"
-                warn(f"the backup {path} does not load ({_first_line(error)}); {then}")
+                warn(f"the backup {path} does not load ({first_line(error)}); {then}")
                 continue
             self.model._initial_epoch = state["epoch"]
             self._saved = state
