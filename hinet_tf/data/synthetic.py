@@ -165,6 +165,8 @@ class CameraNoise(Degradation):
     Args:
         shot_noise: `[low, high]` of the log-uniform shot noise level (the published range by default).
         jpeg_quality: `[low, high]` of the camera's JPEG quality, or None for no JPEG.
+        noise_reduction: `[low, high]` ranges of the camera's noise reduction by name (`luma_sigma`,
+            `chroma_sigma` in pixels, `chroma_gain`; those left out keep their defaults), or None for none.
         gaussian_probability: the chance that an image gets today's white Gaussian noise instead.
         gaussian_sigma: that noise's sigma (0-255 scale, a number or a range), not clipped.
     """
@@ -173,6 +175,7 @@ class CameraNoise(Degradation):
         self,
         shot_noise=camera_noise.SHOT_NOISE_RANGE,
         jpeg_quality=camera_noise.JPEG_QUALITY_RANGE,
+        noise_reduction=camera_noise.NOISE_REDUCTION,
         gaussian_probability=0.0,
         gaussian_sigma=(0, 50),
         **kwargs,
@@ -185,16 +188,27 @@ class CameraNoise(Degradation):
             if not isinstance(jpeg_quality, (list, tuple)) or len(jpeg_quality) != 2:
                 raise ValueError(f"camera jpeg_quality must be a [low, high] range or null, got {jpeg_quality!r}.")
             _check_range("camera jpeg_quality", jpeg_quality, 1, 100)
+        if noise_reduction is not None:
+            if not isinstance(noise_reduction, dict) or set(noise_reduction) - set(camera_noise.NOISE_REDUCTION):
+                names = ", ".join(camera_noise.NOISE_REDUCTION)
+                raise ValueError(f"camera noise_reduction must map some of {names} to ranges, got {noise_reduction!r}.")
+            noise_reduction = {**camera_noise.NOISE_REDUCTION, **noise_reduction}
+            for name, limit in (("luma_sigma", 10), ("chroma_sigma", 10), ("chroma_gain", 1)):
+                value = noise_reduction[name]
+                if not isinstance(value, (list, tuple)):
+                    raise ValueError(f"camera noise_reduction {name} must be a [low, high] range, got {value!r}.")
+                _check_range(f"camera noise_reduction {name}", value, 0, limit)
         _check_range("camera gaussian_probability", gaussian_probability, 0, 1)
         _check_range("camera gaussian_sigma", gaussian_sigma, 0, 255)
         self.shot_noise = tuple(shot_noise)
         self.jpeg_quality = None if jpeg_quality is None else tuple(jpeg_quality)
+        self.noise_reduction = False if noise_reduction is None else noise_reduction
         self.gaussian_probability = gaussian_probability
         self.gaussian = GaussianNoise(gaussian_sigma, clip=False)
 
     def apply(self, image):
         def camera():
-            return camera_noise.camera_noise(image, self.shot_noise, self.jpeg_quality)
+            return camera_noise.camera_noise(image, self.shot_noise, self.jpeg_quality, self.noise_reduction)
 
         if self.gaussian_probability <= 0:
             return camera()

@@ -143,6 +143,41 @@ def test_noise_after_demosaicing_is_correlated_between_neighbours_and_channels()
     assert max(np.abs(correlations(white))) < 0.05
 
 
+def test_camera_noise_is_zero_mean_where_the_pipeline_itself_is_biased():
+    tf.random.set_seed(0)
+    flat = tf.fill((256, 256, 3), 0.2)
+    camera = camera_noise.random_camera()
+    raw = camera_noise.unprocess(flat, **camera)
+    noisy_raw = camera_noise.add_raw_noise(raw, 1e-2, 1e-4)
+    plus, minus, clean = (camera_noise.process(x, **camera).numpy() for x in (noisy_raw, 2 * raw - noisy_raw, raw))
+    bias = (0.5 * (plus + minus) - clean).mean(axis=(0, 1)) * 255  # the noise's even part: gamma and clipping
+    assert bias.min() < -1
+    noisy = camera_noise.camera_noise(flat, shot_range=(1e-2, 1.0001e-2), jpeg_quality=None, noise_reduction=False)
+    assert np.abs((noisy - flat).numpy().mean(axis=(0, 1)) * 255).max() < 1
+
+
+def test_gaussian_smoothing_keeps_flat_images_and_fits_small_ones():
+    flat = tf.fill((5, 7, 2), 0.3)
+    np.testing.assert_allclose(camera_noise.gaussian_smooth(flat, 3.0).numpy(), 0.3, atol=1e-6)  # radius clamped to 4
+    impulse = np.zeros((21, 21, 1), np.float32)
+    impulse[10, 10] = 1
+    blurred = camera_noise.gaussian_smooth(tf.constant(impulse), 1.0).numpy()[..., 0]
+    assert blurred.sum() == pytest.approx(1, abs=1e-5) and blurred[10, 11] / blurred[10, 10] == pytest.approx(np.exp(-0.5))
+    np.testing.assert_allclose(camera_noise.gaussian_smooth(tf.constant(impulse), 0.0).numpy(), impulse, atol=1e-6)
+
+
+def test_noise_reduction_smooths_the_noise_and_mutes_its_colour_as_a_camera_does():
+    noise = tf.random.normal((96, 96, 3), stddev=0.02, seed=1)
+    np.testing.assert_allclose(camera_noise.reduce_noise(noise, 0.0, 0.0, 1.0).numpy(), noise.numpy(), atol=1e-6)
+    reduced = camera_noise.reduce_noise(noise, 0.8, 3.0, 0.3).numpy()
+    ycbcr = reduced @ np.array(camera_noise.RGB_TO_YCBCR).T
+    # White RGB noise has 35% of its power in luma; PolyU's camera residuals about 75%.
+    assert ycbcr[..., 0].var() / ycbcr.var(axis=(0, 1)).sum() > 0.8
+    assert _correlation(reduced[:, :-1], reduced[:, 1:]) > 0.5  # white: 0
+    assert _correlation(reduced[..., 0], reduced[..., 1]) > 0.6 and _correlation(reduced[..., 1], reduced[..., 2]) > 0.6
+    assert np.std(reduced) < 0.5 * np.std(noise.numpy())
+
+
 def test_camera_noise_adds_the_pipelines_noise_but_not_its_demosaicing_blur():
     image = tf.constant(_blocks())
     camera = camera_noise.random_camera()
@@ -172,7 +207,7 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
     always_gaussian = synthetic.build_degradation([{"type": "camera", "gaussian_probability": 1, "gaussian_sigma": 30}])
     noisy = always_gaussian(image).numpy()
     assert noisy.max() > 1 and np.std(noisy - 0.98) == pytest.approx(30 / 255, rel=0.1)
-    never = synthetic.build_degradation([{"type": "camera", "jpeg_quality": None}])(image).numpy()
+    never = synthetic.build_degradation([{"type": "camera", "jpeg_quality": None, "noise_reduction": None}])(image).numpy()
     assert never.max() <= 1
 
 
@@ -184,6 +219,9 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
         ({"shot_noise": [0, 0.01]}, r"camera shot_noise must lie in \[1e-06, 1\]"),
         ({"gaussian_probability": 2}, r"camera gaussian_probability must lie in \[0, 1\]"),
         ({"iso": 800}, r"unexpected keyword argument 'iso'"),
+        ({"noise_reduction": {"strength": [0, 1]}}, r"camera noise_reduction must map some of luma_sigma, chroma_sigma"),
+        ({"noise_reduction": {"chroma_gain": [0, 2]}}, r"camera noise_reduction chroma_gain must lie in \[0, 1\]"),
+        ({"noise_reduction": {"luma_sigma": 1}}, r"camera noise_reduction luma_sigma must be a \[low, high\] range"),
     ],
 )
 def test_bad_camera_settings_are_one_line_config_errors(spec, message):
