@@ -1,6 +1,5 @@
 """`hinet restore`: restore image files or folders with a trained model."""
 
-import collections
 import sys
 import warnings
 from pathlib import Path
@@ -34,7 +33,11 @@ def add_parser(subparsers):
         help="output folder; or an output file when INPUT is a single file and OUTPUT has an image suffix",
     )
     models = parser.add_mutually_exclusive_group()
-    models.add_argument("--model", metavar="PATH_OR_PRESET", help="a .keras file, a preset directory or a preset name (default: the shipped preset hinet_photo_denoise)")
+    models.add_argument(
+        "--model",
+        metavar="PATH_OR_PRESET",
+        help="a .keras file, a preset directory or a preset name (default: the shipped preset hinet_photo_denoise)",
+    )
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
     parser.add_argument(
         "--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)"
@@ -60,40 +63,6 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
-def plan_outputs(inputs, output):
-    """Pairs each input image with its output path: `[(input, output)]`, in order.
-
-    A file goes to `output/<name>`, or to `output` itself when it is the only input and
-    `output` has an image suffix; a folder's images go to `output/<path inside the folder>`.
-    Its other files are skipped with a warning naming them.
-    """
-    from hinet_tf.inference.image_io import SUPPORTED_SUFFIXES
-    from hinet_tf.inference.image_io import format_names
-    from hinet_tf.inference.image_io import is_image_suffix
-    from hinet_tf.inference.image_io import is_supported
-    from hinet_tf.inference.image_io import list_images
-
-    output = Path(output)
-    inputs = [Path(path) for path in inputs]
-    if len(inputs) == 1 and not inputs[0].is_dir() and is_image_suffix(output):
-        if not is_supported(output):
-            supported = ", ".join(SUPPORTED_SUFFIXES)
-            raise CLIError(f"{output}: cannot write {output.suffix!r} images; use one of {supported}")
-        return [(inputs[0], output)]
-    jobs = []
-    for path in inputs:
-        if path.is_dir():
-            files, skipped = list_images(path)
-            if skipped:
-                names = ", ".join(str(file.relative_to(path)) for file in skipped[:5])
-                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-                warn(f"skipped {len(skipped)} file(s) of {path} that are not {format_names()} images: {names}{more}")
-            jobs.extend((file, output / file.relative_to(path)) for file in files)
-        else:
-            jobs.append((path, output / path.name))
-    return jobs
-
-
 def load_models(specs):
     """Loads each model (a path, a preset or None for the default), printing warnings as `hinet: warning:`."""
     from hinet_tf.inference import load_models as load
@@ -106,36 +75,27 @@ def load_models(specs):
 
 def run(args):
     """Checks the settings, the output folder and every input's header, then loads the model(s) and restores."""
-    from hinet_tf.inference import ImageError
+    from hinet_tf.inference import image_files
     from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
     from hinet_tf.inference.image_io import format_names
-    from hinet_tf.inference.image_io import read_header
 
     args.max_pixels = args.max_pixels or DEFAULT_MAX_PIXELS
     check_tile_early(args)
-    jobs = plan_outputs(args.inputs, args.output)
+    try:
+        with warnings.catch_warnings(record=True) as caught:  # a folder's other files: one line each
+            warnings.simplefilter("always", UserWarning)
+            jobs = image_files.plan_outputs(args.inputs, args.output)
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    for warning in caught:
+        warn(warning.message)
     if not jobs:
         raise CLIError(f"no {format_names()} images found in {', '.join(args.inputs)}")
     output = Path(args.output)
     check_output_folder(output.parent if jobs[0][1] == output else output)
     # Everything that can be checked without the model is, so nothing is overwritten and no
     # model is loaded for inputs that cannot be restored.
-    failures = []
-    pending = []
-    uses = collections.Counter(target for _, target in jobs)
-    for source, target in jobs:
-        if uses[target] > 1:
-            failures.append(f"{source}: its output {target} is also the output of another input")
-        elif target.exists() and not args.overwrite:
-            failures.append(f"{target}: the output exists; pass --overwrite to replace it")
-        elif source.resolve() == target.resolve():
-            failures.append(f"{target}: the output would replace its input")
-        else:
-            try:
-                read_header(source, args.max_pixels)
-                pending.append((source, target))
-            except ImageError as error:
-                failures.append(str(error))
+    pending, failures = image_files.check_jobs(jobs, args.overwrite, args.max_pixels)
     if pending:
         if args.backend == "onnx":
             _require_onnx_backend()  # before the model loads; its module imports TensorFlow
@@ -150,14 +110,12 @@ def run(args):
 
 
 def _restore_files(jobs, args):
-    """Restores each `(source, target)`; returns the messages of the files that failed."""
+    """Loads the model(s), builds the `Restorer` and restores `jobs` with a progress bar; returns the failures."""
     import keras
 
-    from hinet_tf.inference import ImageError
     from hinet_tf.inference import Restorer
-    from hinet_tf.inference import read_image
-    from hinet_tf.inference import write_image
     from hinet_tf.inference.conversion_cache import ConversionError
+    from hinet_tf.inference.image_files import restore_files
     from hinet_tf.inference.restorer import NonFiniteOutputError
 
     try:
@@ -169,28 +127,14 @@ def _restore_files(jobs, args):
             warn(warning.message)
         if args.verbose and restorer.backend_choice is not None:
             print(restorer.backend_choice.summary())
+        progress = keras.utils.Progbar(len(jobs), unit_name="image")
+        return restore_files(restorer, jobs, args.overwrite, args.max_pixels, on_done=progress.update)
+    except NonFiniteOutputError as error:  # the model is broken: every image would fail
+        raise CLIError(f"{error}; nothing was written for it") from None
     except (FileNotFoundError, ImportError, ValueError) as error:
         raise CLIError(str(error)) from None
-    except ConversionError as error:
+    except ConversionError as error:  # LiteRT converts per tile shape: also at a new image size
         raise CLIError(f"{first_line(error)}; --backend keras runs without converting") from None
-    failures = []
-    progress = keras.utils.Progbar(len(jobs), unit_name="image")
-    for done, (source, target) in enumerate(jobs, start=1):
-        try:
-            image = read_image(source, args.max_pixels)
-            write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=args.overwrite)
-        except NonFiniteOutputError as error:  # the model is broken: every image would fail
-            raise CLIError(f"{source}: {error}; nothing was written for it") from None
-        except (ImageError, OSError) as error:
-            failures.append(str(error))
-        except ValueError as error:
-            failures.append(f"{source}: {error}")
-        except MemoryError:
-            failures.append(f"{source}: not enough memory to restore an image of this size")
-        except ConversionError as error:  # LiteRT converts per tile shape: at a new image size
-            raise CLIError(f"{source}: {first_line(error)}; --backend keras runs without converting") from None
-        progress.update(done)
-    return failures
 
 
 def _require_onnx_backend():

@@ -11,6 +11,7 @@ _PUBLIC = {
     "ImageError": "hinet_tf.inference.image_io",
     "Restorer": "hinet_tf.inference.restorer",
     "default_model_path": "hinet_tf.inference.default_model",
+    "restore_files": "hinet_tf.inference.image_files",
     "load_model": "hinet_tf.inference.default_model",
     "load_models": "hinet_tf.inference.default_model",
     "read_image": "hinet_tf.inference.image_io",

@@ -1,0 +1,76 @@
+"""Restoring image files (hinet_tf/inference/image_files.py) with a stand-in restorer: planning, checks, the loop."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from hinet_tf.inference import image_files
+from hinet_tf.inference.restorer import NonFiniteOutputError
+
+
+def _photo(path, value=64, size=(20, 16)):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((*size, 3), value, np.uint8)).save(path)
+    return path
+
+
+def test_plan_pairs_a_file_with_a_named_output_and_folders_with_their_layout(tmp_path):
+    single = _photo(tmp_path / "in" / "a.png")
+    assert image_files.plan_outputs([single], tmp_path / "out.png") == [(single, tmp_path / "out.png")]
+    nested = _photo(tmp_path / "in" / "sub" / "b.png")
+    (tmp_path / "in" / "notes.txt").write_text("not an image")
+    with pytest.warns(UserWarning, match="skipped 1 file.* notes.txt"):
+        jobs = image_files.plan_outputs([tmp_path / "in"], tmp_path / "out")
+    assert jobs == [(single, tmp_path / "out" / "a.png"), (nested, tmp_path / "out" / "sub" / "b.png")]
+
+
+def test_plan_refuses_an_output_format_it_cannot_write(tmp_path):
+    with pytest.raises(ValueError, match=r"out.gif: cannot write '.gif' images"):
+        image_files.plan_outputs([_photo(tmp_path / "a.png")], tmp_path / "out.gif")
+
+
+def test_checks_keep_existing_outputs_inputs_and_shared_outputs_and_read_headers(tmp_path):
+    good, kept, broken = (_photo(tmp_path / name) for name in ("good.png", "kept.png", "broken.png"))
+    broken.write_bytes(b"\x89PNG truncated")
+    existing = _photo(tmp_path / "out" / "kept.png", value=1)
+    jobs = [
+        (good, tmp_path / "out" / "good.png"),
+        (kept, existing),
+        (good, good),
+        (broken, tmp_path / "out" / "broken.png"),
+        (good, tmp_path / "out" / "twice.png"),
+        (kept, tmp_path / "out" / "twice.png"),
+    ]
+    pending, failures = image_files.check_jobs(jobs)
+    assert pending == jobs[:1]
+    assert [message.split(":")[0] for message in failures] == [
+        str(existing), str(good), str(broken), str(good), str(kept)
+    ]
+    assert "pass --overwrite" in failures[0] and "pass --overwrite" in failures[1]
+    pending, failures = image_files.check_jobs(jobs[:3], overwrite=True)
+    assert pending == jobs[:2] and failures == [f"{good}: the output would replace its input"]
+
+
+def test_restore_files_writes_each_output_and_reports_the_ones_that_fail(tmp_path):
+    good = _photo(tmp_path / "good.png")
+    broken = _photo(tmp_path / "broken.png")
+    jobs = [(good, tmp_path / "out" / "good.png"), (broken, tmp_path / "out" / "broken.png")]
+    broken.write_bytes(b"\x89PNG changed after the checks")
+    done = []
+    failures = image_files.restore_files(lambda pixels: 1.0 - pixels, jobs, on_done=done.append)
+    assert done == [1, 2]
+    assert len(failures) == 1 and str(broken) in failures[0]
+    restored = np.asarray(Image.open(tmp_path / "out" / "good.png"))
+    assert restored.shape == (20, 16, 3) and (restored == 255 - 64).all()
+    assert not (tmp_path / "out" / "broken.png").exists()
+
+
+def test_a_model_that_breaks_every_file_stops_the_run_naming_the_file(tmp_path):
+    jobs = [(_photo(tmp_path / name), tmp_path / "out" / name) for name in ("a.png", "b.png")]
+
+    def broken(pixels):
+        raise NonFiniteOutputError("the model returned NaN")
+
+    with pytest.raises(NonFiniteOutputError, match=r"a.png: the model returned NaN"):
+        image_files.restore_files(broken, jobs)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
