@@ -48,6 +48,7 @@ from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import describe_names
 from hinet_tf.utils.atomic import temporary_prefix
+from hinet_tf.utils import keras_internals
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.messages import first_line
 
@@ -60,31 +61,13 @@ BACKUP_DIR = "backup"
 ATOMIC_FILES = (CONFIG_FILE, "best.keras", "last.keras", MODEL_FILE, HISTORY_FILE)
 
 
-class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """`MultiWorkerMirroredStrategy` whose `reduce` takes what Keras' `fit` gives it.
-
-    `fit` reduces its first `(degraded, target)` batch (a nested value, which only
-    `MirroredStrategy.reduce` accepts) and the scalar metrics with `axis=0` (which
-    needs a batch axis); here each value is reduced alone, scalars across replicas.
-    """
-
-    def reduce(self, reduce_op, value, axis):
-        parent = super()
-
-        def reduce_one(item):
-            rank = self.experimental_local_results(item)[0].shape.rank
-            return parent.reduce(reduce_op, item, axis if rank else None)
-
-        return tf.nest.map_structure(reduce_one, value)
-
-
 def make_strategy():
     """`MultiWorkerMirroredStrategy` when `TF_CONFIG` is set, else `MirroredStrategy` over all GPUs.
 
     Without a GPU, `MirroredStrategy` has one CPU replica.
     """
     if os.environ.get("TF_CONFIG"):
-        return _MultiWorkerStrategy()
+        return keras_internals.MultiWorkerStrategy()
     return tf.distribute.MirroredStrategy()
 
 

@@ -1,14 +1,17 @@
-"""The one private Keras attribute hinet-tf touches, written against Keras 3.15.
+"""Where hinet-tf depends on Keras internals, written against Keras 3.15: nowhere else.
 
-Keras' TensorFlow optimizers sum the gradients over the replicas inside their update
+1. Keras' TensorFlow optimizers sum the gradients over the replicas inside their update
 (`_all_reduce_sum_gradients`), after `apply` has clipped them: `global_clipnorm` would act
 on each replica's share. The official step clips the gradient of the whole batch, so the
 task's TensorFlow step sums the gradients once itself, and the optimizer, which then clips
 the sum with its own `global_clipnorm`, must not sum them again.
+2. Keras' TensorFlow `fit` hands `MultiWorkerMirroredStrategy.reduce` values it refuses
+(`MultiWorkerStrategy`).
 tests/utils/test_keras_internals.py fails, naming the Keras version, the day this changes.
 """
 
 import keras
+import tensorflow as tf
 
 WRITTEN_FOR = "3.15"
 REDUCTION = "_all_reduce_sum_gradients"
@@ -22,3 +25,21 @@ def take_gradients_as_reduced(optimizer):
             f"{WRITTEN_FOR}); multi-replica training needs hinet_tf/utils/keras_internals.py updated"
         )
     object.__setattr__(optimizer, REDUCTION, list)  # the (gradient, variable) pairs, unchanged
+
+
+class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """`MultiWorkerMirroredStrategy` whose `reduce` takes what Keras' `fit` gives it.
+
+    `fit` reduces its first `(degraded, target)` batch (a nested value, which only
+    `MirroredStrategy.reduce` accepts) and the scalar metrics with `axis=0` (which
+    needs a batch axis); here each value is reduced alone, scalars across replicas.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        parent = super()
+
+        def reduce_one(item):
+            rank = self.experimental_local_results(item)[0].shape.rank
+            return parent.reduce(reduce_op, item, axis if rank else None)
+
+        return tf.nest.map_structure(reduce_one, value)

@@ -1,4 +1,4 @@
-"""The one private Keras attribute (hinet_tf/utils/keras_internals.py): fails, naming the Keras version, when it changes."""
+"""Where hinet-tf depends on Keras internals (hinet_tf/utils/keras_internals.py): fails, naming the Keras version, when they change."""
 
 import inspect
 
@@ -30,3 +30,13 @@ def test_the_optimizer_then_takes_the_gradients_as_they_are():
 def test_a_missing_attribute_fails_loudly_with_the_keras_version():
     with pytest.raises(RuntimeError, match=f"Keras {keras.__version__} optimizers have no `_all_reduce_sum_gradients`"):
         keras_internals.take_gradients_as_reduced(object())
+
+
+def test_keras_fit_still_reduces_as_the_multi_worker_strategy_expects():
+    from keras.src.backend.tensorflow import trainer
+
+    source = inspect.getsource(trainer)
+    assert 'strategy.reduce("MEAN", v, axis=0)' in source and "self.distribute_strategy.reduce(" in source, (
+        f"Keras {keras.__version__} `fit` reduces its metrics or first batch differently "
+        f"(written for {keras_internals.WRITTEN_FOR}): check hinet_tf/utils/keras_internals.MultiWorkerStrategy"
+    )
