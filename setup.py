@@ -15,10 +15,10 @@ def requirements(name):
     return [line.strip() for line in lines if line.strip() and not line.startswith(("#", "-r"))]
 
 
-# The shipped presets (`hinet_photo_denoise`, the default model of `hinet restore`), each a
-# directory of config.json, model.weights.h5 and metadata.json, found by `from_preset(name)`
-# in share/hinet-tf/saved_models/NAME when installed.
-SHIPPED_PRESETS = ("hinet_photo_denoise",)
+# The shipped presets (`hinet_camera_denoise`, the default model of `hinet restore`, and the
+# Gaussian `hinet_photo_denoise`), each a directory of config.json, model.weights.h5 and
+# metadata.json, found by `from_preset(name)` in share/hinet-tf/saved_models/NAME when installed.
+SHIPPED_PRESETS = ("hinet_camera_denoise", "hinet_photo_denoise")
 
 
 def preset_files(name):

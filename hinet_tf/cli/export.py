@@ -24,8 +24,8 @@ def add_parser(subparsers):
     parser.add_argument(
         "model",
         metavar="MODEL",
-        help="a .keras file, a preset directory or a preset name: the shipped hinet_photo_denoise exports its "
-        "trained weights, an architecture-only preset (hinet_1x, ...) random ones, with a warning",
+        help="a .keras file, a preset directory or a preset name: the shipped hinet_camera_denoise and "
+        "hinet_photo_denoise export their trained weights, an architecture-only preset (hinet_1x, ...) random ones, with a warning",
     )
     parser.add_argument("--format", required=True, choices=("savedmodel", "tflite", "onnx"), help="what to write")
     parser.add_argument(

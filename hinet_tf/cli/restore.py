@@ -36,7 +36,8 @@ def add_parser(subparsers):
     models.add_argument(
         "--model",
         metavar="PATH_OR_PRESET",
-        help="a .keras file, a preset directory or a preset name (default: the shipped preset hinet_photo_denoise)",
+        help="a .keras file, a preset directory or a preset name (default: hinet_camera_denoise, for photos from "
+        "cameras and phones; hinet_photo_denoise removes synthetic white Gaussian noise)",
     )
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
     parser.add_argument(

@@ -5,11 +5,11 @@ import warnings
 from hinet_tf.models.loading import load_restorer
 from hinet_tf.models.preset_utils import shipped_preset_dir
 
-DEFAULT_PRESET = "hinet_photo_denoise"
+DEFAULT_PRESET = "hinet_camera_denoise"  # camera photos; hinet_photo_denoise for Gaussian noise
 
 
 def default_model_path():
-    """The directory of the shipped photo-denoising preset; `FileNotFoundError` if it is absent."""
+    """The directory of the default preset, the camera-photo denoiser; `FileNotFoundError` if it is absent."""
     try:
         return shipped_preset_dir(DEFAULT_PRESET)
     except FileNotFoundError as error:

@@ -103,10 +103,10 @@ def test_a_damaged_calibration_photo_is_named(tmp_path, model_path, photo_folder
     assert not (tmp_path / "out.tflite").exists()
 
 
-def test_help_says_the_shipped_preset_exports_its_trained_weights(capsys):
+def test_help_says_the_shipped_presets_export_their_trained_weights(capsys):
     with pytest.raises(SystemExit) as exit:
         main(["export", "--help"])
     assert exit.value.code == 0
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "the shipped hinet_photo_denoise exports its trained weights" in help_text
+    assert "hinet_camera_denoise and hinet_photo_denoise export their trained weights" in help_text
     assert "an architecture-only preset (hinet_1x, ...) random ones, with a warning" in help_text

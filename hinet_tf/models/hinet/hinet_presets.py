@@ -1,4 +1,4 @@
-"""HINet presets: the shipped trained model, the paper's models and the official checkpoints' layouts.
+"""HINet presets: the shipped trained models, the paper's models and the official checkpoints' layouts.
 
 A preset with `"weights": True` is a directory shipped with hinet-tf (its `config.json`
 holds the configuration); the others are configurations only, with no weights in reach.
@@ -8,9 +8,14 @@ ALL_LEVELS = (0, 1, 2, 3, 4)
 DEEP_LEVELS = (3, 4)
 
 backbone_presets = {
+    "hinet_camera_denoise": {
+        "description": "Denoising of camera photos (sensor noise after the camera's processing and JPEG), "
+        "width 16, trained by hinet-tf on synthetic camera noise (saved_models/MODEL_CARD_camera.md).",
+        "weights": True,
+    },
     "hinet_photo_denoise": {
-        "description": "Blind Gaussian denoising of photos (sigma 0-50), width 16, trained by hinet-tf "
-        "(saved_models/MODEL_CARD.md).",
+        "description": "Blind denoising of white Gaussian noise (sigma 0-50) in photos, width 16, trained by "
+        "hinet-tf (saved_models/MODEL_CARD.md).",
         "weights": True,
     },
     "hinet_1x": {
