@@ -43,12 +43,12 @@ from hinet_tf.training.callbacks import StopOnNonFiniteLoss
 from hinet_tf.training.callbacks import read_history
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
+from hinet_tf.utils import keras_internals
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import describe_names
 from hinet_tf.utils.atomic import temporary_prefix
-from hinet_tf.utils import keras_internals
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.messages import first_line
 
