@@ -7,9 +7,10 @@ its peak resident memory is its own and no path warms another's caches. The path
   exactly as `hinet restore` builds it; a backend's one-off conversion runs first in a
   process of its own (`prepare_case`), so the timed process finds it in the cache;
 - `keras` training: one step of the model `trainer.build_model(config)` compiles;
-- `photo`: a photo of 1, 12 or 24 megapixels through the same `Restorer`, in tiles of a
-  chosen size (the tile-size sweep), for seconds per megapixel and peak memory, which the
-  tiles should bound;
+- `photo`: a JPEG photo of 1, 12 or 24 megapixels restored file to file as `hinet restore`
+  does (`restore_files`: read, restore in place, write), in tiles of a chosen size (the
+  tile-size sweep), for seconds per megapixel and peak memory, which the tiles should bound;
+  the photo is written beforehand, in a process of its own;
 - `torch`: the official PyTorch architecture (`convert.official_torch`), forward with
   `torch.no_grad()` or the official training step (needs torch);
 - `torch_onnx`: the official model exported by `torch.onnx.export` (NCHW, fixed shape) and
@@ -73,6 +74,32 @@ def image_size(case):
     return LATENCY_SIZE if case["task"] == "latency" else FRAME_SIZE
 
 
+def photo_path(case):
+    """The JPEG a photo case restores, in the cache (`$HINET_CACHE/benchmark_photos/`)."""
+    from hinet_tf.inference.conversion_cache import cache_dir
+
+    height, width = image_size(case)
+    return cache_dir("benchmark_photos") / f"{height}x{width}.jpg"
+
+
+def _write_photo(path, height, width, rows=256):
+    """A photo-like JPEG (smooth colour gradients, texture and noise) of `height` x `width`, made band by band."""
+    import tensorflow as tf
+
+    from hinet_tf.utils.atomic import atomic_write_bytes
+
+    rng = np.random.default_rng(0)
+    photo = np.empty((height, width, 3), np.uint8)
+    x = np.arange(width, dtype=np.float32) / width
+    for top in range(0, height, rows):
+        y = np.arange(top, min(top + rows, height), dtype=np.float32)[:, None] / height
+        colours = [160 * x + 60 * y, 200 * y * (1 - x) + 30, 120 + 80 * np.sin(12 * x + 7 * y)]
+        band = np.stack(colours, axis=-1) + 20 * np.sin(90 * x)[:, None] + rng.normal(0, 5, (len(y), width, 3))
+        photo[top : top + len(y)] = np.clip(np.round(band), 0, 255)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, tf.io.encode_jpeg(photo, quality=95).numpy(), overwrite=True)
+
+
 def _image(case, rng):
     return rng.random((*image_size(case), 3), np.float32)
 
@@ -94,8 +121,15 @@ def needs_conversion(case):
     return case["task"] != "train" and case["path"] in ("litert", "onnx")
 
 
+def needs_preparation(case):
+    """Whether a case needs a conversion or a photo file made before it is timed (`prepare_case`)."""
+    return needs_conversion(case) or case["task"] == "photo"
+
+
 def prepare_case(case):
-    """Converts a case's model for its backend (filling the cache) without timing anything."""
+    """Converts a case's model for its backend and writes a photo case's JPEG (in the cache), timing nothing."""
+    if case["task"] == "photo" and not photo_path(case).exists():
+        _write_photo(photo_path(case), *image_size(case))
     if needs_conversion(case):
         restorer = _restorer(case)
         size = (case["tile"],) * 2 if case["task"] == "photo" else image_size(case)  # a photo's tiles are all full
@@ -123,6 +157,8 @@ def run_case(case, threads, runs, warmup):
         step = official_benchmark.function(task, path, _config(case), threads, image, (case.get("tile", TILE), OVERLAP))
     elif task == "train":
         step = _keras_train_step(_config(case), rng)
+    elif task == "photo":
+        step = _photo_step(_restorer(case, log=conversions.append, threads=threads), case)
     else:
         restorer = _restorer(case, log=conversions.append, threads=threads)
         image = _image(case, rng)
@@ -130,9 +166,27 @@ def run_case(case, threads, runs, warmup):
     result = _timings(step, runs, warmup)
     if task == "train":
         result["patches_per_s"] = TRAIN_BATCH[0] / result["median_s"]
+    elif task == "photo":
+        result["image_mib"] = float(np.prod(image_size(case))) * 3 / 2**20  # the samples restored in place
     else:
         result["image_mib"] = float(np.prod(image_size(case))) * 3 * 4 / 2**20  # float32; the result is as large
     return {**case, **result, "peak_rss_mib": peak_resident_mib(), "threads": threads, "converted_here": len(conversions)}
+
+
+def _photo_step(restorer, case):
+    """Restores the case's photo file to a file, as `hinet restore` does."""
+    from hinet_tf.inference.image_files import restore_files
+
+    if not photo_path(case).exists():
+        raise FileNotFoundError(f"{photo_path(case)}: run the case with --prepare first")
+    output = photo_path(case).with_suffix(".restored.jpg")
+
+    def step():
+        failures = restore_files(restorer, [(photo_path(case), output)], overwrite=True)
+        if failures:
+            raise RuntimeError(failures[0])
+
+    return step
 
 
 def peak_resident_mib():

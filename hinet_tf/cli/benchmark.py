@@ -127,11 +127,11 @@ def run(args):
                     for path in paths
                     if path in (benchmark.TRAIN_PATHS if task == "train" else benchmark.PATHS)
                 ]
-                converted = set()
-                for case in filter(benchmark.needs_conversion, cases):  # in processes of their own, before any timing
-                    conversion = (case["path"], case.get("tile"))  # a photo's size needs no conversion of its own
-                    if conversion not in converted:
-                        converted.add(conversion)
+                prepared_keys = set()
+                for case in filter(benchmark.needs_preparation, cases):  # in processes of their own, before any timing
+                    key = (case["path"], case.get("tile"), case.get("megapixels"))
+                    if key not in prepared_keys:
+                        prepared_keys.add(key)
                         prepared = benchmark.run_in_subprocess(case, args.threads, 1, 0, args.timeout, True, cache)
                         if "error" in prepared:
                             report["results"].append(prepared)

@@ -10,12 +10,15 @@ _PUBLIC = {
     "Image": "hinet_tf.inference.image_io",
     "ImageError": "hinet_tf.inference.image_io",
     "Restorer": "hinet_tf.inference.restorer",
+    "StoredImage": "hinet_tf.inference.image_io",
     "default_model_path": "hinet_tf.inference.default_model",
     "restore_files": "hinet_tf.inference.image_files",
     "load_model": "hinet_tf.inference.default_model",
     "load_models": "hinet_tf.inference.default_model",
     "read_image": "hinet_tf.inference.image_io",
+    "read_stored": "hinet_tf.inference.image_io",
     "write_image": "hinet_tf.inference.image_io",
+    "write_stored": "hinet_tf.inference.image_io",
 }
 
 __all__ = list(_PUBLIC)

@@ -16,8 +16,8 @@ from hinet_tf.inference.image_io import is_image_suffix
 from hinet_tf.inference.image_io import is_supported
 from hinet_tf.inference.image_io import list_images
 from hinet_tf.inference.image_io import read_header
-from hinet_tf.inference.image_io import read_image
-from hinet_tf.inference.image_io import write_image
+from hinet_tf.inference.image_io import read_stored
+from hinet_tf.inference.image_io import write_stored
 
 
 def plan_outputs(inputs, output):
@@ -81,8 +81,9 @@ def check_jobs(jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS):
 def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS, on_done=None):
     """Restores each `(input, output)` with `restorer`; returns a message for each file that failed.
 
-    Each output keeps its input's format, bit depth, alpha and colour profile, and is written
-    whole or not at all. `on_done(count)` is called after each file. Errors that would fail
+    Each file is restored in place as its file's samples (`Restorer.restore_in_place`), so
+    memory holds the photo once and a row of tiles. Each output keeps its input's format,
+    bit depth, alpha and colour profile, and is written whole or not at all. `on_done(count)` is called after each file. Errors that would fail
     every file (a model with non-finite output, a backend that cannot convert) are raised,
     with the file's name added.
     """
@@ -92,8 +93,7 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
     failures = []
     for done, (source, target) in enumerate(jobs, start=1):
         try:
-            image = read_image(source, max_pixels)
-            write_image(target, image.with_pixels(restorer(image.pixels)), overwrite=overwrite)
+            _restore_file(restorer, source, target, overwrite, max_pixels)
         except (NonFiniteOutputError, ConversionError) as error:
             raise type(error)(f"{source}: {error}") from error
         except (ImageError, OSError) as error:
@@ -105,3 +105,9 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
         if on_done is not None:
             on_done(done)
     return failures
+
+
+def _restore_file(restorer, source, target, overwrite, max_pixels):
+    image = read_stored(source, max_pixels)
+    restorer.restore_in_place(image.colour_samples)
+    write_stored(target, image, overwrite=overwrite)

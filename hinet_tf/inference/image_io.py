@@ -49,6 +49,8 @@ OPAQUE_FORMATS = ("JPEG", "BMP")
 # Listed in folders and refused by name, not skipped: a GIF is often an animation.
 REFUSED_FORMATS = {".gif": "GIF"}
 JPEG_QUALITY = 95
+JPEG_STRIP_BYTES = 16 * 2**20  # a JPEG is decoded in strips of this size
+TF_ALIGNMENT = 64  # bytes; TensorFlow shares the memory of arrays aligned so, and copies others
 # Above any camera's photos (a 61 MP full-frame sensor, a 102 MP medium-format one is 11648 x 8736).
 DEFAULT_MAX_PIXELS = 120_000_000
 SIGNATURES = {
@@ -102,6 +104,46 @@ class Image:
     def with_pixels(self, pixels):
         """The same image (alpha, bit depth, profile) with new colour channels."""
         return dataclasses.replace(self, pixels=pixels)
+
+
+@dataclasses.dataclass
+class StoredImage:
+    """An image as its file holds it: 8- or 16-bit samples (H, W, C), the colour channels, then alpha.
+
+    `hinet restore` restores `colour_samples` in place, so a photo is held once, as its
+    file's integers, whatever its size.
+
+    Attributes:
+        samples: uint8 or uint16, (H, W, 1 to 4): grey, grey and alpha, RGB or RGBA.
+        icc_profile: the file's ICC colour profile (bytes), written with the image; or None.
+    """
+
+    samples: np.ndarray
+    icc_profile: bytes | None = None
+
+    @property
+    def bit_depth(self):
+        return 8 * self.samples.dtype.itemsize
+
+    @property
+    def colour_samples(self):
+        """The grey or RGB channels: a view of `samples`, without the alpha."""
+        return self.samples[..., : 1 if self.samples.shape[-1] <= 2 else 3]
+
+    def to_image(self):
+        """The same image as float32 `Image` arrays in [0, 1]."""
+        values = self.samples.astype(np.float32) / np.float32(2**self.bit_depth - 1)
+        colours = self.colour_samples.shape[-1]
+        alpha = values[..., colours:] if colours < values.shape[-1] else None
+        return Image(np.ascontiguousarray(values[..., :colours]), alpha, self.bit_depth, self.icc_profile)
+
+    @classmethod
+    def from_image(cls, image):
+        """`image`'s float arrays rounded to its bit depth."""
+        channels = [image.pixels] + ([image.alpha] if image.alpha is not None else [])
+        peak = 2**image.bit_depth - 1
+        dtype = np.uint8 if image.bit_depth == 8 else np.uint16
+        return cls(np.round(np.clip(np.concatenate(channels, axis=-1), 0.0, 1.0) * peak).astype(dtype), image.icc_profile)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,8 +240,8 @@ def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
     return header
 
 
-def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
-    """Reads an image file after checking its header (`read_header`); raises `ImageError` naming the file."""
+def read_stored(path, max_pixels=DEFAULT_MAX_PIXELS):
+    """Reads an image file's samples after checking its header (`read_header`); raises `ImageError` naming the file."""
     path = Path(path)
     header = read_header(path, max_pixels)
     data = path.read_bytes()
@@ -208,23 +250,37 @@ def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
             array, profile = _decode_png(data)
         elif header.format == "TIFF":
             array, profile = _decode_tiff(data)
+        elif header.format == "JPEG":
+            array, profile = _decode_jpeg(data)
         else:
             array, profile = _decode_pillow(data, header.format)
     except ImageError as error:
         raise ImageError(f"{path}: {error}") from None
     except Exception as error:  # each decoder raises its own types for corrupt data
         raise ImageError(f"{path}: cannot decode the {header.format} data ({first_line(error)})") from None
-    image = _from_array(array, path)
-    if profile and _profile_fits(profile, image.pixels.shape[-1]):
+    del data
+    image = StoredImage(_checked_samples(array, path))
+    if profile and _profile_fits(profile, image.colour_samples.shape[-1]):
         image.icc_profile = bytes(profile)
     return image
 
 
-def write_image(path, image, overwrite=False):
-    """Writes `image` to `path` in the format of its suffix, atomically, with its ICC profile if the format keeps one.
+def read_image(path, max_pixels=DEFAULT_MAX_PIXELS):
+    """Reads an image file as float32 `Image` arrays (`read_stored`); raises `ImageError` naming the file."""
+    return read_stored(path, max_pixels).to_image()
 
-    Raises `ImageError` if the file exists and `overwrite` is False, or the format cannot
-    hold the image (alpha in a JPEG or BMP); nothing is left behind on failure.
+
+def write_image(path, image, overwrite=False):
+    """Writes a float32 `Image` to `path` (`write_stored`)."""
+    write_stored(path, StoredImage.from_image(image), overwrite)
+
+
+def write_stored(path, image, overwrite=False):
+    """Writes a `StoredImage` to `path` in the format of its suffix, atomically, with its ICC profile if the format keeps one.
+
+    Formats of 8-bit samples get 16-bit samples rounded to 8 bits. Raises `ImageError` if the
+    file exists and `overwrite` is False, or the format cannot hold the image (alpha in a JPEG
+    or BMP); nothing is left behind on failure.
     """
     path = Path(path)
     if not is_supported(path):
@@ -233,15 +289,19 @@ def write_image(path, image, overwrite=False):
     if path.exists() and not overwrite:
         raise ImageError(f"{path}: the output exists; pass --overwrite to replace it")
     format_name = FORMATS[path.suffix.lower()]
-    if format_name in OPAQUE_FORMATS and image.alpha is not None:
+    array = image.samples
+    if format_name in OPAQUE_FORMATS and array.shape[-1] in (2, 4):
         raise ImageError(f"{path}: {format_name} cannot store the alpha channel; write PNG, TIFF or WebP")
-    array = _to_array(image, 8 if format_name in EIGHT_BIT_FORMATS else image.bit_depth)
+    if format_name in EIGHT_BIT_FORMATS and array.dtype == np.uint16:
+        array = np.round(array / np.float32(257)).astype(np.uint8)
     profile = image.icc_profile
-    profile = profile if profile and _profile_fits(profile, image.pixels.shape[-1]) else None
+    profile = profile if profile and _profile_fits(profile, image.colour_samples.shape[-1]) else None
     if format_name == "PNG":
         data = _encode_png(array, profile)
     elif format_name == "TIFF":
         data = _encode_tiff(array, profile)
+    elif format_name == "JPEG":
+        data = _encode_jpeg(array, profile)
     else:
         data = _encode_pillow(array, format_name, profile)
     try:
@@ -257,31 +317,17 @@ def _sniff(start):
     return next((name for signature, name in SIGNATURES.items() if start.startswith(signature)), None)
 
 
-def _from_array(array, path):
+def _checked_samples(array, path):
+    """A decoded array as (H, W, C) samples, or `ImageError` for a shape or sample type that is not an image's."""
     if array.size == 0:
         raise ImageError(f"{path}: no image data (a damaged or empty image)")
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4) or 0 in array.shape:
         raise ImageError(f"{path}: unsupported image shape {array.shape}")
-    if array.dtype == np.uint8:
-        bit_depth = 8
-    elif array.dtype == np.uint16:
-        bit_depth = 16
-    else:
+    if array.dtype not in (np.uint8, np.uint16):
         raise ImageError(f"{path}: unsupported sample type {array.dtype}; use 8- or 16-bit images")
-    values = array.astype(np.float32) / np.float32(2**bit_depth - 1)
-    colours = 1 if values.shape[-1] <= 2 else 3
-    alpha = values[..., colours:] if values.shape[-1] in (2, 4) else None
-    return Image(np.ascontiguousarray(values[..., :colours]), alpha, bit_depth)
-
-
-def _to_array(image, bit_depth):
-    channels = [image.pixels] + ([image.alpha] if image.alpha is not None else [])
-    values = np.concatenate(channels, axis=-1)
-    peak = 2**bit_depth - 1
-    dtype = np.uint8 if bit_depth == 8 else np.uint16
-    return np.round(np.clip(values, 0.0, 1.0) * peak).astype(dtype)
+    return np.require(array, requirements="W")  # restored in place; a decoder's read-only buffer is copied
 
 
 def _profile_fits(profile, channels):
@@ -328,23 +374,90 @@ def _decode_png(data):
     dtype = tf.uint16 if bit_depth == 16 else tf.uint8
     try:
         array = tf.io.decode_png(data, channels=0, dtype=dtype).numpy()
-    except tf.errors.InvalidArgumentError as error:  # its message wraps the reason in graph details
-        reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\].*", "", error.message).strip()
-        raise ImageError(f"cannot decode the PNG data, the file is damaged ({reason})") from None
+    except tf.errors.InvalidArgumentError as error:
+        raise ImageError(f"cannot decode the PNG data, the file is damaged ({_tf_reason(error)})") from None
     with PIL.Image.open(io.BytesIO(data), formats=["PNG"]) as file:  # reads the chunks before the pixels only
         return _upright(array, file.getexif().get(EXIF_ORIENTATION, 1)), file.info.get("icc_profile")
+
+
+def _aligned_empty(shape, dtype):
+    """An empty C-contiguous array at TensorFlow's alignment (64 bytes), which `_as_tensor` can share."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    buffer = np.empty(size + TF_ALIGNMENT, np.uint8)
+    start = -buffer.ctypes.data % TF_ALIGNMENT
+    return buffer[start : start + size].view(dtype).reshape(shape)
+
+
+def _as_tensor(array):
+    """`array` as a tensor: its own memory, through DLPack, when TensorFlow's alignment allows; else a copy."""
+    import tensorflow as tf
+
+    if array.flags.c_contiguous and array.ctypes.data % TF_ALIGNMENT == 0:
+        return tf.experimental.dlpack.from_dlpack(array.__dlpack__())
+    return tf.convert_to_tensor(array)
+
+
+def _tf_reason(error):
+    """A `tf.io` decoding error's reason, without the graph details its message wraps it in."""
+    return re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:\w+\].*", "", error.message).strip()
 
 
 def _encode_png(array, icc_profile=None):
     import tensorflow as tf
 
-    data = tf.io.encode_png(array).numpy()
+    data = tf.io.encode_png(_as_tensor(array)).numpy()
     if not icc_profile:
         return data
     # An iCCP chunk right after IHDR (8 bytes of signature, 25 of IHDR): a named, deflated profile.
     body = b"iCCP" + b"ICC profile\x00\x00" + zlib.compress(icc_profile)
     chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
     return data[:33] + chunk + data[33:]
+
+
+def _decode_jpeg(data):
+    """Grey or RGB JPEG samples through `tf.io`, upright by the EXIF orientation; other JPEGs (CMYK) through Pillow.
+
+    The photo is decoded in strips of about `JPEG_STRIP_BYTES` into one array: whole, Pillow
+    holds it twice (its own 4 bytes per pixel, then the array) and `tf.io` keeps a freed
+    tensor in its allocator's pool. The accurate integer IDCT gives Pillow's samples.
+    """
+    import PIL.Image
+    import tensorflow as tf
+
+    with _pillow_size_guard_off(), PIL.Image.open(io.BytesIO(data), formats=["JPEG"]) as file:  # the header only
+        mode, (width, height) = file.mode, file.size
+        orientation, profile = file.getexif().get(EXIF_ORIENTATION, 1), file.info.get("icc_profile")
+    if mode not in ("L", "RGB"):
+        return _decode_pillow(data, "JPEG")
+    channels = len(mode)
+    array = _aligned_empty((height, width, channels), np.uint8)
+    rows = max(1, JPEG_STRIP_BYTES // (width * channels))
+    for top in range(0, height, rows):
+        window = [top, 0, min(rows, height - top), width]
+        try:
+            strip = tf.io.decode_and_crop_jpeg(data, window, channels=channels, dct_method="INTEGER_ACCURATE")
+        except tf.errors.InvalidArgumentError as error:
+            raise ImageError(f"cannot decode the JPEG data, the file is damaged ({_tf_reason(error)})") from None
+        array[top : top + window[2]] = np.from_dlpack(strip)  # read in place, not copied first
+    return _upright(array, orientation), profile
+
+
+def _encode_jpeg(array, icc_profile=None):
+    """Grey or RGB samples as a JPEG of `JPEG_QUALITY` through `tf.io`, with the ICC profile in APP2 segments."""
+    import tensorflow as tf
+
+    data = tf.io.encode_jpeg(_as_tensor(array), quality=JPEG_QUALITY).numpy()
+    if not icc_profile:
+        return data
+    # The ICC specification's embedding: "ICC_PROFILE\0", then sequence number and count, in
+    # segments of at most 65,519 profile bytes, after the JFIF APP0 segment (2 + its length).
+    chunks = [icc_profile[start : start + 65519] for start in range(0, len(icc_profile), 65519)]
+    segments = b"".join(
+        b"\xff\xe2" + struct.pack(">H", 16 + len(chunk)) + b"ICC_PROFILE\x00" + bytes((number, len(chunks))) + chunk
+        for number, chunk in enumerate(chunks, start=1)
+    )
+    after_app0 = 4 + struct.unpack(">H", data[4:6])[0] if data[2:4] == b"\xff\xe0" else 2
+    return data[:after_app0] + segments + data[after_app0:]
 
 
 def _upright(array, orientation):

@@ -90,26 +90,46 @@ class Restorer:
         squeeze = image.ndim == 2
         if squeeze:
             image = image[..., None]
+        restored = tiling.restore_tiled(self._tile_function(image), image, self.tile, self.overlap)
+        return restored[..., 0] if squeeze else restored
+
+    def restore_in_place(self, samples):
+        """Restores 8- or 16-bit samples (H, W, C), e.g. a decoded photo, in place.
+
+        Beside the image, memory holds one row of tiles, whatever the image's size. The
+        results are rounded to the samples' levels as `hinet restore` writes them.
+        """
+        peak = np.iinfo(samples.dtype).max
+        for top, rows in tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap):
+            rows = np.clip(rows, 0.0, 1.0, out=rows)  # in the band's own memory: no temporaries of its size
+            rows *= peak
+            samples[top : top + len(rows)] = np.round(rows, out=rows)
+
+    def _tile_function(self, image):
+        """Maps a window of `image` (H, W, C; integers are scaled to [0, 1]) to its restored float32 tile."""
         height, width, channels = image.shape
-        if channels == 1 and self.channels == 3:
-            image = np.repeat(image, 3, axis=-1)
-        elif channels != self.channels:
+        grey = channels == 1 and self.channels == 3
+        if channels != self.channels and not grey:
             raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
+        peak = np.float32(np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1)
         # Whole tiles lie on the image itself, at the official grid positions; a side shorter
         # than a tile is padded to the models' size multiple instead (numpy's reflect-padding,
         # which the models' own in-graph padding equals, also repeats the reflection for sides
-        # of fewer than 9 pixels).
+        # of fewer than 9 pixels). Such a side is the whole tile's, so each tile is padded alone.
         padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
-        padded = np.pad(image, (*padding, (0, 0)), mode="reflect")
-        restored = tiling.restore_tiled(self._run_tile, padded, self.tile, self.overlap)[:height, :width]
-        if not np.isfinite(restored).all():
-            raise NonFiniteOutputError(
-                "the model's output is not finite (NaN or infinity): its weights are broken, "
-                "e.g. by a training run that diverged"
-            )
-        if channels == 1 and self.channels == 3:
-            restored = restored.mean(axis=-1, keepdims=True)
-        return restored[..., 0] if squeeze else restored
+
+        def restore(window):
+            tile = window.astype(np.float32) / peak
+            tile = np.pad(np.repeat(tile, 3, axis=-1) if grey else tile, (*padding, (0, 0)), mode="reflect")
+            restored = np.asarray(self._run_batch(tile[None])[0])[: window.shape[0], : window.shape[1]]
+            if not np.isfinite(restored).all():
+                raise NonFiniteOutputError(
+                    "the model's output is not finite (NaN or infinity): its weights are broken, "
+                    "e.g. by a training run that diverged"
+                )
+            return restored.mean(axis=-1, keepdims=True) if grey else restored
+
+        return restore
 
     def _select_backend(self, backend, spec, log, threads):
         """Returns the backend's name and its function from a batch of tiles to restored tiles."""
@@ -148,9 +168,6 @@ class Restorer:
 
     def _run_on_tensorflow(self, tiles):
         return self.restore_tile(tf.convert_to_tensor(tiles)).numpy()
-
-    def _run_tile(self, tile):
-        return np.asarray(self._run_batch(tile[None])[0])
 
     def _restore_batch(self, images):
         groups = dihedral.SHAPE_GROUPS if self.tta else ((0,),)

@@ -24,25 +24,41 @@ def tile_starts(size, tile, overlap):
     return [min(index * step, size - tile) for index in range(count)]
 
 
-def restore_tiled(restore_tile, image, tile, overlap):
-    """Runs `restore_tile` (an (h, w, C) array to an array of the same shape) over tiles of `image`.
+def restored_rows(restore_tile, image, tile, overlap):
+    """Yields `(top, rows)`: `restore_tile` run over overlapping tiles of `image` and blended, band by band.
 
-    `image` is (H, W, C); each tile is at most `tile` x `tile`. Returns the blended (H, W, C)
-    float32 result; the only full-size buffers are the image and the result.
+    `image` is (H, W, C) of any dtype; `restore_tile` maps a window of it, at most `tile` x
+    `tile`, to float32 of the same height and width. The bands are float32, top to bottom,
+    each yielded once no later tile reads its rows: the caller may write them into `image`
+    itself. A band is a view of the one row of tiles kept beside `image`, the caller's until
+    the next is yielded.
     """
     height, width = image.shape[:2]
     rows, columns = tile_starts(height, tile, overlap), tile_starts(width, tile, overlap)
     tile_height, tile_width = min(tile, height), min(tile, width)
-    if len(rows) == 1 and len(columns) == 1:
-        return np.asarray(restore_tile(image), dtype=np.float32)
-    result = np.zeros(image.shape, np.float32)
     row_counts = _coverage(rows, tile_height, height)
     column_counts = _coverage(columns, tile_width, width)
-    for top in rows:
+    band = None
+    for top, next_top in zip(rows, [*rows[1:], height]):
         for left in columns:
-            window = (slice(top, top + tile_height), slice(left, left + tile_width))
-            result[window] += restore_tile(image[window])
-    result /= (row_counts[:, None] * column_counts[None, :])[..., None]
+            restored = restore_tile(image[top : top + tile_height, left : left + tile_width])
+            if band is None:
+                band = np.zeros((tile_height, width, restored.shape[-1]), np.float32)
+            band[:, left : left + tile_width] += restored
+        done = next_top - top  # rows no later tile covers
+        band[:done] /= (row_counts[top:next_top, None] * column_counts[None, :])[..., None]
+        yield top, band[:done]
+        band[: tile_height - done] = band[done:].copy()
+        band[tile_height - done :] = 0
+
+
+def restore_tiled(restore_tile, image, tile, overlap):
+    """The blended (H, W, C) float32 result of `restored_rows` as one array."""
+    result = None
+    for top, rows in restored_rows(restore_tile, image, tile, overlap):
+        if result is None:
+            result = np.empty((image.shape[0], *rows.shape[1:]), np.float32)
+        result[top : top + len(rows)] = rows
     return result
 
 

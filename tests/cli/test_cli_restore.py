@@ -193,14 +193,14 @@ def test_bombs_animations_and_gifs_are_refused_and_the_good_image_restored(tmp_p
 def test_running_out_of_memory_on_one_image_fails_that_image_only(tmp_path, identity_model_path, monkeypatch, capsys):
     from hinet_tf.inference import Restorer
 
-    restore = Restorer.__call__
+    restore = Restorer.restore_in_place
 
-    def restore_small_only(self, image):
-        if image.shape[0] > 20:
+    def restore_small_only(self, samples):
+        if samples.shape[0] > 20:
             raise MemoryError
-        return restore(self, image)
+        restore(self, samples)
 
-    monkeypatch.setattr(Restorer, "__call__", restore_small_only)
+    monkeypatch.setattr(Restorer, "restore_in_place", restore_small_only)
     write_png(tmp_path / "in" / "large.png", pixels(0, (40, 20, 3)))
     write_png(tmp_path / "in" / "small.png", pixels(1, (20, 20, 3)))
     out = tmp_path / "out"

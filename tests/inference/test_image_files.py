@@ -51,13 +51,25 @@ def test_checks_keep_existing_outputs_inputs_and_shared_outputs_and_read_headers
     assert pending == jobs[:2] and failures == [f"{good}: the output would replace its input"]
 
 
+class Inverter:
+    """A stand-in restorer: each sample becomes its complement."""
+
+    def restore_in_place(self, samples):
+        samples[...] = np.iinfo(samples.dtype).max - samples
+
+
+class Broken:
+    def restore_in_place(self, samples):
+        raise NonFiniteOutputError("the model returned NaN")
+
+
 def test_restore_files_writes_each_output_and_reports_the_ones_that_fail(tmp_path):
     good = _photo(tmp_path / "good.png")
     broken = _photo(tmp_path / "broken.png")
     jobs = [(good, tmp_path / "out" / "good.png"), (broken, tmp_path / "out" / "broken.png")]
     broken.write_bytes(b"\x89PNG changed after the checks")
     done = []
-    failures = image_files.restore_files(lambda pixels: 1.0 - pixels, jobs, on_done=done.append)
+    failures = image_files.restore_files(Inverter(), jobs, on_done=done.append)
     assert done == [1, 2]
     assert len(failures) == 1 and str(broken) in failures[0]
     restored = np.asarray(Image.open(tmp_path / "out" / "good.png"))
@@ -67,10 +79,6 @@ def test_restore_files_writes_each_output_and_reports_the_ones_that_fail(tmp_pat
 
 def test_a_model_that_breaks_every_file_stops_the_run_naming_the_file(tmp_path):
     jobs = [(_photo(tmp_path / name), tmp_path / "out" / name) for name in ("a.png", "b.png")]
-
-    def broken(pixels):
-        raise NonFiniteOutputError("the model returned NaN")
-
     with pytest.raises(NonFiniteOutputError, match=r"a.png: the model returned NaN"):
-        image_files.restore_files(broken, jobs)
+        image_files.restore_files(Broken(), jobs)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -1,6 +1,7 @@
 """Tiled restoration, padding, test-time augmentation and ensembles."""
 
 import math
+import tracemalloc
 
 import keras
 import numpy as np
@@ -88,6 +89,26 @@ def test_the_model_only_sees_tiles():
     result = tiling.restore_tiled(record, image, tile=64, overlap=16)
     assert max(shape[0] for shape in seen) == 64 and max(shape[1] for shape in seen) == 64
     np.testing.assert_allclose(result, image * 2, rtol=1e-6)
+
+
+def traced_peak(function):
+    """The peak of the memory Python and numpy allocate while `function` runs, in bytes."""
+    tracemalloc.start()
+    try:
+        function()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_restoring_in_place_rounds_the_result_in_memory_that_does_not_grow_with_the_image(restorer):
+    short = np.round(random_image(256, 256) * 255).astype(np.uint8)
+    tall = np.round(random_image(2048, 256, seed=1) * 255).astype(np.uint8)
+    expected = np.round(np.clip(restorer(tall / np.float32(255)), 0, 1) * 255)
+    growth = traced_peak(lambda: restorer.restore_in_place(tall)) - traced_peak(lambda: restorer.restore_in_place(short))
+    np.testing.assert_array_equal(tall, expected)
+    float_copy = (tall.size - short.size) * 4  # of the extra rows
+    assert growth < float_copy / 20, f"{growth} bytes more for the tall image; a float32 copy of its extra rows is {float_copy}"
 
 
 def official_grid_starts(size, crop):

@@ -3,6 +3,7 @@
 
 import numpy as np
 import PIL.Image
+import PIL.ImageOps
 import pytest
 import tensorflow as tf
 import tifffile
@@ -324,3 +325,38 @@ def test_planar_tiff_is_read_channels_last(tmp_path):
     array = random_array((3, 5, 7), np.uint16)  # (channels, height, width) storage
     tifffile.imwrite(tmp_path / "planar.tif", array, photometric="rgb", planarconfig="separate")
     np.testing.assert_array_equal(stored(read_image(tmp_path / "planar.tif")), np.moveaxis(array, 0, -1))
+
+
+@pytest.mark.parametrize("options", [{}, {"progressive": True}, {"subsampling": 0}, {"mode": "L"}, {"orientation": 6}])
+def test_jpeg_decoded_in_strips_gives_pillow_s_samples(tmp_path, monkeypatch, options):
+    options = dict(options)
+    array = random_array((70, 45, 3), np.uint8) // 2 + np.arange(45, dtype=np.uint8)[:, None]
+    picture = PIL.Image.fromarray(array).convert(options.pop("mode", "RGB"))
+    exif = PIL.Image.Exif()
+    exif[image_io.EXIF_ORIENTATION] = options.pop("orientation", 1)
+    picture.save(tmp_path / "photo.jpg", quality=90, exif=exif, **options)
+    monkeypatch.setattr(image_io, "JPEG_STRIP_BYTES", 45 * 3 * 9)  # strips of 9 rows, or 27 for grey
+    stored = image_io.read_stored(tmp_path / "photo.jpg")
+    with PIL.Image.open(tmp_path / "photo.jpg") as file:
+        expected = np.asarray(PIL.ImageOps.exif_transpose(file))
+    np.testing.assert_array_equal(stored.samples, expected.reshape(stored.samples.shape))
+
+
+def test_a_profile_longer_than_a_jpeg_segment_is_split_and_read_back_whole(tmp_path):
+    profile = srgb_profile() + bytes(range(256)) * 600  # 153,600 bytes more: three APP2 segments
+    image = Image(random_array((8, 9, 3), np.uint8) / np.float32(255), icc_profile=profile)
+    write_image(tmp_path / "out.jpg", image)
+    with PIL.Image.open(tmp_path / "out.jpg") as written:
+        assert written.info.get("icc_profile") == profile
+    assert read_image(tmp_path / "out.jpg").icc_profile == profile
+
+
+def test_damaged_jpeg_data_is_named_in_one_line(tmp_path):
+    path = tmp_path / "photo.jpg"
+    PIL.Image.fromarray(random_array((64, 64, 3), np.uint8)).save(path, quality=90)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # the header is whole, the scan is cut
+    with pytest.raises(ImageError) as error:
+        read_image(path)
+    assert str(error.value).startswith(f"{path}: cannot decode the JPEG data, the file is damaged (")
+    assert "\n" not in str(error.value) and "{{" not in str(error.value)
