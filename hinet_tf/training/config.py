@@ -62,6 +62,12 @@ def _boolean(value):
     return value
 
 
+def _boolean_or_auto(value):
+    if not isinstance(value, bool) and value != "auto":
+        raise ValueError(f"must be true, false or auto, got {value!r}")
+    return value
+
+
 def _optional_text(value):
     if value is not None and not isinstance(value, str):
         raise ValueError(f"must be a string or null, got {value!r}")
@@ -146,8 +152,8 @@ class TrainConfig(_Section):
     mixed_precision: bool = _key(False, _boolean)
     seed: int = _key(0, _number(0, integer=True))
     steps_per_execution: int = _key(1, _number(1, integer=True))
-    # XLA-compile the train step (`keras.Model.compile(jit_compile=...)`); off until measured faster (issue 16).
-    jit_compile: bool = _key(False, _boolean)
+    # XLA-compile the train step (`keras.Model.compile(jit_compile=...)`); "auto" times both (`xla_choice`).
+    jit_compile: bool | str = _key(False, _boolean_or_auto)
     log_images: int = _key(4, _number(0, integer=True))
     init_weights: str | None = _key(None, _optional_text)
 

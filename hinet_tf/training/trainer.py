@@ -43,6 +43,7 @@ from hinet_tf.training.callbacks import StopOnNonFiniteLoss
 from hinet_tf.training.callbacks import read_history
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
+from hinet_tf.training.xla_choice import choose_jit_compile
 from hinet_tf.utils import keras_internals
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
@@ -83,8 +84,10 @@ def worker_role(strategy):
     return is_chief, resolver.task_id
 
 
-def build_model(config):
+def build_model(config, jit_compile=None):
     """The compiled `HINetImageRestorer` of a config, from `train.init_weights` if given; call inside `strategy.scope()`.
+
+    `jit_compile` overrides `train.jit_compile`; Keras takes "auto" as XLA on a GPU only.
 
     Raises:
         ValueError: the model section describes no valid HINet, or the initial weights do not fit it.
@@ -114,7 +117,7 @@ def build_model(config):
         loss=config.loss.name,
         stage_weights=(config.loss.weight,) * model.num_stages,
         steps_per_execution=config.train.steps_per_execution,
-        jit_compile=config.train.jit_compile,
+        jit_compile=config.train.jit_compile if jit_compile is None else jit_compile,
     )
     model.optimizer.build(model.trainable_variables)
     return model
@@ -307,7 +310,7 @@ def check_replicas(train_config, replicas):
     """Raises a one-line ValueError if the `train` section cannot run on `replicas` devices."""
     if train_config.batch_size % replicas:
         raise ValueError(f"train.batch_size ({train_config.batch_size}) must be a multiple of the {replicas} replicas")
-    if train_config.jit_compile and replicas > 1:
+    if train_config.jit_compile is True and replicas > 1:
         # XLA cannot reach the other replicas' variables ("located in device CPU:1 from device CPU:0").
         raise ValueError(f"train.jit_compile: XLA cannot compile the step over {replicas} replicas; set it to false")
 
@@ -330,7 +333,12 @@ def setup(config, run_dir, log=print):
     replicas = strategy.num_replicas_in_sync
     check_replicas(train_config, replicas)
     with strategy.scope():
-        model = build_model(config)
+        jit_compile = train_config.jit_compile
+        if jit_compile == "auto":
+            batch_shape = (train_config.batch_size, train_config.crop_size, train_config.crop_size, 3)
+            jit_compile = choose_jit_compile(lambda setting: build_model(config, setting), batch_shape, replicas, log)
+            keras.utils.set_random_seed(train_config.seed)  # the timed models drew from it
+        model = build_model(config, jit_compile)
     for name, size in (("train.crop_size", train_config.crop_size), ("data.val_tile", config.data.val_tile)):
         if size and size % model.size_multiple:
             raise ValueError(

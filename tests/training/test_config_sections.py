@@ -91,7 +91,8 @@ def test_jit_compile_is_off_by_default_and_an_older_run_folder_still_resumes(tmp
     config = config_lib.load_config("configs/gopro.yaml")
     assert config.train.jit_compile is False
     assert config_lib.validate({"train": {"jit_compile": True}}).train.jit_compile is True
-    with pytest.raises(ValueError, match="'train.jit_compile' must be true or false, got 'yes'"):
+    assert config_lib.validate({"train": {"jit_compile": "auto"}}).train.jit_compile == "auto"
+    with pytest.raises(ValueError, match="'train.jit_compile' must be true, false or auto, got 'yes'"):
         config_lib.validate({"train": {"jit_compile": "yes"}})
     older = config.to_dict()
     del older["train"]["jit_compile"]  # a run folder written before the key existed

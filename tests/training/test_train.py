@@ -632,6 +632,21 @@ def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_jit_compile_auto_gives_the_run_the_faster_setting_and_the_same_initial_weights(tmp_path, monkeypatch):
+    from hinet_tf.training import trainer
+    from hinet_tf.training import xla_choice
+
+    monkeypatch.setattr(xla_choice, "seconds_per_step", lambda model, shape, steps: 1.0 if model.jit_compile else 2.0)
+    photos = _photo_folder(tmp_path / "photos")
+    lines = []
+    auto = trainer.setup(_config(photos, *QUICK, "train.jit_compile=auto"), tmp_path / "auto", log=lines.append)
+    plain = trainer.setup(_config(photos, *QUICK), tmp_path / "plain", log=lines.append)
+    assert auto.model.jit_compile is True and plain.model.jit_compile is False
+    assert any(line.endswith("training with XLA.") for line in lines)
+    for auto_weights, plain_weights in zip(auto.model.get_weights(), plain.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(auto_weights, plain_weights)  # the timed models did not shift the seed
+
+
 def test_xla_over_several_replicas_is_refused_in_one_line():
     from hinet_tf.training import trainer
 
@@ -641,3 +656,4 @@ def test_xla_over_several_replicas_is_refused_in_one_line():
         trainer.check_replicas(config.train, 2)
     with pytest.raises(ValueError, match="must be a multiple of the 3 replicas"):
         trainer.check_replicas(config.train, 3)
+    trainer.check_replicas(config.replace(train={"jit_compile": "auto"}).train, 2)  # auto chooses no XLA there
