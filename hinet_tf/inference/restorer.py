@@ -97,7 +97,8 @@ class Restorer:
         """Restores 8- or 16-bit samples (H, W, C), e.g. a decoded photo, in place.
 
         Beside the image, memory holds one row of tiles, whatever the image's size. The
-        results are rounded to the samples' levels as `hinet restore` writes them.
+        results are rounded to the samples' levels as `hinet restore` writes them; after an
+        error, the rows restored so far stay restored.
         """
         peak = np.iinfo(samples.dtype).max
         for top, rows in tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap):
