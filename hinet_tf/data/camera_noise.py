@@ -194,8 +194,16 @@ def add_raw_noise(raw, shot, read):
 
 
 def jpeg(image, quality):
-    """The image encoded and decoded as JPEG at `quality` (an integer tensor), 8-bit as a camera writes it."""
-    return tf.reshape(tf.image.adjust_jpeg_quality(image, quality), tf.shape(image))
+    """The image encoded as a JPEG at `quality` (an integer tensor), 8-bit as a camera writes it, and decoded.
+
+    Decoded with the accurate integer IDCT, as Pillow and libjpeg read photos:
+    `tf.image.adjust_jpeg_quality` decodes with the fast one, which darkens red and blue by
+    about 1.2 and 1.4 levels on average, and a model trained on it tinted real photos so.
+    """
+    samples = tf.cast(tf.round(tf.clip_by_value(image, 0.0, 1.0) * 255.0), tf.uint8)
+    encoded = tf.raw_ops.EncodeJpegVariableQuality(images=samples, quality=quality)
+    decoded = tf.io.decode_jpeg(encoded, channels=image.shape[-1] or 0, dct_method="INTEGER_ACCURATE")
+    return tf.reshape(tf.cast(decoded, tf.float32) / 255.0, tf.shape(image))
 
 
 def camera_noise(image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE, noise_reduction=None):

@@ -124,8 +124,7 @@ class JPEG(Degradation):
         self.quality = quality
 
     def apply(self, image):
-        compressed = tf.image.adjust_jpeg_quality(image, _draw(self.quality, tf.int32))
-        return tf.reshape(compressed, tf.shape(image))
+        return camera_noise.jpeg(image, _draw(self.quality, tf.int32))
 
 
 class RainStreaks(Degradation):
