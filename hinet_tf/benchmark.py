@@ -84,9 +84,8 @@ def photo_path(case):
 
 def _write_photo(path, height, width, rows=256):
     """A photo-like JPEG (smooth colour gradients, texture and noise) of `height` x `width`, made band by band."""
-    import tensorflow as tf
-
-    from hinet_tf.utils.atomic import atomic_write_bytes
+    from hinet_tf.inference.image_io import StoredImage
+    from hinet_tf.inference.image_io import write_stored
 
     rng = np.random.default_rng(0)
     photo = np.empty((height, width, 3), np.uint8)
@@ -97,7 +96,7 @@ def _write_photo(path, height, width, rows=256):
         band = np.stack(colours, axis=-1) + 20 * np.sin(90 * x)[:, None] + rng.normal(0, 5, (len(y), width, 3))
         photo[top : top + len(y)] = np.clip(np.round(band), 0, 255)
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, tf.io.encode_jpeg(photo, quality=95).numpy(), overwrite=True)
+    write_stored(path, StoredImage(photo), overwrite=True)
 
 
 def _image(case, rng):
@@ -156,7 +155,7 @@ def run_case(case, threads, runs, warmup):
         image = None if task == "train" else _image(case, rng)
         step = official_benchmark.function(task, path, _config(case), threads, image, (case.get("tile", TILE), OVERLAP))
     elif task == "train":
-        step = _keras_train_step(_config(case), rng)
+        step = _keras_train_step(_config(case))
     elif task == "photo":
         step = _photo_step(_restorer(case, log=conversions.append, threads=threads), case)
     else:
@@ -199,14 +198,13 @@ def peak_resident_mib():
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
 
 
-def _keras_train_step(config, rng):
+def _keras_train_step(config):
     """One optimizer step of `trainer.build_model(config)` on a fixed batch, as `fit` runs it."""
     from hinet_tf.training.trainer import build_model
+    from hinet_tf.training.xla_choice import random_batch
 
     model = build_model(config)
-    batch, height, width = TRAIN_BATCH
-    targets = rng.random((batch, height, width, 3), np.float32)
-    degraded = targets + rng.normal(0, 0.1, targets.shape).astype(np.float32)
+    degraded, targets = random_batch((*TRAIN_BATCH, 3))
     return lambda: model.train_on_batch(degraded, targets)
 
 

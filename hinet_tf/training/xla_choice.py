@@ -31,11 +31,16 @@ def choose_jit_compile(build_model, batch_shape, replicas=1, log=print, steps=3)
     return with_xla
 
 
+def random_batch(batch_shape, seed=0):
+    """A fixed `(degraded, targets)` training batch of `batch_shape`: uniform targets plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    targets = rng.random(batch_shape, np.float32)
+    return targets + rng.normal(0, 0.1, batch_shape).astype(np.float32), targets
+
+
 def seconds_per_step(model, batch_shape, steps):
     """Median wall time of `steps` calls of `model.train_on_batch` after a first, compiling one."""
-    rng = np.random.default_rng(0)
-    targets = rng.random(batch_shape, np.float32)
-    degraded = targets + rng.normal(0, 0.1, batch_shape).astype(np.float32)
+    degraded, targets = random_batch(batch_shape)
     model.train_on_batch(degraded, targets)
     times = []
     for _ in range(steps):
