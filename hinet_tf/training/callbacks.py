@@ -16,21 +16,31 @@ from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.messages import first_line
 
 
-class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """`ModelCheckpoint` that saves to a temporary file beside the checkpoint, then renames it.
+class AtomicCheckpoint(keras.callbacks.Callback):
+    """Saves the model after each epoch to a temporary file beside `path`, then renames it.
 
-    A kill while saving leaves the previous checkpoint whole (Keras writes in place).
+    A kill while saving leaves the previous checkpoint whole (Keras' `ModelCheckpoint`
+    writes in place).
+
+    Args:
+        path: the `.keras` file.
+        monitor: a metric of the epoch's logs; if given, the model is saved only when the
+            metric is finite and higher than every earlier value, else after every epoch.
+        best: the highest value of `monitor` so far, from a run this one resumes.
     """
 
-    def _save_model(self, epoch, batch, logs):
-        filepath = self._get_file_path(epoch, batch, logs)
-        if not self._should_save_model(epoch, batch, logs, filepath):
-            return
-        with atomic_write(filepath) as temporary:
-            if self.save_weights_only:
-                self.model.save_weights(temporary, overwrite=True)
-            else:
-                self.model.save(temporary, overwrite=True)
+    def __init__(self, path, monitor=None, best=None):
+        super().__init__()
+        self.path, self.monitor, self.best = str(path), monitor, best
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.monitor is not None:
+            value = (logs or {}).get(self.monitor)
+            if value is None or not math.isfinite(value) or (self.best is not None and value <= self.best):
+                return
+            self.best = float(value)
+        with atomic_write(self.path) as temporary:
+            self.model.save(temporary, overwrite=True)
 
 
 def read_history(path):
@@ -77,16 +87,13 @@ def warn(message):
 KERAS_BACKUP_WEIGHTS = "latest.weights.h5"  # the weights file of Keras' own backup (and of runs before this one)
 
 
-class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` whose backup a kill at any instant leaves loadable.
+class AtomicBackup(keras.callbacks.Callback):
+    """Backs up the model with its optimizer after each epoch so that a kill at any instant leaves it loadable.
 
-    Each backup's weights (with the optimizer's state) go to a file of their own, written
-    atomically; then `training_metadata.json`, the commit record (also atomic), names that
-    file and the previous backup's. Keras writes both files in place, so a kill while
-    writing the first backup left a run that never resumed.
-
-    A backup that does not load gets one warning line; the run then falls back to the
-    previous backup, or starts afresh from its initial weights and says so.
+    Each backup's weights go to a file of their own, written atomically; then
+    `training_metadata.json`, the commit record (also atomic), names that file and the
+    previous backup's. `restore` loads the newest backup that loads before `fit`, which
+    then starts at the epoch it returns (`initial_epoch`).
 
     Args:
         backup_dir: the backup's folder, which holds nothing else.
@@ -96,7 +103,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     RECORD = "training_metadata.json"
 
     def __init__(self, backup_dir, log=print):
-        super().__init__(str(backup_dir), save_freq="epoch", delete_checkpoint=False)
+        super().__init__()
         self.folder = Path(backup_dir)
         self.log = log
         self._saved = None  # the newest complete backup: where the run resumed, then each save
@@ -106,18 +113,14 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         return self.folder / self.RECORD
 
     def backups(self):
-        """The committed backups, newest first: dicts of `epoch`, `batch` and `weights` (a file name)."""
+        """The committed backups, newest first: dicts of `epoch` and `weights` (a file name)."""
         if not self.metadata_path.exists():
             return []
         try:
             newest = json.loads(self.metadata_path.read_text())
             states = [newest, newest.get("previous")]
             return [
-                {
-                    "epoch": int(state["epoch"]),
-                    "batch": int(state.get("batch", 0)),
-                    "weights": str(state.get("weights", KERAS_BACKUP_WEIGHTS)),
-                }
+                {"epoch": int(state["epoch"]), "weights": str(state.get("weights", KERAS_BACKUP_WEIGHTS))}
                 for state in states
                 if state
             ]
@@ -125,41 +128,41 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             warn(f"the backup record {self.metadata_path} does not load ({first_line(error)}); starting afresh")
             return []
 
-    def on_train_begin(self, logs=None):
+    def restore(self, model):
+        """Loads the newest backup that loads into `model` (a built, compiled model); returns its epoch, 0 if none.
+
+        A backup that does not load gets one warning line; the run then falls back to the
+        previous backup, or starts afresh from its initial weights and says so.
+        """
         backups = self.backups()
-        fresh = None
+        state_variables = [*model.weights, *model.optimizer.variables]
+        fresh = [variable.numpy() for variable in state_variables] if backups else None
         for index, state in enumerate(backups):
             path = self.folder / state["weights"]
-            if fresh is None:
-                fresh = [variable.numpy() for variable in self._state_variables()]
             try:
-                self.model.load_weights(str(path))
+                model.load_weights(str(path))
             except Exception as error:  # whatever a file that does not load raises: h5py, Keras or OS errors
-                for variable, value in zip(self._state_variables(), fresh):
+                for variable, value in zip(state_variables, fresh):
                     variable.assign(value)  # undo a partial load
                 then = "falling back to the previous backup" if index + 1 < len(backups) else "starting afresh"
                 warn(f"the backup {path} does not load ({first_line(error)}); {then}")
                 continue
-            self.model._initial_epoch = state["epoch"]
             self._saved = state
-            step = int(self.model.optimizer.iterations.numpy())
+            self._remove_others(backups)
+            step = int(model.optimizer.iterations.numpy())
             self.log(f"Resuming from the backup in {self.folder}: epoch {state['epoch']}, step {step}.")
-            break
-        self._remove_others(backups)
+            return state["epoch"]
+        self._remove_others([])
+        return 0
 
-    def _state_variables(self):
-        return [*self.model.weights, *self.model.optimizer.variables]
+    def on_epoch_end(self, epoch, logs=None):
+        self.save(self.model, epoch + 1)
 
-    def save_state(self, epoch):
-        """Backs up the model's state as that at the end of `epoch` epochs (outside `fit`)."""
-        self._current_epoch, self._last_batch_seen = epoch, 0
-        self._save_model()
-
-    def _save_model(self):
-        state = {"epoch": self._current_epoch, "batch": self._last_batch_seen}
-        state["weights"] = f"epoch_{state['epoch']}_batch_{state['batch']}.weights.h5"
+    def save(self, model, epoch):
+        """Backs up `model`'s state as that at the end of `epoch` epochs."""
+        state = {"epoch": epoch, "weights": f"epoch_{epoch}.weights.h5"}
         with atomic_write(self.folder / state["weights"]) as temporary:
-            self.model.save_weights(str(temporary), overwrite=True)
+            model.save_weights(str(temporary), overwrite=True)
         atomic_write_text(self.metadata_path, json.dumps({**state, "previous": self._saved}))
         self._remove_others([state, self._saved])
         self._saved = state

@@ -3,7 +3,7 @@
 A run folder holds:
 
 - `config.yaml`: the resolved config (a rerun must match it, and then resumes);
-- `backup/`: the `AtomicBackupAndRestore` state, rewritten after every epoch;
+- `backup/`: the `AtomicBackup` state, rewritten after every epoch;
 - `best.keras` (highest validation PSNR, scored as the official recipes do) and
   `last.keras` (the official last checkpoint), after every epoch;
 - `logs/`: TensorBoard summaries, against optimizer steps; `history.csv`: the metrics of every epoch;
@@ -34,8 +34,8 @@ from hinet_tf.models.loading import load_restorer
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
-from hinet_tf.training.callbacks import AtomicBackupAndRestore
-from hinet_tf.training.callbacks import AtomicModelCheckpoint
+from hinet_tf.training.callbacks import AtomicBackup
+from hinet_tf.training.callbacks import AtomicCheckpoint
 from hinet_tf.training.callbacks import HistoryLogger
 from hinet_tf.training.callbacks import NonFiniteLoss
 from hinet_tf.training.callbacks import StepScalars
@@ -180,18 +180,12 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log=print
                 )
             )
         callbacks += [
-            AtomicModelCheckpoint(
-                str(run_dir / "best.keras"),
-                monitor=monitor,
-                mode="max",
-                save_best_only=True,
-                initial_value_threshold=_best_so_far(run_dir / HISTORY_FILE, monitor),
-            ),
-            AtomicModelCheckpoint(str(run_dir / "last.keras")),
+            AtomicCheckpoint(run_dir / "best.keras", monitor, best=_best_so_far(run_dir / HISTORY_FILE, monitor)),
+            AtomicCheckpoint(run_dir / "last.keras"),
             StepScalars(log_dir, every=max(1, config.train.steps_per_epoch // SCALARS_PER_EPOCH)),
             HistoryLogger(run_dir / HISTORY_FILE),
         ]
-    callbacks.append(AtomicBackupAndRestore(backup_dir, log=log))
+    callbacks.append(AtomicBackup(backup_dir, log=log))
     return callbacks
 
 
@@ -254,7 +248,7 @@ def is_finished(out_dir):
 
 
 def _has_backup(backup_dir):
-    return (backup_dir / AtomicBackupAndRestore.RECORD).exists()
+    return (backup_dir / AtomicBackup.RECORD).exists()
 
 
 def _continue_finished_run(run, config, log):
@@ -262,8 +256,7 @@ def _continue_finished_run(run, config, log):
     model, backup = run.model, run.fit_arguments["callbacks"][-1]
     model.load_weights(str(run.out_dir / MODEL_FILE))
     done = int(model.optimizer.iterations.numpy())
-    backup.set_model(model)
-    backup.save_state(epoch=done // config.train.steps_per_epoch)
+    backup.save(model, done // config.train.steps_per_epoch)
     log(
         f"Continuing the finished run in {run.out_dir} from step {done} to {config.train.steps} "
         f"(the learning-rate schedule now spans {config.train.steps} steps)."
@@ -373,9 +366,10 @@ def setup(config, run_dir, log=print):
         "verbose": 1 if is_chief and sys.stdout.isatty() else 2,
     }
     run = TrainingRun(model, fit_arguments, out_dir, backup_dir)
-    if continuing:
-        with strategy.scope():
+    with strategy.scope():
+        if continuing:
             _continue_finished_run(run, config, log)
+        fit_arguments["initial_epoch"] = fit_arguments["callbacks"][-1].restore(model)
     if is_chief and (run_dir / CONFIG_FILE).read_text() != config_lib.dump_config(config):
         atomic_write_text(run_dir / CONFIG_FILE, config_lib.dump_config(config))  # after the backup: steps raised
     return run
