@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from hinet_tf.utils.keras_internals import adam_moments
+
 
 @keras.saving.register_keras_serializable(package="hinet_tf")
 class TorchAdam(keras.optimizers.Adam):
@@ -51,13 +53,11 @@ class TorchAdam(keras.optimizers.Adam):
         step = ops.cast(self.iterations + 1, variable.dtype)
         first_correction = 1 - ops.power(ops.cast(self.beta_1, variable.dtype), step)
         second_correction = 1 - ops.power(ops.cast(self.beta_2, variable.dtype), step)
-        index = self._get_variable_index(variable)
-        m, v = self._momentums[index], self._velocities[index]
+        m, v, v_max = adam_moments(self, variable)
 
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
         if self.amsgrad:
-            v_max = self._velocity_hats[index]
             self.assign(v_max, ops.maximum(v_max, v))
             v = v_max
         denominator = ops.add(ops.divide(ops.sqrt(v), ops.sqrt(second_correction)), self.epsilon)

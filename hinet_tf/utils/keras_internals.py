@@ -7,6 +7,8 @@ task's TensorFlow step sums the gradients once itself, and the optimizer, which 
 the sum with its own `global_clipnorm`, must not sum them again.
 2. Keras' TensorFlow `fit` hands `MultiWorkerMirroredStrategy.reduce` values it refuses
 (`MultiWorkerStrategy`).
+3. Keras' `Adam` keeps its moments in lists indexed by `_get_variable_index`, with no public
+accessor; `TorchAdam`, an `Adam` with PyTorch's update rule, reads them (`adam_moments`).
 tests/utils/test_keras_internals.py fails, naming the Keras version, the day this changes.
 """
 
@@ -25,6 +27,22 @@ def take_gradients_as_reduced(optimizer):
             f"{WRITTEN_FOR}); multi-replica training needs hinet_tf/utils/keras_internals.py updated"
         )
     object.__setattr__(optimizer, REDUCTION, list)  # the (gradient, variable) pairs, unchanged
+
+
+ADAM_SLOTS = ("_get_variable_index", "_momentums", "_velocities")
+
+
+def adam_moments(optimizer, variable):
+    """`(m, v, v_max)` of `variable` in a built Keras `Adam`: first and second moments, and the running maximum of v
+    (None without `amsgrad`)."""
+    if not all(hasattr(optimizer, name) for name in ADAM_SLOTS):
+        raise RuntimeError(
+            f"Keras {keras.__version__} Adam optimizers have no {', '.join(ADAM_SLOTS)} (hinet-tf was written for "
+            f"Keras {WRITTEN_FOR}); TorchAdam needs hinet_tf/utils/keras_internals.py updated"
+        )
+    index = optimizer._get_variable_index(variable)
+    v_max = optimizer._velocity_hats[index] if optimizer.amsgrad else None
+    return optimizer._momentums[index], optimizer._velocities[index], v_max
 
 
 class MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
