@@ -135,6 +135,7 @@ class AtomicBackup(keras.callbacks.Callback):
         previous backup, or starts afresh from its initial weights and says so.
         """
         backups = self.backups()
+        self._remove_others(backups)
         state_variables = [*model.weights, *model.optimizer.variables]
         fresh = [variable.numpy() for variable in state_variables] if backups else None
         for index, state in enumerate(backups):
@@ -148,11 +149,9 @@ class AtomicBackup(keras.callbacks.Callback):
                 warn(f"the backup {path} does not load ({first_line(error)}); {then}")
                 continue
             self._saved = state
-            self._remove_others(backups)
             step = int(model.optimizer.iterations.numpy())
             self.log(f"Resuming from the backup in {self.folder}: epoch {state['epoch']}, step {step}.")
             return state["epoch"]
-        self._remove_others([])
         return 0
 
     def on_epoch_end(self, epoch, logs=None):
