@@ -17,8 +17,8 @@ import yaml
 from hinet_tf.data.check import CHECKS
 from hinet_tf.data.layouts import TRAINING_LAYOUTS
 from hinet_tf.data.synthetic import build_degradation
-from hinet_tf.layers.normalization import NORMALIZATIONS
 from hinet_tf.losses import LOSSES
+from hinet_tf.models.hinet.hinet_backbone import check_arguments
 
 
 def _number(low=None, high=None, integer=False, low_open=False):
@@ -81,8 +81,8 @@ def _optional(check):
 def _levels(value):
     if value is None:
         return None
-    if not isinstance(value, list) or not all(isinstance(level, int) and level >= 0 for level in value):
-        raise ValueError(f"must be a list of encoder levels (integers >= 0) or null for all, got {value!r}")
+    if not isinstance(value, list) or not all(isinstance(level, int) for level in value):
+        raise ValueError(f"must be a list of encoder levels (integers) or null for all, got {value!r}")
     return value
 
 
@@ -108,14 +108,14 @@ class _Section:
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig(_Section):
-    """`model`: the HINet arguments."""
+    """`model`: the HINet arguments; `HINetBackbone`'s own checks say which combinations it takes."""
 
     width: int = _key(64, _number(1, integer=True))
-    depth: int = _key(5, _number(2, 8, integer=True))
+    depth: int = _key(5, _number(integer=True))
     hin_levels: list | None = _key(None, _levels)
     relu_slope: float = _key(0.2, _number(0, 1))
-    norm: str = _key("half_instance", _choice(NORMALIZATIONS))
-    num_stages: int = _key(2, _number(1, 2, integer=True))
+    norm: str = _key("half_instance", str)
+    num_stages: int = _key(2, _number(integer=True))
     skip_connections: bool = _key(True, _boolean)
     num_extra_blocks: int = _key(0, _number(0, integer=True))
 
@@ -263,7 +263,11 @@ def _checked_value(section, key, value):
 
 
 def _check_consistent(config):
-    data, train, optimizer = config.data, config.train, config.optimizer
+    data, train, optimizer, model = config.data, config.train, config.optimizer, config.model
+    try:
+        check_arguments(model.depth, model.hin_levels, model.norm, model.num_stages)
+    except ValueError as error:
+        raise ValueError(f"config section 'model': {error}") from None
     if data.layout == "photos" and not data.degradations:
         raise ValueError("config key 'data.degradations' must not be empty for layout 'photos' (clean-only images)")
     if data.val_split == "sidd_blocks" and data.layout not in ("sidd", "tfrecord"):

@@ -57,7 +57,7 @@ class HINetBackbone(keras.Model):
         name="hinet_backbone",
         **kwargs,
     ):
-        hin_levels = _check_arguments(depth, hin_levels, norm, num_stages)
+        hin_levels = check_arguments(depth, hin_levels, norm, num_stages)
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 
@@ -172,8 +172,9 @@ def unet_stage(
     return x, list(zip(encoder, decoder))
 
 
-def _check_arguments(depth, hin_levels, norm, num_stages):
-    """Validates the arguments; returns `hin_levels` as a sorted tuple (all levels for None)."""
+def check_arguments(depth, hin_levels, norm, num_stages):
+    """Validates the arguments of `HINetBackbone` (and of a config's model section); returns `hin_levels` as a
+    sorted tuple (all levels for None)."""
     if norm not in NORMALIZATIONS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {', '.join(NORMALIZATIONS)}.")
     if num_stages not in (1, 2):
