@@ -24,6 +24,7 @@ from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.machine import cpu_description
 from hinet_tf.utils.machine import library_versions
 from hinet_tf.utils.messages import first_line
+from hinet_tf.utils.timing import wall_times
 
 FOLDER = "backend_choices"
 RUNTIMES = ("onnxruntime", "onnx", "tf2onnx", "ai-edge-litert")
@@ -180,11 +181,4 @@ def _load(path):
 
 def _median_seconds(runner, tile, clock):
     """The median seconds of `RUNS` calls of `runner(tile)` after `WARMUP` untimed ones."""
-    for _ in range(WARMUP):
-        runner(tile)
-    seconds = []
-    for _ in range(RUNS):
-        start = clock()
-        runner(tile)
-        seconds.append(clock() - start)
-    return statistics.median(seconds)
+    return statistics.median(wall_times(lambda: runner(tile), RUNS, WARMUP, clock))

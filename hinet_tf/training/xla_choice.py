@@ -6,9 +6,10 @@ EPYC with AVX2. So `auto` measures instead of assuming.
 """
 
 import statistics
-import time
 
 import numpy as np
+
+from hinet_tf.utils.timing import wall_times
 
 
 def choose_jit_compile(build_model, batch_shape, replicas=1, log=print, steps=3):
@@ -41,10 +42,4 @@ def random_batch(batch_shape, seed=0):
 def seconds_per_step(model, batch_shape, steps):
     """Median wall time of `steps` calls of `model.train_on_batch` after a first, compiling one."""
     degraded, targets = random_batch(batch_shape)
-    model.train_on_batch(degraded, targets)
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        model.train_on_batch(degraded, targets)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(wall_times(lambda: model.train_on_batch(degraded, targets), steps, warmup=1))
