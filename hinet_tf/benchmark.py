@@ -24,9 +24,11 @@ import os
 import statistics
 import subprocess
 import sys
-import time
+import tempfile
 
 import numpy as np
+
+from hinet_tf.utils.timing import wall_times
 
 PATHS = ("keras", "litert", "onnx", "torch", "torch_onnx")
 TRAIN_PATHS = ("keras", "torch")
@@ -44,13 +46,7 @@ CASE_FIELDS = ("task", "width", "path", "megapixels", "tile")  # what tells case
 
 def _timings(function, runs, warmup):
     """Median, min and max wall time of `runs` calls after `warmup` calls, in seconds."""
-    for _ in range(warmup):
-        function()
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        seconds.append(time.perf_counter() - start)
+    seconds = wall_times(function, runs, warmup)
     return {"median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds), "runs": runs}
 
 
@@ -222,6 +218,66 @@ def run_in_subprocess(case, threads, runs, warmup, timeout, prepare=False, cache
     if process.returncode or not lines:
         return {**case, "error": (process.stderr.strip().splitlines() or ["no output"])[-1]}
     return json.loads(lines[-1])
+
+
+def installed(path):
+    """Whether the packages a path needs are installed (a path without them is skipped)."""
+    import importlib.util
+
+    needs = {"litert": ["ai_edge_litert"], "onnx": ["onnxruntime", "onnx", "tf2onnx"], "torch": ["torch"]}
+    needs["torch_onnx"] = ["torch", "onnxruntime", "onnx"]
+    return all(importlib.util.find_spec(name) is not None for name in needs.get(path, []))
+
+
+def run_benchmark(paths, tasks, widths, threads=2, rounds=3, runs=5, warmup=2, timeout=3600, config=None,
+                  megapixels=(1, 12, 24), tiles=(TILE,), log=print):
+    """Times every case in a process of its own, the paths taking turns for `rounds` rounds; returns the report.
+
+    Paths whose packages are missing are skipped; conversions and photos are prepared first,
+    in processes of their own. The report holds the machine, each model's size, every
+    process's result and the `summary`; `log` gets the machine and the models.
+    """
+    from hinet_tf.complexity import count_macs
+    from hinet_tf.models import HINetBackbone
+
+    kept = [path for path in paths if installed(path)]
+    report = {"machine": machine_description(), "threads": threads, "skipped_paths": sorted(set(paths) - set(kept))}
+    report.update(models={}, results=[])
+    machine = report["machine"]
+    log(f"{machine['cpu']} ({' '.join(machine['isa_flags'])}), {machine['cores']} cores, {threads} threads")
+    if report["skipped_paths"]:
+        log(f"skipped (not installed): {', '.join(report['skipped_paths'])}")
+    for width in widths:
+        model = HINetBackbone(width=width)
+        macs = count_macs(model, *LATENCY_SIZE)
+        report["models"][width] = {"parameters": model.count_params(), "macs_true": macs.true, "macs_paper": macs.paper}
+        log(f"width {width}: {model.count_params():,} parameters, MACs at 256x256: "
+            f"{macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")
+    photo_sizes = [{"megapixels": size, "tile": tile} for size in megapixels for tile in tiles]
+    with tempfile.TemporaryDirectory(prefix="hinet-benchmark-cache-") as cache:
+        for task in tasks:
+            for width in widths:
+                cases = [
+                    {"task": task, "path": path, "width": width, "config": config, **size}
+                    for size in (photo_sizes if task == "photo" else [{}])
+                    for path in kept
+                    if path in (TRAIN_PATHS if task == "train" else PATHS)
+                ]
+                prepared = set()
+                for case in filter(needs_preparation, cases):  # in processes of their own, before any timing
+                    key = (case["path"], case.get("tile"), case.get("megapixels"))
+                    if key not in prepared:
+                        prepared.add(key)
+                        result = run_in_subprocess(case, threads, 1, 0, timeout, True, cache)
+                        if "error" in result:
+                            report["results"].append(result)
+                for round_index in range(rounds):
+                    for case in cases:
+                        result = run_in_subprocess(case, threads, runs, warmup, timeout, cache=cache)
+                        report["results"].append({**result, "round": round_index})
+    report["summary"] = summarize(report["results"], {width: model["macs_true"] for width, model in report["models"].items()})
+    report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
+    return report
 
 
 def summarize(results, macs=None):

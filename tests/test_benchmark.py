@@ -109,7 +109,7 @@ def test_the_photo_task_sweeps_tile_sizes_through_the_restorer(tmp_path):
 
 def test_tiles_off_the_model_s_size_multiple_are_refused_before_any_timing(tmp_path, capsys):
     assert main(["benchmark", "--tasks", "photo", "--tiles", "256", "100", "-o", str(tmp_path / "b.json")]) == 2
-    assert "--tiles must be multiples of 16" in capsys.readouterr().err
+    assert "--tiles: The tile size must be a positive multiple of 16, got 100." in capsys.readouterr().err
     assert not (tmp_path / "b.json").exists()
 
 

@@ -2,12 +2,13 @@
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.utils.tiles import USUAL_MULTIPLE
+from hinet_tf.utils.tiles import check_tile
 
 
 def add_parser(subparsers):
@@ -63,15 +64,6 @@ def add_parser(subparsers):
     parser.set_defaults(func=run)
 
 
-def _installed(path):
-    """Whether the packages a path needs are installed (a path without them is skipped)."""
-    import importlib.util
-
-    needs = {"litert": ["ai_edge_litert"], "onnx": ["onnxruntime", "onnx", "tf2onnx"], "torch": ["torch"]}
-    needs["torch_onnx"] = ["torch", "onnxruntime", "onnx"]
-    return all(importlib.util.find_spec(name) is not None for name in needs.get(path, []))
-
-
 def _row(result):
     head = f"{result['task']:<8} {result['path']:<10} {result['width']:>5}"
     if result["task"] == "photo":
@@ -87,61 +79,24 @@ def _row(result):
     )
 
 
-def _photo_sizes(args):
-    """The photo task's `{"megapixels", "tile"}` pairs, the tile sizes of each photo side by side."""
-    return [{"megapixels": megapixels, "tile": tile} for megapixels in args.megapixels for tile in args.tiles]
-
-
 def run(args):
     if os.path.exists(args.output) and not args.overwrite:
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
-    if any(tile % 16 for tile in args.tiles):
-        raise CLIError(f"--tiles must be multiples of 16 (the model's size multiple), got {' '.join(map(str, args.tiles))}")
-    from hinet_tf import benchmark
-    from hinet_tf.complexity import count_macs
-    from hinet_tf.models import HINetBackbone
+    from hinet_tf.benchmark import OVERLAP
+    from hinet_tf.benchmark import run_benchmark
+
+    for tile in args.tiles:
+        try:
+            check_tile(tile, USUAL_MULTIPLE, OVERLAP)
+        except ValueError as error:
+            raise CLIError(f"--tiles: {error}") from None
     from hinet_tf.utils.atomic import atomic_write_text
 
-    paths = [path for path in args.paths if _installed(path)]
-    skipped = sorted(set(args.paths) - set(paths))
-    report = {"machine": benchmark.machine_description(), "threads": args.threads, "skipped_paths": skipped}
-    report.update(models={}, results=[])
-    machine = report["machine"]
-    print(f"{machine['cpu']} ({' '.join(machine['isa_flags'])}), {machine['cores']} cores, {args.threads} threads")
-    if skipped:
-        print(f"skipped (not installed): {', '.join(skipped)}")
-    for width in args.widths:
-        model = HINetBackbone(width=width)
-        macs = count_macs(model, *benchmark.LATENCY_SIZE)
-        report["models"][width] = {"parameters": model.count_params(), "macs_true": macs.true, "macs_paper": macs.paper}
-        print(f"width {width}: {model.count_params():,} parameters, MACs at 256x256: "
-              f"{macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")
-    with tempfile.TemporaryDirectory(prefix="hinet-benchmark-cache-") as cache:
-        for task in args.tasks:
-            for width in args.widths:
-                sizes = _photo_sizes(args) if task == "photo" else [{}]
-                cases = [
-                    {"task": task, "path": path, "width": width, "config": args.config, **size}
-                    for size in sizes
-                    for path in paths
-                    if path in (benchmark.TRAIN_PATHS if task == "train" else benchmark.PATHS)
-                ]
-                prepared_keys = set()
-                for case in filter(benchmark.needs_preparation, cases):  # in processes of their own, before any timing
-                    key = (case["path"], case.get("tile"), case.get("megapixels"))
-                    if key not in prepared_keys:
-                        prepared_keys.add(key)
-                        prepared = benchmark.run_in_subprocess(case, args.threads, 1, 0, args.timeout, True, cache)
-                        if "error" in prepared:
-                            report["results"].append(prepared)
-                for round_index in range(args.rounds):
-                    for case in cases:
-                        result = benchmark.run_in_subprocess(case, args.threads, args.runs, args.warmup, args.timeout, cache=cache)
-                        report["results"].append({**result, "round": round_index})
-    macs = {width: model["macs_true"] for width, model in report["models"].items()}
-    report["summary"] = benchmark.summarize(report["results"], macs)
-    report["machine"]["load_average_1m_after"] = os.getloadavg()[0]
+    report = run_benchmark(
+        args.paths, args.tasks, args.widths, args.threads, args.rounds, args.runs, args.warmup, args.timeout,
+        args.config, args.megapixels, args.tiles,
+    )
     print(f"{'task':<8} {'path':<10} {'width':>5}  {'median':>8} {'peak MiB':>8} {'procs':>5} {'GFLOP/s':>7}")
     errors = [result for result in report["results"] if "error" in result]
     for row in [*report["summary"], *errors]:
