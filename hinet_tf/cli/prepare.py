@@ -5,8 +5,6 @@ from pathlib import Path
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 
-SIDD_BLOCKS = "sidd_blocks"
-
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
@@ -43,21 +41,11 @@ def run(args):
     if not Path(args.data).is_dir():
         raise CLIError(f"Dataset folder {args.data} does not exist.")
     check_output_folder(args.out)  # before the shards' module imports TensorFlow
-    from hinet_tf.data import check
-    from hinet_tf.data import sidd_blocks
     from hinet_tf.data import tfrecord
 
     try:
-        for split in args.splits:
-            if split == SIDD_BLOCKS:
-                noisy, gt = sidd_blocks.read_validation_blocks(args.data)
-                records = tfrecord.array_records(noisy, gt, prefix="block")
-            else:
-                pairs = layouts.list_pairs(args.data, args.layout, split, args.subset)
-                print(f"{split}: checking {len(pairs)} pairs...")
-                check.check_pairs(pairs, full=args.check == "full")
-                records = tfrecord.file_records(pairs)
-            count = tfrecord.write_shards(records, args.out, split, args.shards, overwrite=args.overwrite)
-            print(f"{split}: wrote {count} pairs into {args.shards} shard(s) in {args.out}")
+        tfrecord.prepare_splits(
+            args.data, args.layout, args.out, args.splits, args.subset, args.shards, args.check == "full", args.overwrite
+        )
     except ValueError as error:
         raise CLIError(str(error)) from error

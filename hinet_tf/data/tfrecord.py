@@ -11,10 +11,14 @@ from pathlib import Path
 
 import tensorflow as tf
 
+from hinet_tf.data import check
+from hinet_tf.data import layouts
+from hinet_tf.data import sidd_blocks
 from hinet_tf.data.decode import decode_image
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 
+SIDD_BLOCKS = "sidd_blocks"  # the split of the SIDD validation blocks
 _FEATURES = {
     "degraded": tf.io.FixedLenFeature([], tf.string),
     "target": tf.io.FixedLenFeature([], tf.string),
@@ -78,6 +82,28 @@ def array_records(degraded, target, prefix):
     """Records from uint8 arrays (N, H, W, 3), PNG-encoded (e.g. the SIDD validation blocks)."""
     for index, (noisy, clean) in enumerate(zip(degraded, target)):
         yield tf.io.encode_png(noisy).numpy(), tf.io.encode_png(clean).numpy(), f"{prefix}_{index:05d}.png"
+
+
+def prepare_splits(data, layout, out_dir, splits=("train",), subset=None, num_shards=8, full_check=True,
+                   overwrite=False, log=print):
+    """Checks each split's pairs of the data set in `data` and writes them as shards into `out_dir` (`hinet prepare`).
+
+    The split `SIDD_BLOCKS` packs the two SIDD validation `.mat` files found in `data`.
+
+    Raises:
+        ValueError: an unknown split or layout, a damaged pair, or shards that exist without `overwrite`.
+    """
+    for split in splits:
+        if split == SIDD_BLOCKS:
+            noisy, gt = sidd_blocks.read_validation_blocks(data)
+            records = array_records(noisy, gt, prefix="block")
+        else:
+            pairs = layouts.list_pairs(data, layout, split, subset)
+            log(f"{split}: checking {len(pairs)} pairs...")
+            check.check_pairs(pairs, full=full_check)
+            records = file_records(pairs)
+        count = write_shards(records, out_dir, split, num_shards, overwrite=overwrite)
+        log(f"{split}: wrote {count} pairs into {num_shards} shard(s) in {out_dir}")
 
 
 def read_index(folder, split):
