@@ -14,6 +14,7 @@ import numpy as np
 
 from hinet_tf.convert.errors import CheckpointError
 from hinet_tf.utils.atomic import atomic_write
+from hinet_tf.utils.messages import first_line
 
 TORCH_MISSING = (
     ".pth files need PyTorch: install it with `pip install \"hinet-tf[torch]\"`, "
@@ -86,9 +87,9 @@ def _read_pth(path):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch reports corrupt files as RuntimeError, UnpicklingError, EOFError, ...
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict): {reason}"
+            f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict): "
+            f"{first_line(error)}"
         ) from error
     if not isinstance(checkpoint, collections.abc.Mapping):
         raise CheckpointError(f"{path} holds a {type(checkpoint).__name__}, not a state dict")

@@ -38,9 +38,6 @@ FORMATS = {
     ".bmp": "BMP",
     ".webp": "WebP",
 }
-PNG_SUFFIXES = (".png",)
-JPEG_SUFFIXES = (".jpg", ".jpeg")
-TIFF_SUFFIXES = (".tif", ".tiff")
 SUPPORTED_SUFFIXES = tuple(FORMATS)
 # Formats whose files hold 8-bit samples only: a 16-bit image is written rounded to 8 bits.
 EIGHT_BIT_FORMATS = ("JPEG", "BMP", "WebP")
@@ -100,10 +97,6 @@ class Image:
     alpha: np.ndarray | None = None
     bit_depth: int = 8
     icc_profile: bytes | None = None
-
-    def with_pixels(self, pixels):
-        """The same image (alpha, bit depth, profile) with new colour channels."""
-        return dataclasses.replace(self, pixels=pixels)
 
 
 @dataclasses.dataclass
