@@ -98,6 +98,10 @@ class Image:
     bit_depth: int = 8
     icc_profile: bytes | None = None
 
+    def with_pixels(self, pixels):
+        """The same image (alpha, bit depth, profile) with new colour channels."""
+        return dataclasses.replace(self, pixels=pixels)
+
 
 @dataclasses.dataclass
 class StoredImage:
