@@ -17,6 +17,7 @@ import yaml
 from hinet_tf.data.check import CHECKS
 from hinet_tf.data.layouts import TRAINING_LAYOUTS
 from hinet_tf.data.synthetic import build_degradation
+from hinet_tf.layers.normalization import NORMALIZATIONS
 from hinet_tf.losses import LOSSES
 from hinet_tf.models.hinet.hinet_backbone import check_arguments
 
@@ -114,7 +115,7 @@ class ModelConfig(_Section):
     depth: int = _key(5, _number(integer=True))
     hin_levels: list | None = _key(None, _levels)
     relu_slope: float = _key(0.2, _number(0, 1))
-    norm: str = _key("half_instance", str)
+    norm: str = _key("half_instance", _choice(NORMALIZATIONS))
     num_stages: int = _key(2, _number(integer=True))
     skip_connections: bool = _key(True, _boolean)
     num_extra_blocks: int = _key(0, _number(0, integer=True))
