@@ -230,7 +230,7 @@ def installed(path):
 
 
 def run_benchmark(paths, tasks, widths, threads=2, rounds=3, runs=5, warmup=2, timeout=3600, config=None,
-                  megapixels=(1, 12, 24), tiles=(TILE,), log=print):
+                  megapixels=tuple(PHOTO_SIZES), tiles=(TILE,), log=print):
     """Times every case in a process of its own, the paths taking turns for `rounds` rounds; returns the report.
 
     Paths whose packages are missing are skipped; conversions and photos are prepared first,

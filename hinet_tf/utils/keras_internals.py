@@ -35,9 +35,10 @@ ADAM_SLOTS = ("_get_variable_index", "_momentums", "_velocities")
 def adam_moments(optimizer, variable):
     """`(m, v, v_max)` of `variable` in a built Keras `Adam`: first and second moments, and the running maximum of v
     (None without `amsgrad`)."""
-    if not all(hasattr(optimizer, name) for name in ADAM_SLOTS):
+    slots = (*ADAM_SLOTS, "_velocity_hats") if getattr(optimizer, "amsgrad", False) else ADAM_SLOTS
+    if not all(hasattr(optimizer, name) for name in slots):
         raise RuntimeError(
-            f"Keras {keras.__version__} Adam optimizers have no {', '.join(ADAM_SLOTS)} (hinet-tf was written for "
+            f"Keras {keras.__version__} Adam optimizers have no {', '.join(slots)} (hinet-tf was written for "
             f"Keras {WRITTEN_FOR}); TorchAdam needs hinet_tf/utils/keras_internals.py updated"
         )
     index = optimizer._get_variable_index(variable)
