@@ -22,12 +22,24 @@ def image_pairs(pairs, shuffle=False, seed=None):
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
 
 
-def clean_images(paths, shuffle=False, seed=None):
-    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly."""
+def clean_images(paths, shuffle=False, seed=None, downscale=1):
+    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly.
+
+    `downscale` averages each `downscale x downscale` block of pixels: it removes most of a
+    photo's own grain and JPEG artefacts, which a denoiser would otherwise learn to keep (Brooks et
+    al. 2019 downscale their clean photos by 2 for this reason).
+    """
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
     if shuffle:
         dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    return dataset.map(lambda path: (read_image(path),) * 2, num_parallel_calls=AUTOTUNE)
+
+    def read(path):
+        image = read_image(path)
+        if downscale > 1:
+            image = tf.nn.avg_pool2d(image[None], downscale, downscale, "VALID")[0]
+        return image, image
+
+    return dataset.map(read, num_parallel_calls=AUTOTUNE)
 
 
 def training_batches(

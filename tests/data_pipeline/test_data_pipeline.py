@@ -86,6 +86,17 @@ def test_crops_and_flips_keep_identical_images_identical(tmp_path):
     assert not np.array_equal(degraded[0].numpy(), sources[0][:32, :32])  # crops are random
 
 
+def test_downscaled_clean_photos_are_the_means_of_pixel_blocks(tmp_path):
+    path = tmp_path / "photo.png"
+    pixels = np.random.default_rng(0).integers(0, 256, (9, 13, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    [(clean, target)] = list(paired.clean_images([path], downscale=2).as_numpy_iterator())
+    blocks = pixels[:8, :12].reshape(4, 2, 6, 2, 3).mean(axis=(1, 3)) / 255
+    assert clean.shape == (4, 6, 3)
+    np.testing.assert_allclose(clean, blocks, atol=1e-6)
+    np.testing.assert_array_equal(clean, target)
+
+
 def test_crop_keeps_different_images_aligned(tmp_path):
     pairs = _pair_folder(tmp_path, count=2, size=(48, 48), identical=False)
     for degraded, target in paired.training_batches(paired.image_pairs(pairs), 32, 2).take(3):
