@@ -3,6 +3,7 @@
 import argparse
 
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import warn
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.tiles import check_tile_before_loading
 
@@ -48,3 +49,13 @@ def check_models_early(specs):
                 check_model_source(spec)
             except (OSError, ValueError) as error:
                 raise CLIError(str(error)) from None
+
+
+def load_models(specs):
+    """Loads each model (a path, a preset or None for the default), printing warnings as `hinet: warning:`."""
+    from hinet_tf.inference import load_models as load
+
+    models, messages = load(specs)
+    for message in messages:
+        warn(message)
+    return models

@@ -51,7 +51,7 @@ def run(args):
     check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
 
     from hinet_tf import evaluation
-    from hinet_tf.cli.restore import load_models
+    from hinet_tf.cli.arguments import load_models
     from hinet_tf.inference import ImageError
     from hinet_tf.inference import Restorer
     from hinet_tf.utils.atomic import atomic_write_text

@@ -62,7 +62,7 @@ def run(args):
     except FileExistsError as error:
         raise CLIError(str(error)) from None
 
-    from hinet_tf.cli.restore import load_models
+    from hinet_tf.cli.arguments import load_models
     from hinet_tf.export import export_litert
     from hinet_tf.export import export_onnx
     from hinet_tf.export import export_saved_model

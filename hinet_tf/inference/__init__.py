@@ -13,6 +13,7 @@ _PUBLIC = {
     "StoredImage": "hinet_tf.inference.image_io",
     "default_model_path": "hinet_tf.inference.default_model",
     "restore_files": "hinet_tf.inference.image_files",
+    "restore_paths": "hinet_tf.inference.image_files",
     "load_model": "hinet_tf.inference.default_model",
     "load_models": "hinet_tf.inference.default_model",
     "read_image": "hinet_tf.inference.image_io",

@@ -24,12 +24,9 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from hinet_tf.inference.errors import ConversionError
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.version import __version__
-
-
-class ConversionError(RuntimeError):
-    """A converter failed on a tile function (the cause is chained)."""
 
 
 def cache_dir(runtime):

@@ -1,13 +1,17 @@
 """Restoring image files: pair inputs with outputs, check them before a model loads, restore each.
 
-Nothing here imports TensorFlow: the checks run first, so that no model is loaded for files
-that cannot be restored, and nothing a user has is overwritten without `overwrite`.
+Nothing here imports TensorFlow until a model is needed: the checks run first, so that no
+model is loaded for files that cannot be restored, and nothing a user has is overwritten
+without `overwrite`.
 """
 
 import collections
+import dataclasses
 import warnings
 from pathlib import Path
 
+from hinet_tf.inference.errors import ConversionError
+from hinet_tf.inference.errors import NonFiniteOutputError
 from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
 from hinet_tf.inference.image_io import SUPPORTED_SUFFIXES
 from hinet_tf.inference.image_io import ImageError
@@ -18,6 +22,76 @@ from hinet_tf.inference.image_io import list_images
 from hinet_tf.inference.image_io import read_header
 from hinet_tf.inference.image_io import read_stored
 from hinet_tf.inference.image_io import write_stored
+from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.tiles import check_tile_before_loading
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoreReport:
+    """What `restore_paths` did: how many images it found, the failures, and `auto`'s backend choice."""
+
+    count: int
+    failures: list
+    backend_choice: object = None
+
+
+def restore_paths(
+    inputs,
+    output,
+    models=(None,),
+    tile=256,
+    overlap=32,
+    tta=False,
+    backend="auto",
+    overwrite=False,
+    max_pixels=DEFAULT_MAX_PIXELS,
+    log=print,
+    on_done=None,
+):
+    """Restores image files and folders into `output` (`hinet restore`); returns a `RestoreReport`.
+
+    The tile, the output folder and every input's header are checked before any model loads,
+    and files that cannot be restored are reported, not restored (see `check_jobs`). `models`
+    are paths or preset names (None: the default preset); several are averaged. `log` gets
+    one line when `auto` times the backends; `on_done(done, total)` is called after each
+    file. Skipped files and backends left out of `auto` are `UserWarning`s.
+
+    Raises:
+        ValueError: bad tile or overlap, an output that cannot be written, no images found, or
+            a model that cannot be loaded.
+        FileNotFoundError, ImportError: a model or a backend's package is missing.
+        NonFiniteOutputError, ConversionError: the model or backend would fail every file.
+    """
+    check_tile_before_loading(tile, overlap)
+    jobs = plan_outputs(inputs, output)
+    if not jobs:
+        raise ValueError(f"no {format_names()} images found in {', '.join(map(str, inputs))}")
+    output = Path(output)
+    check_writable(output.parent if jobs[0][1] == output else output)
+    pending, failures = check_jobs(jobs, overwrite, max_pixels)
+    if not pending:
+        return RestoreReport(len(jobs), failures)
+    restorer = _restorer(models, tile, overlap, tta, backend, log)
+    progress = None if on_done is None else lambda done: on_done(done, len(pending))
+    failures += restore_files(restorer, pending, overwrite, max_pixels, on_done=progress)
+    return RestoreReport(len(jobs), failures, restorer.backend_choice)
+
+
+def _restorer(models, tile, overlap, tta, backend, log):
+    """The `Restorer` of `restore_paths`: the models' names are checked before TensorFlow loads."""
+    from hinet_tf.models.model_source import check_model_source
+
+    if backend == "onnx":
+        from hinet_tf.inference import onnx_backend
+
+        onnx_backend.require()
+    for spec in models:
+        if spec is not None:
+            check_model_source(spec)
+    from hinet_tf.inference.default_model import load_model
+    from hinet_tf.inference.restorer import Restorer
+
+    return Restorer([load_model(spec) for spec in models], tile, overlap, tta, backend, log=log)
 
 
 def plan_outputs(inputs, output):
@@ -87,9 +161,6 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
     every file (a model with non-finite output, a backend that cannot convert) are raised,
     with the file's name added.
     """
-    from hinet_tf.inference.conversion_cache import ConversionError
-    from hinet_tf.inference.restorer import NonFiniteOutputError
-
     failures = []
     for done, (source, target) in enumerate(jobs, start=1):
         try:

@@ -10,16 +10,13 @@ from hinet_tf.inference import backend_choice
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
+from hinet_tf.inference.errors import NonFiniteOutputError
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.tiles import check_tile
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
-
-
-class NonFiniteOutputError(ValueError):
-    """The models returned NaN or infinite values: broken weights, not a bad image."""
 
 
 class Restorer:

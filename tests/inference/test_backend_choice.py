@@ -15,7 +15,7 @@ from hinet_tf.inference import Restorer
 from hinet_tf.inference import backend_choice
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
-from hinet_tf.inference.conversion_cache import ConversionError
+from hinet_tf.inference.errors import ConversionError
 from hinet_tf.models import HINetBackbone
 
 NO_GPU = pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="auto takes TensorFlow on a GPU")

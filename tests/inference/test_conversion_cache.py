@@ -6,7 +6,7 @@ import warnings
 import pytest
 
 from hinet_tf.inference import conversion_cache
-from hinet_tf.inference.conversion_cache import ConversionError
+from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.conversion_cache import cached_conversion
 
 

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from hinet_tf.inference import image_files
-from hinet_tf.inference.restorer import NonFiniteOutputError
+from hinet_tf.inference.errors import NonFiniteOutputError
 
 
 def _photo(path, value=64, size=(20, 16)):
@@ -82,3 +82,23 @@ def test_a_model_that_breaks_every_file_stops_the_run_naming_the_file(tmp_path):
     with pytest.raises(NonFiniteOutputError, match=r"a.png: the model returned NaN"):
         image_files.restore_files(Broken(), jobs)
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_restore_paths_checks_before_loading_restores_the_rest_and_reports(tmp_path, identity_model_path):
+    _photo(tmp_path / "in" / "a.png", value=10)
+    _photo(tmp_path / "in" / "b.png", value=20)
+    kept = _photo(tmp_path / "out" / "b.png", value=99)  # an existing output is not overwritten
+    with pytest.raises(ValueError, match="overlap"):
+        image_files.restore_paths([tmp_path / "in"], tmp_path / "out", [identity_model_path], tile=32, overlap=32)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no .* images found"):
+        image_files.restore_paths([tmp_path / "empty"], tmp_path / "out2", [identity_model_path])
+    progress = []
+    report = image_files.restore_paths(
+        [tmp_path / "in"], tmp_path / "out", [identity_model_path], tile=32, overlap=8, backend="keras",
+        on_done=lambda done, total: progress.append((done, total)),
+    )
+    assert report.count == 2 and progress == [(1, 1)]
+    assert len(report.failures) == 1 and "--overwrite" in report.failures[0]
+    assert (np.asarray(Image.open(tmp_path / "out" / "a.png")) == 10).all()  # the identity model
+    assert (np.asarray(Image.open(kept)) == 99).all()

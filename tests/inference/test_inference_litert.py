@@ -14,7 +14,7 @@ from hinet_tf.inference import Restorer
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
 from hinet_tf.inference import litert_backend
-from hinet_tf.inference.conversion_cache import ConversionError
+from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.litert_backend import fingerprint
 
 

@@ -13,7 +13,7 @@ from hinet_tf.cli.main import main
 from hinet_tf.inference import Restorer
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import read_image
-from hinet_tf.inference.conversion_cache import ConversionError
+from hinet_tf.inference.errors import ConversionError
 from hinet_tf.models import HINetBackbone
 
 
