@@ -22,12 +22,12 @@ def image_pairs(pairs, shuffle=False, seed=None):
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
 
 
-def clean_images(paths, shuffle=False, seed=None, downscale=1):
+def clean_images(paths, shuffle=False, seed=None, scale=1.0):
     """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly.
 
-    `downscale` averages each `downscale x downscale` block of pixels: it removes most of a
-    photo's own grain and JPEG artefacts, which a denoiser would otherwise learn to keep (Brooks et
-    al. 2019 downscale their clean photos by 2 for this reason).
+    `scale` resizes each photo first (area averaging to shrink, bicubic to enlarge): a camera's
+    full-resolution photo is softer pixel for pixel than a small web photo, and a denoiser
+    learns from the photos how much fine detail an image has.
     """
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
     if shuffle:
@@ -35,8 +35,9 @@ def clean_images(paths, shuffle=False, seed=None, downscale=1):
 
     def read(path):
         image = read_image(path)
-        if downscale > 1:
-            image = tf.nn.avg_pool2d(image[None], downscale, downscale, "VALID")[0]
+        if scale != 1:
+            size = tf.cast(tf.round(tf.cast(tf.shape(image)[:2], tf.float32) * scale), tf.int32)
+            image = tf.clip_by_value(tf.image.resize(image, size, method="area" if scale < 1 else "bicubic"), 0, 1)
         return image, image
 
     return dataset.map(read, num_parallel_calls=AUTOTUNE)

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from hinet_tf.inference import Restorer
-from hinet_tf.inference.restorer import NonFiniteOutputError
+from hinet_tf.inference.errors import NonFiniteOutputError
 from hinet_tf.metrics import psnr
 
 MONITOR = "val_psnr"

@@ -86,15 +86,16 @@ def test_crops_and_flips_keep_identical_images_identical(tmp_path):
     assert not np.array_equal(degraded[0].numpy(), sources[0][:32, :32])  # crops are random
 
 
-def test_downscaled_clean_photos_are_the_means_of_pixel_blocks(tmp_path):
+def test_scaled_clean_photos_average_pixel_blocks_or_are_enlarged_smoothly(tmp_path):
     path = tmp_path / "photo.png"
-    pixels = np.random.default_rng(0).integers(0, 256, (9, 13, 3), dtype=np.uint8)
+    pixels = np.random.default_rng(0).integers(0, 256, (8, 12, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(path)
-    [(clean, target)] = list(paired.clean_images([path], downscale=2).as_numpy_iterator())
-    blocks = pixels[:8, :12].reshape(4, 2, 6, 2, 3).mean(axis=(1, 3)) / 255
-    assert clean.shape == (4, 6, 3)
-    np.testing.assert_allclose(clean, blocks, atol=1e-6)
-    np.testing.assert_array_equal(clean, target)
+    [(half, target)] = list(paired.clean_images([path], scale=0.5).as_numpy_iterator())
+    np.testing.assert_allclose(half, pixels.reshape(4, 2, 6, 2, 3).mean(axis=(1, 3)) / 255, atol=1e-6)
+    np.testing.assert_array_equal(half, target)
+    [(larger, _)] = list(paired.clean_images([path], scale=1.5).as_numpy_iterator())
+    assert larger.shape == (12, 18, 3) and 0 <= larger.min() and larger.max() <= 1
+    assert np.abs(np.diff(larger, axis=1)).mean() < np.abs(np.diff(pixels / 255, axis=1)).mean()  # softer
 
 
 def test_crop_keeps_different_images_aligned(tmp_path):
