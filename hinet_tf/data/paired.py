@@ -22,12 +22,13 @@ def image_pairs(pairs, shuffle=False, seed=None):
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
 
 
-def clean_images(paths, shuffle=False, seed=None, scale=1.0):
+def clean_images(paths, shuffle=False, seed=None, soften=1):
     """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly.
 
-    `scale` resizes each photo first (area averaging to shrink, bicubic to enlarge): a camera's
-    full-resolution photo is softer pixel for pixel than a small web photo, and a denoiser
-    learns from the photos how much fine detail an image has.
+    `soften` averages each `soften x soften` block of pixels and enlarges the result back
+    (bicubic): that removes a photo's own grain and JPEG artefacts, which a denoiser trained to
+    reproduce them leaves in place, and leaves it as soft, pixel for pixel, as a camera's
+    full-resolution photo.
     """
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
     if shuffle:
@@ -35,9 +36,10 @@ def clean_images(paths, shuffle=False, seed=None, scale=1.0):
 
     def read(path):
         image = read_image(path)
-        if scale != 1:
-            size = tf.cast(tf.round(tf.cast(tf.shape(image)[:2], tf.float32) * scale), tf.int32)
-            image = tf.clip_by_value(tf.image.resize(image, size, method="area" if scale < 1 else "bicubic"), 0, 1)
+        if soften > 1:
+            size = tf.shape(image)[:2] // soften * soften
+            image = tf.nn.avg_pool2d(image[None], soften, soften, "VALID")[0]
+            image = tf.clip_by_value(tf.image.resize(image, size, method="bicubic"), 0, 1)
         return image, image
 
     return dataset.map(read, num_parallel_calls=AUTOTUNE)

@@ -86,16 +86,17 @@ def test_crops_and_flips_keep_identical_images_identical(tmp_path):
     assert not np.array_equal(degraded[0].numpy(), sources[0][:32, :32])  # crops are random
 
 
-def test_scaled_clean_photos_average_pixel_blocks_or_are_enlarged_smoothly(tmp_path):
-    path = tmp_path / "photo.png"
-    pixels = np.random.default_rng(0).integers(0, 256, (8, 12, 3), dtype=np.uint8)
-    Image.fromarray(pixels).save(path)
-    [(half, target)] = list(paired.clean_images([path], scale=0.5).as_numpy_iterator())
-    np.testing.assert_allclose(half, pixels.reshape(4, 2, 6, 2, 3).mean(axis=(1, 3)) / 255, atol=1e-6)
-    np.testing.assert_array_equal(half, target)
-    [(larger, _)] = list(paired.clean_images([path], scale=1.5).as_numpy_iterator())
-    assert larger.shape == (12, 18, 3) and 0 <= larger.min() and larger.max() <= 1
-    assert np.abs(np.diff(larger, axis=1)).mean() < np.abs(np.diff(pixels / 255, axis=1)).mean()  # softer
+def test_softened_clean_photos_keep_smooth_content_and_lose_grain(tmp_path):
+    rng = np.random.default_rng(0)
+    ramp = np.broadcast_to(np.linspace(40, 200, 24)[None, :, None], (17, 24, 3))
+    grain = rng.normal(0, 12, ramp.shape)
+    Image.fromarray(np.uint8(np.round(ramp + grain))).save(tmp_path / "photo.png")
+    [(soft, target)] = list(paired.clean_images([tmp_path / "photo.png"], soften=2).as_numpy_iterator())
+    np.testing.assert_array_equal(soft, target)
+    assert soft.shape == (16, 24, 3) and 0 <= soft.min() and soft.max() <= 1
+    inner = (slice(2, -2), slice(2, -2))  # away from the borders' edge padding
+    error = np.abs(soft[inner] * 255 - ramp[:16][inner])
+    assert error.mean() < 0.5 * np.abs(grain[:16][inner]).mean()  # the ramp stays, most grain goes
 
 
 def test_crop_keeps_different_images_aligned(tmp_path):
