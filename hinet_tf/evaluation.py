@@ -17,6 +17,7 @@ means (Table 3); SIDD on float outputs; every other layout on 8-bit rounded outp
 import csv
 import dataclasses
 import io
+import json
 from pathlib import Path
 from typing import Callable
 
@@ -29,6 +30,9 @@ from hinet_tf.inference.image_io import read_header
 from hinet_tf.inference.image_io import read_image
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
+from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.tiles import check_tile_before_loading
 
 # The split each layout is evaluated on; "sidd" is scored on its validation blocks instead.
 EVALUATION_SPLITS = {"pairs": "test", "gopro": "test", "reds": "val", "rain13k": "test"}
@@ -115,6 +119,62 @@ def evaluate_folder(restorer, root, layout, crop_border=0, y_channel=False, on_i
     """Evaluates `restorer` on the data set in `root`, scored as its `layout` is (see `scoring`)."""
     test_sets = list_test_sets(root, layout)
     return evaluate(restorer, test_sets, crop_border, on_image=on_image, **scoring(layout, y_channel))
+
+
+def evaluate_model(
+    model,
+    root,
+    layout,
+    output,
+    y_channel=False,
+    crop_border=0,
+    tile=256,
+    overlap=0,
+    tta=False,
+    overwrite=False,
+    on_image=None,
+):
+    """`hinet evaluate`: scores `model` (a path or preset) on `root` and writes `metrics.csv` and `metrics.json`.
+
+    The reports, tile, data set (every header) and model name are checked before the model
+    loads. Returns `(Evaluation, [csv path, json path])`.
+
+    Raises:
+        FileExistsError: a report exists and `overwrite` is false.
+        ValueError, ImageError, FileNotFoundError: bad settings, data or model, named.
+    """
+    output = Path(output)
+    reports = [output / "metrics.csv", output / "metrics.json"]
+    existing = [str(path) for path in reports if path.exists()]
+    if existing and not overwrite:
+        raise FileExistsError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
+    check_tile_before_loading(tile, overlap)
+    if not Path(root).is_dir():
+        raise FileNotFoundError(f"Dataset folder {root} does not exist.")
+    check_writable(output)
+    test_sets = list_test_sets(root, layout)
+    from hinet_tf.inference.default_model import load_model
+    from hinet_tf.inference.restorer import Restorer
+    from hinet_tf.models.model_source import check_model_source
+
+    check_model_source(model)
+    restorer = Restorer(load_model(model), tile=tile, overlap=overlap, tta=tta)
+    options = scoring(layout, y_channel)
+    result = evaluate(restorer, test_sets, crop_border, on_image=on_image, **options)
+    settings = {
+        "model": str(model),
+        "data": str(root),
+        "layout": layout,
+        "y_channel": options["y_channel"],
+        "uint8": options["quantize"],
+        "crop_border": crop_border,
+        "tile": tile,
+        "overlap": overlap,
+        "tta": tta,
+    }
+    atomic_write_text(reports[0], result.to_csv(), overwrite)
+    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2), overwrite)
+    return result, reports
 
 
 def score(restored, target, crop_border=0, y_channel=False, quantize=True, name="the restored image"):

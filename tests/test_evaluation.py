@@ -55,3 +55,19 @@ def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):
     (tmp_path / "input" / "a.png").write_text("not an image")
     with pytest.raises(ImageError, match="a.png: not a PNG file"):
         evaluation.list_test_sets(tmp_path, "pairs")
+
+
+def test_evaluate_model_writes_both_reports_and_keeps_existing_ones(tmp_path, identity_model_path):
+    import json
+
+    pairs = [write_noisy_pair(tmp_path / "data", "a.png", 0, 5)]
+    out = tmp_path / "out"
+    with pytest.raises(ValueError, match="overlap"):
+        evaluation.evaluate_model(identity_model_path, tmp_path / "data", "pairs", out, tile=32, overlap=32)
+    result, (csv_path, json_path) = evaluation.evaluate_model(identity_model_path, tmp_path / "data", "pairs", out, tile=32)
+    assert result.rows[0]["psnr"] == pytest.approx(psnr(*pairs[0]), abs=1e-6)  # the identity model
+    report = json.loads(json_path.read_text())
+    assert report["layout"] == "pairs" and report["uint8"] and report["images"][0]["name"] == "a.png"
+    assert csv_path.read_text() == result.to_csv()
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        evaluation.evaluate_model(identity_model_path, tmp_path / "data", "pairs", out, tile=32)

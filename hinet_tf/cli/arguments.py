@@ -3,9 +3,7 @@
 import argparse
 
 from hinet_tf.cli.errors import CLIError
-from hinet_tf.cli.errors import warn
 from hinet_tf.utils.atomic import check_writable
-from hinet_tf.utils.tiles import check_tile_before_loading
 
 
 def at_least(minimum):
@@ -21,14 +19,6 @@ def at_least(minimum):
         return value
 
     return parse
-
-
-def check_tile_early(args):
-    """Raises CLIError if `args.tile` and `args.overlap` are wrong whatever the model (`check_tile_before_loading`)."""
-    try:
-        check_tile_before_loading(args.tile, args.overlap)
-    except ValueError as error:
-        raise CLIError(str(error)) from None
 
 
 def check_output_folder(folder):
@@ -50,12 +40,3 @@ def check_models_early(specs):
             except (OSError, ValueError) as error:
                 raise CLIError(str(error)) from None
 
-
-def load_models(specs):
-    """Loads each model (a path, a preset or None for the default), printing warnings as `hinet: warning:`."""
-    from hinet_tf.inference import load_models as load
-
-    models, messages = load(specs)
-    for message in messages:
-        warn(message)
-    return models

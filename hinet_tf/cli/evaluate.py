@@ -1,12 +1,6 @@
 """`hinet evaluate`: PSNR and SSIM of a model on a test set (`hinet_tf.evaluation`), printed and saved."""
 
-import json
-from pathlib import Path
-
 from hinet_tf.cli.arguments import at_least
-from hinet_tf.cli.arguments import check_models_early
-from hinet_tf.cli.arguments import check_output_folder
-from hinet_tf.cli.arguments import check_tile_early
 from hinet_tf.cli.errors import CLIError
 
 
@@ -40,48 +34,31 @@ def add_parser(subparsers):
 
 
 def run(args):
-    output = Path(args.output)
-    reports = [output / "metrics.csv", output / "metrics.json"]
-    existing = [str(path) for path in reports if path.exists()]
-    if existing and not args.overwrite:
-        raise CLIError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
-    check_tile_early(args)
-    if not Path(args.data).is_dir():
-        raise CLIError(f"Dataset folder {args.data} does not exist.")
-    check_output_folder(output)  # these checks before the evaluation's modules import TensorFlow
+    """Scores with `hinet_tf.evaluation.evaluate_model`, printing each image and the means."""
+    from hinet_tf.evaluation import evaluate_model
+    from hinet_tf.inference.image_io import ImageError
 
-    from hinet_tf import evaluation
-    from hinet_tf.cli.arguments import load_models
-    from hinet_tf.inference import ImageError
-    from hinet_tf.inference import Restorer
-    from hinet_tf.utils.atomic import atomic_write_text
-
-    scoring = evaluation.scoring(args.layout, args.y_channel)
     try:
-        test_sets = evaluation.list_test_sets(Path(args.data), args.layout)  # checked before the model loads
-        check_models_early([args.model])
-        restorer = Restorer(load_models([args.model]), tile=args.tile, overlap=args.overlap, tta=args.tta)
-        result = evaluation.evaluate(restorer, test_sets, args.crop_border, on_image=_print_image, **scoring)
-    except (FileNotFoundError, ValueError, ImageError) as error:
+        result, reports = evaluate_model(
+            args.model,
+            args.data,
+            args.layout,
+            args.output,
+            y_channel=args.y_channel,
+            crop_border=args.crop_border,
+            tile=args.tile,
+            overlap=args.overlap,
+            tta=args.tta,
+            overwrite=args.overwrite,
+            on_image=_print_image,
+        )
+    except (OSError, ValueError, ImageError) as error:
         raise CLIError(str(error)) from None
-    for set_name, values in result.summary["sets"].items():
+    sets = result.summary["sets"]
+    for set_name, values in sets.items():
         print(f"{set_name}: {values['count']} images, PSNR {values['psnr']:.2f} dB, SSIM {values['ssim']:.4f}")
     mean = result.summary["mean"]
-    print(f"mean{' of the test sets' if len(test_sets) > 1 else ''}: PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}")
-
-    settings = {
-        "model": args.model,
-        "data": str(args.data),
-        "layout": args.layout,
-        "y_channel": scoring["y_channel"],
-        "uint8": scoring["quantize"],
-        "crop_border": args.crop_border,
-        "tile": args.tile,
-        "overlap": args.overlap,
-        "tta": args.tta,
-    }
-    atomic_write_text(reports[0], result.to_csv(), args.overwrite)
-    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2), args.overwrite)
+    print(f"mean{' of the test sets' if len(sets) > 1 else ''}: PSNR {mean['psnr']:.2f} dB, SSIM {mean['ssim']:.4f}")
     print(f"wrote {reports[0]} and {reports[1]}")
 
 

@@ -62,12 +62,12 @@ def run(args):
     except FileExistsError as error:
         raise CLIError(str(error)) from None
 
-    from hinet_tf.cli.arguments import load_models
     from hinet_tf.export import export_litert
     from hinet_tf.export import export_onnx
     from hinet_tf.export import export_saved_model
     from hinet_tf.export.litert import check_quantization
     from hinet_tf.export.onnx import require as require_onnx_converter
+    from hinet_tf.inference import load_model
 
     try:
         if args.format == "onnx":
@@ -78,7 +78,7 @@ def run(args):
             if args.calibration is not None:
                 calibration = read_calibration(args.calibration, args.tile, args.calibration_tiles)
         check_models_early([args.model])
-        (model,) = load_models([args.model])
+        model = load_model(args.model)
         if args.format == "savedmodel":
             export_saved_model(model, output, overwrite=args.overwrite)
         elif args.format == "onnx":

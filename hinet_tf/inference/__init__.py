@@ -15,7 +15,6 @@ _PUBLIC = {
     "restore_files": "hinet_tf.inference.image_files",
     "restore_paths": "hinet_tf.inference.image_files",
     "load_model": "hinet_tf.inference.default_model",
-    "load_models": "hinet_tf.inference.default_model",
     "read_image": "hinet_tf.inference.image_io",
     "read_stored": "hinet_tf.inference.image_io",
     "write_image": "hinet_tf.inference.image_io",

@@ -1,7 +1,5 @@
 """The models of `hinet restore`: the shipped preset by default, or what `load_restorer` loads."""
 
-import warnings
-
 from hinet_tf.models.loading import load_restorer
 from hinet_tf.models.preset_utils import shipped_preset_dir
 
@@ -25,10 +23,3 @@ def load_model(spec=None):
     """
     return load_restorer(default_model_path() if spec is None else spec)
 
-
-def load_models(specs):
-    """`(models, warnings)`: `load_model` of each spec, and the messages of the warnings it raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
-        models = [load_model(spec) for spec in specs]
-    return models, [str(warning.message) for warning in caught if issubclass(warning.category, UserWarning)]

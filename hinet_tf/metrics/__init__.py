@@ -1,8 +1,18 @@
-"""Image quality metrics."""
+"""Image quality metrics.
 
-from hinet_tf.metrics.image_quality import psnr
-from hinet_tf.metrics.image_quality import ssim
-from hinet_tf.metrics.image_quality import ssim_map
-from hinet_tf.metrics.psnr_metric import PSNR
+The names below load their module on first use: `psnr` and `ssim` are NumPy only, so that
+`hinet evaluate` checks its data before anything imports TensorFlow.
+"""
 
-__all__ = ["PSNR", "psnr", "ssim", "ssim_map"]
+from hinet_tf.utils.lazy import lazy_getattr
+
+_PUBLIC = {
+    "PSNR": "hinet_tf.metrics.psnr_metric",
+    "psnr": "hinet_tf.metrics.image_quality",
+    "ssim": "hinet_tf.metrics.image_quality",
+    "ssim_map": "hinet_tf.metrics.image_quality",
+}
+
+__all__ = list(_PUBLIC)
+
+__getattr__ = lazy_getattr(__name__, _PUBLIC)
