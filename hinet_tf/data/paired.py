@@ -22,27 +22,12 @@ def image_pairs(pairs, shuffle=False, seed=None):
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
 
 
-def clean_images(paths, shuffle=False, seed=None, soften=1):
-    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly.
-
-    `soften` averages each `soften x soften` block of pixels and enlarges the result back
-    (bicubic): that removes a photo's own grain and JPEG artefacts, which a denoiser trained to
-    reproduce them leaves in place, and leaves it as soft, pixel for pixel, as a camera's
-    full-resolution photo.
-    """
+def clean_images(paths, shuffle=False, seed=None):
+    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly."""
     dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
     if shuffle:
         dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-
-    def read(path):
-        image = read_image(path)
-        if soften > 1:
-            size = tf.shape(image)[:2] // soften * soften
-            image = tf.nn.avg_pool2d(image[None], soften, soften, "VALID")[0]
-            image = tf.clip_by_value(tf.image.resize(image, size, method="bicubic"), 0, 1)
-        return image, image
-
-    return dataset.map(read, num_parallel_calls=AUTOTUNE)
+    return dataset.map(lambda path: (read_image(path),) * 2, num_parallel_calls=AUTOTUNE)
 
 
 def training_batches(

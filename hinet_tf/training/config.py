@@ -174,7 +174,6 @@ class DataConfig(_Section):
     val_tile: int | None = _key(256, _optional(_number(16, integer=True)))
     augment: bool = _key(True, _boolean)
     patches_per_image: int = _key(1, _number(1, integer=True))
-    soften: int = _key(1, _number(1, 4, integer=True))  # clean photos only: NxN block means, enlarged back
     degradations: list = _key([], _degradations)
     check: str = _key("full", _choice(CHECKS))
 
@@ -272,8 +271,6 @@ def _check_consistent(config):
         raise ValueError(f"config section 'model': {error}") from None
     if data.layout == "photos" and not data.degradations:
         raise ValueError("config key 'data.degradations' must not be empty for layout 'photos' (clean-only images)")
-    if data.soften > 1 and data.layout != "photos":
-        raise ValueError("config key 'data.soften' applies only to layout 'photos' (clean photos degraded on the fly)")
     if data.val_split == "sidd_blocks" and data.layout not in ("sidd", "tfrecord"):
         raise ValueError("config key 'data.val_split' sidd_blocks needs data.layout sidd")
     if optimizer.min_learning_rate > optimizer.learning_rate:

@@ -48,7 +48,7 @@ def _list(config, root, split):
 def _images(config, items, shuffle):
     seed = config.train.seed
     if config.data.layout == "photos":
-        return paired.clean_images(items, shuffle=shuffle, seed=seed, soften=config.data.soften)
+        return paired.clean_images(items, shuffle=shuffle, seed=seed)
     return paired.image_pairs(items, shuffle=shuffle, seed=seed)
 
 

@@ -90,8 +90,6 @@ def test_overrides_are_read_as_yaml():
         ("train:\n  mixed_precision: yes please\n", r"'train.mixed_precision' must be true or false"),
         ("train:\n  steps: 100\n  steps_per_epoch: 30\n", r"'train.steps' \(100\) must be a multiple"),
         ("data:\n  layout: photos\n", r"'data.degradations' must not be empty"),
-        ("data:\n  layout: gopro\n  soften: 2\n", r"'data.soften' applies only to layout 'photos'"),
-        ("data:\n  soften: 1.5\n", r"'data.soften' must be an integer"),
         ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),
         ("model: [1, 2]\n", r"section 'model' must be a mapping"),
         ("model:\n  width: [\n", r"not valid YAML"),
