@@ -39,4 +39,3 @@ def check_models_early(specs):
                 check_model_source(spec)
             except (OSError, ValueError) as error:
                 raise CLIError(str(error)) from None
-
