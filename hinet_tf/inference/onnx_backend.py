@@ -15,10 +15,10 @@ from hinet_tf.export.onnx import OPSET
 from hinet_tf.export.onnx import convert_function
 from hinet_tf.export.onnx import missing_packages
 from hinet_tf.export.onnx import require as require_packages
-from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.conversion_cache import cache_dir
 from hinet_tf.inference.conversion_cache import cached_conversion
 from hinet_tf.inference.conversion_cache import fingerprint
+from hinet_tf.inference.errors import ConversionError
 
 PACKAGES = (*CONVERTER_PACKAGES, "onnxruntime")
 
