@@ -1,9 +1,10 @@
 """Runs the restorer's tile function on onnxruntime (CPU), converted once and cached.
 
 The function is converted by `hinet_tf.export.onnx` with a dynamic batch, height and
-width, as the LiteRT backend's, and kept in `$HINET_CACHE/onnx/` (default
-`~/.cache/hinet-tf/onnx/`; see `conversion_cache`, which checks an entry before it is
-used). Needs the `onnx` extra.
+width, and kept in `$HINET_CACHE/onnx/` (default `~/.cache/hinet-tf/onnx/`; see
+`conversion_cache`, which checks an entry before it is used). Each tile shape gets its own
+session with those dimensions fixed: onnxruntime then drops the graph's shape arithmetic
+and fuses the offsets into the convolutions. Needs the `onnx` extra.
 """
 
 import os
@@ -11,6 +12,7 @@ import os
 import numpy as np
 
 from hinet_tf.export.onnx import CONVERTER_PACKAGES
+from hinet_tf.export.onnx import DIMENSION_NAMES
 from hinet_tf.export.onnx import OPSET
 from hinet_tf.export.onnx import convert_function
 from hinet_tf.export.onnx import missing_packages
@@ -46,20 +48,32 @@ class ONNXTileRunner:
 
     def __init__(self, tile_function, models, options, threads=None, log=None):
         require()
-        import onnxruntime
         import tf2onnx
 
         key = fingerprint(models, **options, opset=OPSET, tf2onnx=tf2onnx.__version__)
         path = cache_dir("onnx") / f"{key}.onnx"
         message = f"Converting the model for onnxruntime once (cached in {path.parent})."
         cached_conversion(path, lambda path: convert_function(tile_function, path), "ONNX", message, log)
-        settings = onnxruntime.SessionOptions()
-        settings.intra_op_num_threads = threads or os.cpu_count()
-        try:
-            self._session = onnxruntime.InferenceSession(str(path), settings, providers=["CPUExecutionProvider"])
-        except Exception as error:  # noqa: BLE001 (onnxruntime raises its own kinds)
-            raise ConversionError(f"onnxruntime cannot load {path}: {error}") from error
         self.path = path
+        self._threads = threads or os.cpu_count()
+        self._shape = None
+        self._session = None
 
     def __call__(self, tiles):
-        return self._session.run(["restored"], {"images": np.ascontiguousarray(tiles, np.float32)})[0]
+        tiles = np.ascontiguousarray(tiles, np.float32)
+        if tiles.shape != self._shape:
+            self._session = None  # frees the previous session before the next one is planned
+            self._session, self._shape = self._open(tiles.shape), tiles.shape
+        return self._session.run(["restored"], {"images": tiles})[0]
+
+    def _open(self, shape):
+        import onnxruntime
+
+        settings = onnxruntime.SessionOptions()
+        settings.intra_op_num_threads = self._threads
+        for name, size in zip(DIMENSION_NAMES, shape):
+            settings.add_free_dimension_override_by_name(name, size)
+        try:
+            return onnxruntime.InferenceSession(str(self.path), settings, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 (onnxruntime raises its own kinds)
+            raise ConversionError(f"onnxruntime cannot load {self.path}: {error}") from error

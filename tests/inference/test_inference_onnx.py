@@ -46,6 +46,15 @@ def test_conversion_happens_once_per_model_and_options_and_is_cached(models):
     assert len(messages) == 2 and with_tta._run_batch.path != first._run_batch.path
 
 
+def test_each_tile_shape_runs_on_a_session_of_that_fixed_shape(models):
+    restorer = Restorer(models[0], tile=32, overlap=8, backend="onnx")
+    runner = restorer._run_batch
+    for shape in ((1, 32, 32, 3), (1, 16, 24, 3), (1, 32, 32, 3)):
+        tiles = np.random.default_rng(len(shape)).random(shape, np.float32)
+        np.testing.assert_allclose(runner(tiles), restorer._run_on_tensorflow(tiles), atol=1e-4)
+        assert runner._session.get_inputs()[0].shape == list(shape)
+
+
 def test_auto_takes_the_faster_of_tensorflow_and_onnxruntime_without_a_gpu(models, monkeypatch):
     monkeypatch.setitem(sys.modules, "ai_edge_litert", None)  # the onnx extra only
     restorer = Restorer(models[0], tile=32, overlap=8, backend="auto")
