@@ -80,8 +80,8 @@ def photo_path(case):
 
 def _write_photo(path, height, width, rows=256):
     """A photo-like JPEG (smooth colour gradients, texture and noise) of `height` x `width`, made band by band."""
-    from hinet_tf.inference.image_io import StoredImage
-    from hinet_tf.inference.image_io import write_stored
+    from hinet_tf.utils.image_io import StoredImage
+    from hinet_tf.utils.image_io import write_stored
 
     rng = np.random.default_rng(0)
     photo = np.empty((height, width, 3), np.uint8)

@@ -26,12 +26,12 @@ import numpy as np
 from hinet_tf.data import layouts
 from hinet_tf.data.layouts import scoring
 from hinet_tf.data.sidd_blocks import read_validation_blocks
-from hinet_tf.inference.image_io import read_header
-from hinet_tf.inference.image_io import read_image
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.image_io import read_header
+from hinet_tf.utils.image_io import read_image
 from hinet_tf.utils.tiles import check_tile_before_loading
 
 # The split each layout is evaluated on; "sidd" is scored on its validation blocks instead.

@@ -28,14 +28,3 @@ def check_output_folder(folder):
     except ValueError as error:
         raise CLIError(str(error)) from None
 
-
-def check_models_early(specs):
-    """Refuses a named model that does not exist or is no `.keras` file, before TensorFlow loads (None: the default)."""
-    from hinet_tf.models.model_source import check_model_source
-
-    for spec in specs:
-        if spec is not None:
-            try:
-                check_model_source(spec)
-            except (OSError, ValueError) as error:
-                raise CLIError(str(error)) from None

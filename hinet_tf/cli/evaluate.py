@@ -36,7 +36,7 @@ def add_parser(subparsers):
 def run(args):
     """Scores with `hinet_tf.evaluation.evaluate_model`, printing each image and the means."""
     from hinet_tf.evaluation import evaluate_model
-    from hinet_tf.inference.image_io import ImageError
+    from hinet_tf.utils.image_io import ImageError
 
     try:
         result, reports = evaluate_model(

@@ -1,12 +1,7 @@
 """`hinet export`: a model as a SavedModel (TF Serving), a LiteRT `.tflite` file or an ONNX file."""
 
-from pathlib import Path
-
 from hinet_tf.cli.arguments import at_least
-from hinet_tf.cli.arguments import check_models_early
-from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
-from hinet_tf.export.outputs import check_output
 
 
 def add_parser(subparsers):
@@ -51,72 +46,22 @@ def add_parser(subparsers):
 
 
 def run(args):
-    output = Path(args.output)
-    if args.format != "tflite" and (args.quantization != "float32" or args.calibration):
-        raise CLIError("--quantization and --calibration apply to --format tflite")
-    if args.format == "savedmodel" and args.tile:
-        raise CLIError("--tile applies to --format tflite and onnx")
-    check_output_folder(output.parent)  # before the model load and the conversion
-    try:
-        check_output(output, args.format, args.overwrite)
-    except FileExistsError as error:
-        raise CLIError(str(error)) from None
-
-    from hinet_tf.export import export_litert
-    from hinet_tf.export import export_onnx
-    from hinet_tf.export import export_saved_model
-    from hinet_tf.export.litert import check_quantization
-    from hinet_tf.export.onnx import require as require_onnx_converter
-    from hinet_tf.inference import load_model
+    from hinet_tf.export.exporter import export_model
+    from hinet_tf.utils.image_io import ImageError
 
     try:
-        if args.format == "onnx":
-            require_onnx_converter()  # before the model load
-        calibration = None
-        if args.format == "tflite":
-            check_quantization(args.quantization, args.calibration is not None, args.tile is not None)
-            if args.calibration is not None:
-                calibration = read_calibration(args.calibration, args.tile, args.calibration_tiles)
-        check_models_early([args.model])
-        model = load_model(args.model)
-        if args.format == "savedmodel":
-            export_saved_model(model, output, overwrite=args.overwrite)
-        elif args.format == "onnx":
-            export_onnx(model, output, tile=args.tile, overwrite=args.overwrite)
-        else:
-            tiles = calibration.tiles if calibration else None
-            export_litert(model, output, args.tile, args.quantization, tiles, overwrite=args.overwrite)
-    except (FileNotFoundError, FileExistsError, ImportError, ValueError) as error:
+        report = export_model(
+            args.model,
+            args.output,
+            args.format,
+            tile=args.tile,
+            quantization=args.quantization,
+            calibration=args.calibration,
+            calibration_tiles=args.calibration_tiles,
+            overwrite=args.overwrite,
+        )
+    except (FileNotFoundError, FileExistsError, ImportError, ValueError, ImageError) as error:
         raise CLIError(str(error)) from None
-    print(f"wrote {output}")
-    if calibration is not None:
-        from hinet_tf.export.calibration import psnr_against_float
-
-        cost = psnr_against_float(model, output, calibration.held_out)
-        print(f"{args.quantization}: {cost:.2f} dB PSNR against the float model on {calibration.describe_held_out()}")
-
-
-def read_calibration(folder, tile, count):
-    """Representative tiles of the photos in `folder` (`hinet_tf.export.calibration`); one-line errors."""
-    from hinet_tf.export.calibration import calibration_set
-    from hinet_tf.export.calibration import require_interpreter
-    from hinet_tf.inference.image_io import ImageError
-    from hinet_tf.inference.image_io import is_supported
-    from hinet_tf.inference.image_io import read_image
-
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise CLIError(f"--calibration {folder}: {'not a folder' if folder.exists() else 'no such folder'}")
-    names = [path.name for path in folder.iterdir() if path.is_file() and is_supported(path) and path.name[0] != "."]
-    if not names:
-        raise CLIError(f"--calibration {folder}: no PNG, JPEG or TIFF image in it")
-    require_interpreter()
-
-    def read_rgb(name):
-        pixels = read_image(folder / name).pixels
-        return pixels if pixels.shape[-1] == 3 else pixels.repeat(3, axis=-1)
-
-    try:
-        return calibration_set(names, read_rgb, tile, count)
-    except ImageError as error:
-        raise CLIError(str(error)) from None
+    print(f"wrote {report.output}")
+    if report.quantization_psnr is not None:
+        print(f"{args.quantization}: {report.quantization_psnr:.2f} dB PSNR against the float model on {report.measured_on}")

@@ -64,7 +64,7 @@ def run(args):
     from hinet_tf.inference.errors import ConversionError
     from hinet_tf.inference.errors import NonFiniteOutputError
     from hinet_tf.inference.image_files import restore_paths
-    from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
+    from hinet_tf.utils.image_io import DEFAULT_MAX_PIXELS
 
     progress = []  # the bar, made once the model is loaded and the number of images known
 

@@ -8,6 +8,7 @@ from hinet_tf.utils.lazy import lazy_getattr
 
 _PUBLIC = {
     "export_litert": "hinet_tf.export.litert",
+    "export_model": "hinet_tf.export.exporter",
     "export_onnx": "hinet_tf.export.onnx",
     "export_saved_model": "hinet_tf.export.savedmodel",
 }

@@ -13,7 +13,6 @@ import importlib.util
 import numpy as np
 
 from hinet_tf.metrics import psnr
-from hinet_tf.models import image_restorer
 from hinet_tf.utils.quiet import native_stderr_silenced
 
 DEFAULT_TILES = 64
@@ -70,6 +69,8 @@ def require_interpreter():
 def psnr_against_float(model, path, tiles, batch_size=8):
     """PSNR (dB) of the `.tflite` model at `path` against the float Keras `model` on `tiles`."""
     from ai_edge_litert.interpreter import Interpreter
+
+    from hinet_tf.models import image_restorer
 
     with native_stderr_silenced():  # LiteRT's note on the delegate it creates
         runner = Interpreter(model_path=str(path)).get_signature_runner("serving_default")

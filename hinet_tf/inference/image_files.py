@@ -12,17 +12,17 @@ from pathlib import Path
 
 from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.errors import NonFiniteOutputError
-from hinet_tf.inference.image_io import DEFAULT_MAX_PIXELS
-from hinet_tf.inference.image_io import SUPPORTED_SUFFIXES
-from hinet_tf.inference.image_io import ImageError
-from hinet_tf.inference.image_io import format_names
-from hinet_tf.inference.image_io import is_image_suffix
-from hinet_tf.inference.image_io import is_supported
-from hinet_tf.inference.image_io import list_images
-from hinet_tf.inference.image_io import read_header
-from hinet_tf.inference.image_io import read_stored
-from hinet_tf.inference.image_io import write_stored
 from hinet_tf.utils.atomic import check_writable
+from hinet_tf.utils.image_io import DEFAULT_MAX_PIXELS
+from hinet_tf.utils.image_io import SUPPORTED_SUFFIXES
+from hinet_tf.utils.image_io import ImageError
+from hinet_tf.utils.image_io import format_names
+from hinet_tf.utils.image_io import is_image_suffix
+from hinet_tf.utils.image_io import is_supported
+from hinet_tf.utils.image_io import list_images
+from hinet_tf.utils.image_io import read_header
+from hinet_tf.utils.image_io import read_stored
+from hinet_tf.utils.image_io import write_stored
 from hinet_tf.utils.tiles import check_tile_before_loading
 
 

@@ -9,10 +9,10 @@ import pytest
 
 from hinet_tf.cli.main import main
 from hinet_tf.export.outputs import SAVED_MODEL
-from hinet_tf.inference import image_io
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import preset_utils
 from hinet_tf.utils import atomic
+from hinet_tf.utils import image_io
 
 from helpers.images import write_noisy_pair
 

@@ -71,7 +71,7 @@ def test_exports_a_full_int8_tflite_and_prints_its_cost_on_held_out_photos(tmp_p
         (["--quantization", "int8"], "needs calibration photos (--calibration DIR)"),
         (["--quantization", "int8", "--calibration", "{missing}"], "--calibration {missing}: no such folder"),
         (["--quantization", "int8", "--calibration", "{file}"], "--calibration {file}: not a folder"),
-        (["--quantization", "int8", "--calibration", "{empty}"], "--calibration {empty}: no PNG, JPEG or TIFF image"),
+        (["--quantization", "int8", "--calibration", "{empty}"], "--calibration {empty}: no PNG, JPEG, TIFF, BMP or WebP image"),
         (["--calibration", "{photos}"], "apply to the int8 and int16x8 quantizations only, not float32"),
         (["--quantization", "int4"], "Unknown quantization 'int4'"),
     ],

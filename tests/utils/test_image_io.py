@@ -9,11 +9,11 @@ import tensorflow as tf
 import tifffile
 
 from hinet_tf.inference import Image
-from hinet_tf.inference import image_io
 from hinet_tf.inference import ImageError
 from hinet_tf.inference import read_image
 from hinet_tf.inference import write_image
 from hinet_tf.utils import atomic
+from hinet_tf.utils import image_io
 
 from helpers.images import png_header_only
 

@@ -1,0 +1,36 @@
+"""`export_model`: the library call behind `hinet export`."""
+
+import numpy as np
+import pytest
+from ai_edge_litert.interpreter import Interpreter
+
+from hinet_tf.export.exporter import export_model
+from hinet_tf.models import HINetBackbone
+
+
+def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
+    model_path = tmp_path / "tiny.keras"
+    HINetBackbone(width=4, depth=3).save(model_path)
+    report = export_model(model_path, tmp_path / "tiny.tflite", "tflite", tile=32)
+    assert report.output == tmp_path / "tiny.tflite" and report.quantization_psnr is None
+    runner = Interpreter(model_path=str(report.output)).get_signature_runner("serving_default")
+    assert runner(images=np.full((1, 32, 32, 3), 0.5, np.float32))["restored"].shape == (1, 32, 32, 3)
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        export_model(model_path, report.output, "tflite", tile=32)
+
+
+@pytest.mark.parametrize(
+    "options, error, message",
+    [
+        ({"export_format": "pb"}, ValueError, "Unknown export format 'pb'"),
+        ({"export_format": "savedmodel", "tile": 32}, ValueError, "--tile applies to --format tflite and onnx"),
+        ({"export_format": "onnx", "quantization": "fp16"}, ValueError, "apply to --format tflite"),
+        ({"export_format": "tflite", "quantization": "int8", "tile": 32}, ValueError, "needs calibration photos"),
+        ({"export_format": "tflite"}, FileNotFoundError, "no_model.keras"),
+    ],
+)
+def test_refusals_come_before_the_model_loads(tmp_path, options, error, message):
+    with pytest.raises(error, match=message):
+        export_model(tmp_path / "no_model.keras", tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+
