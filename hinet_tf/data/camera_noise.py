@@ -13,8 +13,7 @@ raw denoising", CVPR 2019), with their published parameters:
 - `reduce_noise`: the camera's own noise reduction, which a camera JPEG has been through: the
   noise smoothed in luma and more in chroma, whose strength it also lowers. Without it the noise
   is finer and more colourful than a real camera's (PolyU's residuals: neighbours correlate 0.6,
-  channels 0.5 to 0.76, and about 75% of the noise power is in luma). Optionally part of the
-  luma noise becomes coarse grain (PolyU: neighbours 4 pixels apart still correlate about 0.2).
+  channels 0.5 to 0.76, and about 75% of the noise power is in luma).
 
 `random_camera` draws a camera (colour matrix and gains) per image; `camera_noise` chains it all,
 keeps the zero-mean part of the noise it made, reduces it as the camera would, adds it to the clean image, then JPEG as the
@@ -49,13 +48,7 @@ SHOT_NOISE_RANGE = (1e-4, 1.2e-2)
 READ_SLOPE, READ_INTERCEPT, READ_SPREAD = 2.18, 1.20, 0.26
 JPEG_QUALITY_RANGE = (80, 98)
 # The camera's noise reduction, each drawn uniformly: luma and chroma Gaussian sigmas (pixels), chroma gain.
-NOISE_REDUCTION = {
-    "luma_sigma": (0.0, 1.0),
-    "chroma_sigma": (0.0, 3.0),
-    "chroma_gain": (0.25, 1.0),
-    "coarse_share": (0.0, 0.0),
-    "coarse_sigma": (2.0, 4.0),
-}
+NOISE_REDUCTION = {"luma_sigma": (0.0, 1.0), "chroma_sigma": (0.0, 3.0), "chroma_gain": (0.25, 1.0)}
 # Full-range BT.601 RGB -> Y'CbCr (rows).
 RGB_TO_YCBCR = ((0.299, 0.587, 0.114), (-0.168736, -0.331264, 0.5), (0.5, -0.418688, -0.081312))
 HIGHLIGHT_GREY = 0.9  # the linear grey above which inverse gains fade to 1
@@ -173,29 +166,18 @@ def gaussian_smooth(image, sigma):
     return tf.nn.depthwise_conv2d(rows, kernel[None], [1, 1, 1, 1], "VALID")[0]
 
 
-def reduce_noise(noise, luma_sigma, chroma_sigma, chroma_gain, coarse_share=None, coarse_sigma=3.0):
-    """A camera's noise reduction on `noise` (H, W, 3): luma and chroma smoothed apart, chroma scaled by `chroma_gain`.
-
-    `coarse_share` of the luma noise's power is moved to blotches `coarse_sigma` pixels wide (the
-    luma noise smoothed that much and brought back to its strength): a camera's noise reduction
-    removes fine grain and leaves coarse grain, which bilinear demosaicing of white raw noise lacks.
-    """
+def reduce_noise(noise, luma_sigma, chroma_sigma, chroma_gain):
+    """A camera's noise reduction on `noise` (H, W, 3): luma and chroma smoothed apart, chroma scaled by `chroma_gain`."""
     ycbcr = apply_color_matrix(noise, tf.constant(RGB_TO_YCBCR))
     luma = gaussian_smooth(ycbcr[..., :1], luma_sigma)
-    if coarse_share is not None:
-        coarse = gaussian_smooth(ycbcr[..., :1], coarse_sigma)
-        coarse *= tf.math.reduce_std(luma) / (tf.math.reduce_std(coarse) + _EPSILON)
-        luma = tf.sqrt(1.0 - coarse_share) * luma + tf.sqrt(coarse_share) * coarse
     chroma = chroma_gain * gaussian_smooth(ycbcr[..., 1:], chroma_sigma)
     return apply_color_matrix(tf.concat([luma, chroma], axis=-1), tf.linalg.inv(tf.constant(RGB_TO_YCBCR)))
 
 
 def random_noise_reduction(ranges=None):
     """`reduce_noise`'s settings drawn uniformly from `ranges` (`NOISE_REDUCTION` by default)."""
-    ranges = {**NOISE_REDUCTION, **(ranges or {})}
-    coarse = ranges["coarse_share"][1] > 0  # no draws, so no change to the random stream, without coarse grain
-    names = [name for name in NOISE_REDUCTION if coarse or not name.startswith("coarse_")]
-    return {name: tf.random.uniform([], *map(float, ranges[name])) for name in names}
+    ranges = NOISE_REDUCTION if ranges is None else ranges
+    return {name: tf.random.uniform([], *map(float, ranges[name])) for name in NOISE_REDUCTION}
 
 
 def random_noise_levels(shape=(), shot_range=SHOT_NOISE_RANGE):

@@ -165,8 +165,7 @@ class CameraNoise(Degradation):
         shot_noise: `[low, high]` of the log-uniform shot noise level (the published range by default).
         jpeg_quality: `[low, high]` of the camera's JPEG quality, or None for no JPEG.
         noise_reduction: `[low, high]` ranges of the camera's noise reduction by name (`luma_sigma`,
-            `chroma_sigma` in pixels, `chroma_gain`, `coarse_share`, `coarse_sigma` in pixels; those
-            left out keep their defaults), or None for none.
+            `chroma_sigma` in pixels, `chroma_gain`; those left out keep their defaults), or None for none.
         gaussian_probability: the chance that an image gets today's white Gaussian noise instead.
         gaussian_sigma: that noise's sigma (0-255 scale, a number or a range), not clipped.
     """
@@ -193,8 +192,7 @@ class CameraNoise(Degradation):
                 names = ", ".join(camera_noise.NOISE_REDUCTION)
                 raise ValueError(f"camera noise_reduction must map some of {names} to ranges, got {noise_reduction!r}.")
             noise_reduction = {**camera_noise.NOISE_REDUCTION, **noise_reduction}
-            limits = {"luma_sigma": 10, "chroma_sigma": 10, "chroma_gain": 1, "coarse_share": 0.9, "coarse_sigma": 10}
-            for name, limit in limits.items():
+            for name, limit in (("luma_sigma", 10), ("chroma_sigma", 10), ("chroma_gain", 1)):
                 value = noise_reduction[name]
                 if not isinstance(value, (list, tuple)):
                     raise ValueError(f"camera noise_reduction {name} must be a [low, high] range, got {value!r}.")

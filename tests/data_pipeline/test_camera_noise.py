@@ -193,16 +193,6 @@ def test_noise_reduction_smooths_the_noise_and_mutes_its_colour_as_a_camera_does
     assert np.std(reduced) < 0.5 * np.std(noise.numpy())
 
 
-def test_coarse_grain_moves_luma_noise_power_to_blotches_at_the_same_strength():
-    noise = tf.random.normal((128, 128, 3), stddev=0.02, seed=2)
-    fine = camera_noise.reduce_noise(noise, 0.5, 2.0, 0.5).numpy()
-    grainy = camera_noise.reduce_noise(noise, 0.5, 2.0, 0.5, coarse_share=0.3, coarse_sigma=3.0).numpy()
-    # PolyU's camera residuals: neighbours 4 pixels apart correlate about 0.2; bilinear demosaicing's 0.05.
-    assert _correlation(fine[:, :-4], fine[:, 4:]) < 0.05 < 0.15 < _correlation(grainy[:, :-4], grainy[:, 4:])
-    assert np.std(grainy) == pytest.approx(np.std(fine), rel=0.2)
-    np.testing.assert_allclose(camera_noise.reduce_noise(noise, 0.5, 2.0, 0.5, 0.0, 3.0).numpy(), fine, atol=1e-6)
-
-
 def test_camera_noise_adds_the_pipelines_noise_but_not_its_demosaicing_blur():
     image = tf.constant(_blocks())
     camera = camera_noise.random_camera()
@@ -247,7 +237,6 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
         ({"noise_reduction": {"strength": [0, 1]}}, r"camera noise_reduction must map some of luma_sigma, chroma_sigma"),
         ({"noise_reduction": {"chroma_gain": [0, 2]}}, r"camera noise_reduction chroma_gain must lie in \[0, 1\]"),
         ({"noise_reduction": {"luma_sigma": 1}}, r"camera noise_reduction luma_sigma must be a \[low, high\] range"),
-        ({"noise_reduction": {"coarse_share": [0, 1]}}, r"camera noise_reduction coarse_share must lie in \[0, 0.9\]"),
     ],
 )
 def test_bad_camera_settings_are_one_line_config_errors(spec, message):
