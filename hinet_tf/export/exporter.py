@@ -71,8 +71,9 @@ def export_model(
             photos = _calibration_photos(Path(calibration))
             require_interpreter()
     check_model_source(model)
-    # Read before the model loads: a damaged photo is refused without waiting for TensorFlow.
-    tiles = None if photos is None else calibration_set(list(photos), lambda name: _rgb(photos[name]), tile, calibration_tiles)
+    samples = None
+    if photos is not None:  # read before the model loads: a damaged photo is refused without waiting for TensorFlow
+        samples = calibration_set(list(photos), lambda name: _rgb(photos[name]), tile, calibration_tiles)
 
     from hinet_tf.export.litert import export_litert
     from hinet_tf.export.onnx import export_onnx
@@ -85,20 +86,21 @@ def export_model(
     elif export_format == "onnx":
         export_onnx(restorer, output, tile=tile, overwrite=overwrite)
     else:
-        export_litert(restorer, output, tile, quantization, None if tiles is None else tiles.tiles, overwrite=overwrite)
-    if tiles is None:
+        export_litert(restorer, output, tile, quantization, samples and samples.tiles, overwrite=overwrite)
+    if samples is None:
         return ExportReport(output)
     from hinet_tf.export.calibration import psnr_against_float
 
-    cost = psnr_against_float(restorer, output, tiles.held_out)
-    return ExportReport(output, cost, tiles.describe_held_out())
+    cost = psnr_against_float(restorer, output, samples.held_out)
+    return ExportReport(output, cost, samples.describe_held_out())
 
 
 def _calibration_photos(folder):
     """The image files in `folder` by name; a one-line ValueError when there are none."""
     if not folder.is_dir():
         raise ValueError(f"--calibration {folder}: {'not a folder' if folder.exists() else 'no such folder'}")
-    photos = {path.name: path for path in folder.iterdir() if path.is_file() and is_supported(path) and path.name[0] != "."}
+    photos = {path.name: path for path in folder.iterdir() if path.is_file() and is_supported(path)}
+    photos = {name: path for name, path in photos.items() if not name.startswith(".")}
     if not photos:
         raise ValueError(f"--calibration {folder}: no {format_names()} image in it")
     return photos

@@ -18,21 +18,6 @@ def model_path(tmp_path_factory):
     return path
 
 
-def test_exports_a_fixed_tile_int8_tflite(tmp_path, model_path, capsys):
-    output = tmp_path / "tile.tflite"
-    argv = ["export", str(model_path), "--format", "tflite", "-o", str(output), "--tile", "32"]
-    argv += ["--quantization", "int8_dynamic"]
-    assert main(argv) == 0
-    runner = Interpreter(model_path=str(output)).get_signature_runner("serving_default")
-    restored = runner(images=np.full((1, 32, 32, 3), 0.5, np.float32))["restored"]
-    assert restored.shape == (1, 32, 32, 3) and np.isfinite(restored).all()
-
-    before = output.read_bytes()
-    assert main(argv) == 2  # exists: refused without --overwrite
-    assert "--overwrite" in capsys.readouterr().err
-    assert output.read_bytes() == before
-
-
 def test_tflite_options_are_refused_for_savedmodel(tmp_path, capsys):
     argv = ["export", "hinet_1x", "--format", "savedmodel", "-o", str(tmp_path / "sm"), "--quantization", "fp16"]
     assert main(argv) == 2

@@ -11,12 +11,15 @@ from hinet_tf.models import HINetBackbone
 def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
     model_path = tmp_path / "tiny.keras"
     HINetBackbone(width=4, depth=3).save(model_path)
-    report = export_model(model_path, tmp_path / "tiny.tflite", "tflite", tile=32)
+    report = export_model(model_path, tmp_path / "tiny.tflite", "tflite", tile=32, quantization="int8_dynamic")
     assert report.output == tmp_path / "tiny.tflite" and report.quantization_psnr is None
     runner = Interpreter(model_path=str(report.output)).get_signature_runner("serving_default")
-    assert runner(images=np.full((1, 32, 32, 3), 0.5, np.float32))["restored"].shape == (1, 32, 32, 3)
+    restored = runner(images=np.full((1, 32, 32, 3), 0.5, np.float32))["restored"]
+    assert restored.shape == (1, 32, 32, 3) and np.isfinite(restored).all()
+    before = report.output.read_bytes()
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_model(model_path, report.output, "tflite", tile=32)
+    assert report.output.read_bytes() == before
 
 
 @pytest.mark.parametrize(
