@@ -28,7 +28,9 @@ from hinet_tf.data.layouts import scoring
 from hinet_tf.data.sidd_blocks import read_validation_blocks
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
+from hinet_tf.models.model_source import check_model_source
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.image_io import read_header
 from hinet_tf.utils.image_io import read_image
@@ -145,19 +147,17 @@ def evaluate_model(
     """
     output = Path(output)
     reports = [output / "metrics.csv", output / "metrics.json"]
-    existing = [str(path) for path in reports if path.exists()]
-    if existing and not overwrite:
-        raise FileExistsError(f"{', '.join(existing)} exist(s); pass --overwrite to replace")
+    for report in reports:
+        check_replaceable(report, overwrite)
     check_tile_before_loading(tile, overlap)
     if not Path(root).is_dir():
         raise FileNotFoundError(f"Dataset folder {root} does not exist.")
     check_writable(output)
     test_sets = list_test_sets(root, layout)
+    check_model_source(model)  # before the imports below load TensorFlow
     from hinet_tf.inference.default_model import load_model
     from hinet_tf.inference.restorer import Restorer
-    from hinet_tf.models.model_source import check_model_source
 
-    check_model_source(model)
     restorer = Restorer(load_model(model), tile=tile, overlap=overlap, tta=tta)
     options = scoring(layout, y_channel)
     result = evaluate(restorer, test_sets, crop_border, on_image=on_image, **options)

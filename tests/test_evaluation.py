@@ -1,5 +1,7 @@
 """hinet_tf.evaluation as a library: a folder in, rows and a summary out, without the CLI."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -58,8 +60,6 @@ def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):
 
 
 def test_evaluate_model_writes_both_reports_and_keeps_existing_ones(tmp_path, identity_model_path):
-    import json
-
     pairs = [write_noisy_pair(tmp_path / "data", "a.png", 0, 5)]
     out = tmp_path / "out"
     with pytest.raises(ValueError, match="overlap"):

@@ -1,4 +1,4 @@
-"""`export_model`: a model by name to a SavedModel, `.tflite` or `.onnx` file, every check before TensorFlow loads."""
+"""`export_model`: a model by name to a SavedModel, `.tflite` or `.onnx` file, every check before the model loads."""
 
 import dataclasses
 from pathlib import Path
