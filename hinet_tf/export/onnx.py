@@ -9,8 +9,15 @@ back, like the SavedModel's `serving_default`; its dimensions are named `batch`,
 tf2onnx was chosen over `keras.Model.export(format="onnx")`, which runs the same
 converter on the model's own call: that graph returns every stage, has no padding and
 names its input after the model's input layer.
+
+The decoder's 2x2 upsampling runs in Keras as a 1x1 convolution and `depth_to_space`
+(`layers.conv.Conv2DTranspose`); in the ONNX graph each such pair is written back as the
+one `ConvTranspose` it computes, which onnxruntime runs faster (`DepthToSpace` alone took
+7% of the time on an AMD EPYC) and without the shape arithmetic that tf2onnx gives a
+dynamic-size transposed convolution.
 """
 
+import collections
 import importlib.util
 
 from hinet_tf.export.graph import float_signature
@@ -23,6 +30,10 @@ OPSET = 17
 INSTALL = 'pip install "hinet-tf[onnx]"'
 CONVERTER_PACKAGES = ("onnx", "tf2onnx")
 DIMENSION_NAMES = ("batch", "height", "width")
+# Changes whenever the converted graph does, so that cached conversions are made again.
+GRAPH_VERSION = 2
+# A `Conv`'s attributes at their defaults: no padding, stride, dilation or groups.
+PLAIN_CONV = {"pads": [0, 0, 0, 0], "strides": [1, 1], "dilations": [1, 1], "group": 1}
 
 
 def missing_packages(packages=CONVERTER_PACKAGES):
@@ -72,5 +83,70 @@ def convert_function(function, path, opset=OPSET, overwrite=True):
         for dimension, name in zip(dimensions, DIMENSION_NAMES if len(dimensions) == 4 else ()):
             if not dimension.HasField("dim_value"):
                 dimension.dim_param = name
+    upsampling_as_conv_transpose(proto.graph)
     atomic_write_bytes(path, proto.SerializeToString(), overwrite)
     return path
+
+
+def upsampling_as_conv_transpose(graph):
+    """Replaces each 1x1 `Conv` read only by a `DepthToSpace` with the equal `ConvTranspose`, in place.
+
+    Returns how many pairs were replaced.
+    """
+    from onnx import helper
+    from onnx import numpy_helper
+
+    constants = {tensor.name: tensor for tensor in graph.initializer}
+    producers = {output: node for node in graph.node for output in node.output}
+    readers = collections.Counter(name for node in graph.node for name in node.input)
+    replaced = []
+    for depth_to_space in [node for node in graph.node if node.op_type == "DepthToSpace"]:
+        conv = producers.get(depth_to_space.input[0])
+        weights = conv and readers[conv.output[0]] == 1 and _transposed_weights(conv, depth_to_space, constants)
+        if not weights:
+            continue
+        names = [f"{name}/transposed" for name in conv.input[1:]]
+        graph.initializer.extend(numpy_helper.from_array(values, name) for values, name in zip(weights, names))
+        block = weights[0].shape[-1]
+        transposed = helper.make_node(
+            "ConvTranspose", [conv.input[0], *names], depth_to_space.output, f"{conv.name}/transposed",
+            kernel_shape=[block, block], strides=[block, block],
+        )
+        graph.node.insert(list(graph.node).index(conv), transposed)
+        graph.node.remove(conv)
+        graph.node.remove(depth_to_space)
+        replaced.append(conv)
+    still_read = {name for node in graph.node for name in node.input}
+    for name in {name for conv in replaced for name in conv.input[1:]} - still_read:
+        graph.initializer.remove(constants[name])
+    return len(replaced)
+
+
+def _transposed_weights(conv, depth_to_space, constants):
+    """The kernel (and bias) of the `ConvTranspose` that computes `conv` then `depth_to_space`, or None.
+
+    With a block of `b`, a plain 1x1 convolution to `b * b * C` channels and `DepthToSpace`
+    in "DCR" order write each input pixel's `b` x `b` block of C channels: a transposed
+    convolution with a `b` x `b` kernel and stride, its kernel (in, C, b, b) the 1x1 kernel
+    regrouped. A bias must then be the same at every position of the block.
+    """
+    from onnx import helper
+    from onnx import numpy_helper
+
+    settings = {item.name: helper.get_attribute_value(item) for item in depth_to_space.attribute}
+    conv_settings = {item.name: helper.get_attribute_value(item) for item in conv.attribute}
+    plain = all(conv_settings.get(name, default) == default for name, default in PLAIN_CONV.items())
+    if conv.op_type != "Conv" or settings.get("mode", b"DCR") != b"DCR" or not plain:
+        return None
+    if not all(name in constants for name in conv.input[1:]):
+        return None
+    kernel, *bias = (numpy_helper.to_array(constants[name]) for name in conv.input[1:])
+    block = settings["blocksize"]
+    if kernel.shape[2:] != (1, 1):
+        return None
+    channels = kernel.shape[0] // block**2
+    bias = [values.reshape(block**2, channels) for values in bias]
+    if any((values != values[0]).any() for values in bias):
+        return None
+    kernel = kernel[:, :, 0, 0].reshape(block, block, channels, -1).transpose(3, 2, 0, 1)
+    return [kernel.copy(), *(values[0].copy() for values in bias)]

@@ -13,6 +13,7 @@ import numpy as np
 
 from hinet_tf.export.onnx import CONVERTER_PACKAGES
 from hinet_tf.export.onnx import DIMENSION_NAMES
+from hinet_tf.export.onnx import GRAPH_VERSION
 from hinet_tf.export.onnx import OPSET
 from hinet_tf.export.onnx import convert_function
 from hinet_tf.export.onnx import missing_packages
@@ -50,7 +51,7 @@ class ONNXTileRunner:
         require()
         import tf2onnx
 
-        key = fingerprint(models, **options, opset=OPSET, tf2onnx=tf2onnx.__version__)
+        key = fingerprint(models, **options, opset=OPSET, graph=GRAPH_VERSION, tf2onnx=tf2onnx.__version__)
         path = cache_dir("onnx") / f"{key}.onnx"
         message = f"Converting the model for onnxruntime once (cached in {path.parent})."
         cached_conversion(path, lambda path: convert_function(tile_function, path), "ONNX", message, log)

@@ -31,8 +31,8 @@ class Conv2DTranspose(keras.layers.Conv2DTranspose):
     When the stride equals a square kernel with "valid" padding (HINet's 2x2 upsampling),
     every input pixel writes its own output block, so `call` runs it as a 1x1 convolution
     to `kh * kw * filters` channels and `depth_to_space`: the same weights and sums. Why:
-    exported to ONNX it is a plain `Conv`, which onnxruntime keeps in its blocked memory
-    layout, where a dynamic-size `ConvTranspose` came with shape arithmetic, a slice and a pad.
+    tf2onnx gives a dynamic-size transposed convolution shape arithmetic, a slice and a pad;
+    this pair it converts plainly, and `export.onnx` writes it back as one `ConvTranspose`.
     """
 
     def build(self, input_shape):

@@ -10,6 +10,7 @@ import pytest
 
 from hinet_tf.export import export_onnx
 from hinet_tf.export.onnx import OPSET
+from hinet_tf.export.onnx import upsampling_as_conv_transpose
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 
@@ -60,6 +61,56 @@ def test_the_fixed_tile_graph_changes_layout_only_at_its_input_and_output(export
     """tf2onnx runs the convolutions in NCHW; a transpose anywhere else costs time (Keras' GroupNormalization put in 20)."""
     nodes = onnx.load(exported["tile"]).graph.node
     assert sum(node.op_type == "Transpose" for node in nodes) == 2
+
+
+def test_the_upsampling_runs_as_conv_transpose(exported):
+    """Each stage's 4 upsamplings are one ConvTranspose in the file, not Keras' 1x1 conv and DepthToSpace."""
+    for path in exported.values():
+        operations = [node.op_type for node in onnx.load(path).graph.node]
+        assert (operations.count("ConvTranspose"), operations.count("DepthToSpace")) == (8, 0)
+
+
+def conv_then_depth_to_space(bias):
+    """A graph of a 1x1 Conv (2 to 4 x 3 channels, `bias`) and a DepthToSpace of block 2."""
+    from onnx import helper
+    from onnx import numpy_helper
+
+    kernel = np.random.default_rng(0).standard_normal((12, 2, 1, 1)).astype(np.float32)
+    nodes = [
+        helper.make_node("Conv", ["x", "kernel", "bias"], ["blocks"]),
+        helper.make_node("DepthToSpace", ["blocks"], ["y"], blocksize=2, mode="DCR"),
+    ]
+    values = [numpy_helper.from_array(kernel, "kernel"), numpy_helper.from_array(bias.astype(np.float32), "bias")]
+    graph = helper.make_graph(
+        nodes,
+        "upsampling",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 2, 5, 7])],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3, 10, 14])],
+        values,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
+def run_graph(model, inputs):
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(["y"], {"x": inputs})[0]
+
+
+def test_conv_and_depth_to_space_become_the_equal_conv_transpose():
+    model = conv_then_depth_to_space(np.tile([0.1, -0.2, 0.3], 4))
+    inputs = np.random.default_rng(1).standard_normal((1, 2, 5, 7)).astype(np.float32)
+    expected = run_graph(model, inputs)
+    assert upsampling_as_conv_transpose(model.graph) == 1
+    onnx.checker.check_model(model)
+    assert [node.op_type for node in model.graph.node] == ["ConvTranspose"]
+    assert {tensor.name for tensor in model.graph.initializer} == {"kernel/transposed", "bias/transposed"}
+    np.testing.assert_allclose(run_graph(model, inputs), expected, atol=1e-6)
+
+
+def test_a_bias_that_differs_within_the_block_is_left_as_it_was():
+    model = conv_then_depth_to_space(np.arange(12))
+    assert upsampling_as_conv_transpose(model.graph) == 0
+    assert [node.op_type for node in model.graph.node] == ["Conv", "DepthToSpace"]
 
 
 @pytest.mark.parametrize("shape", [(1, 37, 53, 3), (2, 21, 70, 3), (1, 32, 48, 3)])  # the last needs no padding
