@@ -28,6 +28,7 @@ import tempfile
 
 import numpy as np
 
+from hinet_tf.utils.machine import cpu_label
 from hinet_tf.utils.timing import wall_times
 
 PATHS = ("keras", "litert", "onnx", "torch", "torch_onnx")
@@ -244,7 +245,7 @@ def run_benchmark(paths, tasks, widths, threads=2, rounds=3, runs=5, warmup=2, t
     report = {"machine": machine_description(), "threads": threads, "skipped_paths": sorted(set(paths) - set(kept))}
     report.update(models={}, results=[])
     machine = report["machine"]
-    log(f"{machine['cpu']} ({' '.join(machine['isa_flags'])}), {machine['cores']} cores, {threads} threads")
+    log(f"{cpu_label(machine)}: {' '.join(machine['isa_flags'])}, {machine['cores']} cores, {threads} threads")
     if report["skipped_paths"]:
         log(f"skipped (not installed): {', '.join(report['skipped_paths'])}")
     for width in widths:

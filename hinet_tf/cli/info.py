@@ -47,9 +47,10 @@ def _print_backend_choices():
     """The choices `Restorer(backend="auto")` cached for this CPU, one line each with its times."""
     from hinet_tf.inference.backend_choice import cached_choices
     from hinet_tf.utils.machine import cpu_description
+    from hinet_tf.utils.machine import cpu_label
 
     cpu = cpu_description()
-    print(f"{cpu['cpu']}, {cpu['cores']} cores, {' '.join(cpu['isa_flags']) or 'no ISA flags known'}")
+    print(f"{cpu_label(cpu)}, {cpu['cores']} cores, {' '.join(cpu['isa_flags']) or 'no ISA flags known'}")
     choices = cached_choices()
     if not choices:
         print("  backend choices: none measured on this CPU yet (the first `hinet restore` measures)")

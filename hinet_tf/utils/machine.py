@@ -18,16 +18,20 @@ ISA_FLAGS = (
     *"asimd asimddp asimdhp i8mm bf16 sve sve2".split(),
 )
 
+# The fields that identify the processor when its name does not: a VM may call a CPU only
+# "AMD EPYC", whose family and model numbers tell its generation.
+ID_FIELDS = ("vendor_id", "cpu family", "model", "stepping", "CPU implementer", "CPU part")
+
 # Distribution names of the libraries whose versions a measurement depends on.
 LIBRARIES = ("hinet-tf", "tensorflow", "keras", "numpy", "onnxruntime", "onnx", "tf2onnx", "ai-edge-litert", "torch")
 
 
 def cpu_description(cpuinfo="/proc/cpuinfo"):
-    """`{"cpu", "architecture", "isa_flags", "cores"}` of this machine (`cpuinfo` is read where it exists).
+    """`{"cpu", "cpu_id", "architecture", "isa_flags", "cores"}` of this machine (`cpuinfo` is read where it exists).
 
     `isa_flags` are those of `ISA_FLAGS` the CPU reports, in that order; without a
     `cpuinfo` file (macOS, Windows) the model is the platform's name for the processor and
-    the list is empty.
+    the list is empty. `cpu_id` lists the `ID_FIELDS` the CPU reports.
     """
     fields = {}
     try:
@@ -43,10 +47,16 @@ def cpu_description(cpuinfo="/proc/cpuinfo"):
     reported = set((fields.get("flags") or fields.get("Features") or "").split())
     return {
         "cpu": model,
+        "cpu_id": ", ".join(f"{key} {fields[key]}" for key in ID_FIELDS if key in fields),
         "architecture": platform.machine(),
         "isa_flags": [flag for flag in ISA_FLAGS if flag in reported],
         "cores": os.cpu_count(),
     }
+
+
+def cpu_label(description):
+    """The CPU of a `cpu_description` in words: its name, and its `cpu_id` where it reports one."""
+    return f"{description['cpu']} ({description['cpu_id']})" if description.get("cpu_id") else description["cpu"]
 
 
 def library_versions(names=LIBRARIES):
