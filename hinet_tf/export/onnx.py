@@ -98,7 +98,8 @@ def upsampling_as_conv_transpose(graph):
 
     constants = {tensor.name: tensor for tensor in graph.initializer}
     producers = {output: node for node in graph.node for output in node.output}
-    readers = collections.Counter(name for node in graph.node for name in node.input)
+    read = [name for node in graph.node for name in node.input] + [value.name for value in graph.output]
+    readers = collections.Counter(read)
     replaced = []
     for depth_to_space in [node for node in graph.node if node.op_type == "DepthToSpace"]:
         conv = producers.get(depth_to_space.input[0])
@@ -106,7 +107,10 @@ def upsampling_as_conv_transpose(graph):
         if not weights:
             continue
         names = [f"{name}/transposed" for name in conv.input[1:]]
-        graph.initializer.extend(numpy_helper.from_array(values, name) for values, name in zip(weights, names))
+        for values, name in zip(weights, names):
+            if name not in constants:  # weights shared by several calls (test-time augmentation) once
+                constants[name] = numpy_helper.from_array(values, name)
+                graph.initializer.append(constants[name])
         block = weights[0].shape[-1]
         transposed = helper.make_node(
             "ConvTranspose", [conv.input[0], *names], depth_to_space.output, f"{conv.name}/transposed",

@@ -107,6 +107,21 @@ def test_conv_and_depth_to_space_become_the_equal_conv_transpose():
     np.testing.assert_allclose(run_graph(model, inputs), expected, atol=1e-6)
 
 
+def test_weights_shared_by_two_upsamplings_are_regrouped_once():
+    """Test-time augmentation calls the model twice: its two upsamplings read the same weights."""
+    from onnx import helper
+
+    model = conv_then_depth_to_space(np.tile([0.1, -0.2, 0.3], 4))
+    model.graph.node.extend([
+        helper.make_node("Conv", ["x", "kernel", "bias"], ["blocks_2"]),
+        helper.make_node("DepthToSpace", ["blocks_2"], ["y_2"], blocksize=2, mode="DCR"),
+    ])
+    model.graph.output.append(helper.make_tensor_value_info("y_2", onnx.TensorProto.FLOAT, [1, 3, 10, 14]))
+    assert upsampling_as_conv_transpose(model.graph) == 2
+    onnx.checker.check_model(model)  # initializer names are unique
+    assert sorted(tensor.name for tensor in model.graph.initializer) == ["bias/transposed", "kernel/transposed"]
+
+
 def test_a_bias_that_differs_within_the_block_is_left_as_it_was():
     model = conv_then_depth_to_space(np.arange(12))
     assert upsampling_as_conv_transpose(model.graph) == 0
