@@ -22,12 +22,28 @@ def image_pairs(pairs, shuffle=False, seed=None):
     return dataset.map(lambda d, t: (read_image(d), read_image(t)), num_parallel_calls=AUTOTUNE)
 
 
-def clean_images(paths, shuffle=False, seed=None):
-    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly."""
-    dataset = tf.data.Dataset.from_tensor_slices([str(path) for path in paths])
+def clean_images(paths, shuffle=False, seed=None, scales=(1.0,)):
+    """Full `(clean, clean)` image pairs from clean-only photos, to be degraded on the fly.
+
+    Each photo comes once per factor in `scales`, resized by it (bicubic, antialiased when
+    shrinking): enlarged photos have less fine detail per pixel, as camera photos do.
+    """
+    names = [str(path) for path in paths] * len(scales)
+    factors = [float(scale) for scale in scales for _ in paths]
+    dataset = tf.data.Dataset.from_tensor_slices((names, factors))
     if shuffle:
-        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
-    return dataset.map(lambda path: (read_image(path),) * 2, num_parallel_calls=AUTOTUNE)
+        dataset = dataset.shuffle(len(names), seed=seed, reshuffle_each_iteration=True)
+    return dataset.map(lambda path, scale: (rescale(read_image(path), scale),) * 2, num_parallel_calls=AUTOTUNE)
+
+
+def rescale(image, scale):
+    """`image` resized by `scale` (bicubic, antialiased, clipped to [0, 1]); itself when `scale` is 1."""
+
+    def resize():
+        size = tf.maximum(tf.cast(tf.round(tf.cast(tf.shape(image)[:2], tf.float32) * scale), tf.int32), 1)
+        return tf.clip_by_value(tf.image.resize(image, size, method="bicubic", antialias=True), 0.0, 1.0)
+
+    return tf.cond(tf.equal(scale, 1.0), lambda: image, resize)
 
 
 def training_batches(

@@ -94,6 +94,12 @@ def _degradations(value):
     return value
 
 
+def _scales(value):
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"must be a non-empty list of scale factors, got {value!r}")
+    return [_number(0.25, 4.0)(factor) for factor in value]
+
+
 def _key(default, check):
     """A config key: its default and the check that validates (and coerces) a value."""
     if isinstance(default, list):
@@ -174,6 +180,8 @@ class DataConfig(_Section):
     val_tile: int | None = _key(256, _optional(_number(16, integer=True)))
     augment: bool = _key(True, _boolean)
     patches_per_image: int = _key(1, _number(1, integer=True))
+    # Layout "photos": each training photo is used at every one of these scales (bicubic).
+    scales: list = _key([1.0], _scales)
     degradations: list = _key([], _degradations)
     check: str = _key("full", _choice(CHECKS))
 
@@ -271,6 +279,8 @@ def _check_consistent(config):
         raise ValueError(f"config section 'model': {error}") from None
     if data.layout == "photos" and not data.degradations:
         raise ValueError("config key 'data.degradations' must not be empty for layout 'photos' (clean-only images)")
+    if data.scales != [1.0] and data.layout != "photos":
+        raise ValueError(f"config key 'data.scales' applies to layout 'photos' only, not {data.layout!r}")
     if data.val_split == "sidd_blocks" and data.layout not in ("sidd", "tfrecord"):
         raise ValueError("config key 'data.val_split' sidd_blocks needs data.layout sidd")
     if optimizer.min_learning_rate > optimizer.learning_rate:

@@ -45,10 +45,10 @@ def _list(config, root, split):
     return pairs
 
 
-def _images(config, items, shuffle):
+def _images(config, items, shuffle, scales=(1.0,)):
     seed = config.train.seed
     if config.data.layout == "photos":
-        return paired.clean_images(items, shuffle=shuffle, seed=seed)
+        return paired.clean_images(items, shuffle=shuffle, seed=seed, scales=scales)
     return paired.image_pairs(items, shuffle=shuffle, seed=seed)
 
 
@@ -93,8 +93,10 @@ def build_datasets(config):
                 held_out = set(val_items)
                 items = [item for item in items if item not in held_out]
             val_images = _images(config, val_items, shuffle=False)
-        train_images = _images(config, items, shuffle=True)
+        train_images = _images(config, items, shuffle=True, scales=data.scales)
         description = f"{len(items)} training {'photos' if data.layout == 'photos' else 'pairs'} in {root}"
+        if data.scales != [1.0]:
+            description += f" at scales {', '.join(f'{scale:g}' for scale in data.scales)}"
         if held_out_note:
             description += f", {held_out_note}"
     train_batches = paired.training_batches(

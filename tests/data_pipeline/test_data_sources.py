@@ -6,6 +6,7 @@ import scipy.io
 from PIL import Image
 
 from hinet_tf.cli.main import main
+from hinet_tf.data import paired
 from hinet_tf.data import sidd_blocks
 from hinet_tf.training import config as config_lib
 from hinet_tf.training.datasets import build_datasets
@@ -82,6 +83,24 @@ def test_photos_hold_out_validation_and_degrade_on_the_fly(tmp_path):
     _, val, description = build_datasets(_config("photos_cpu", tmp_path / "album", "data.val_split=val"))
     assert description.startswith("5 training photos")  # the validation subfolder is left out
     assert len(list(val)) == 1
+
+
+def test_photo_scales_add_each_photo_resized_and_validate_at_scale_one(tmp_path):
+    for index in range(5):
+        _save(tmp_path / f"{index}.png", _image(index))
+    config = _config("photos_cpu", tmp_path, "data.scales=[1, 2]")
+    _, val, description = build_datasets(config)
+    assert description.startswith("4 training photos in") and " at scales 1, 2," in description
+    assert [image.shape for image, _ in val.as_numpy_iterator()] == [(32, 32, 3)]  # data.val_crop, at scale 1
+    photos = sorted(tmp_path.glob("*.png"))[:2]
+    pairs = paired.clean_images(photos, shuffle=True, seed=1, scales=[1, 2]).as_numpy_iterator()
+    shapes = sorted(clean.shape for clean, _ in pairs)
+    assert shapes == [(40, 48, 3)] * 2 + [(80, 96, 3)] * 2
+    ramp = np.tile(np.linspace(0, 1, 20, dtype=np.float32)[None, :, None], (10, 1, 3))
+    enlarged = paired.rescale(ramp, 2.0).numpy()
+    assert enlarged.shape == (20, 40, 3) and enlarged.min() >= 0 and enlarged.max() <= 1
+    assert np.all(np.diff(enlarged[5, :, 0]) > 0)  # bicubic: a ramp stays a ramp
+    np.testing.assert_array_equal(np.asarray(paired.rescale(ramp, 1.0)), ramp)
 
 
 def test_empty_photo_folder_is_named(tmp_path):

@@ -90,6 +90,8 @@ def test_overrides_are_read_as_yaml():
         ("train:\n  mixed_precision: yes please\n", r"'train.mixed_precision' must be true or false"),
         ("train:\n  steps: 100\n  steps_per_epoch: 30\n", r"'train.steps' \(100\) must be a multiple"),
         ("data:\n  layout: photos\n", r"'data.degradations' must not be empty"),
+        ("data:\n  scales: [1, 8]\n", r"'data.scales' must be <= 4.0, got 8"),
+        ("data:\n  layout: gopro\n  scales: [2]\n", r"'data.scales' applies to layout 'photos' only, not 'gopro'"),
         ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),
         ("model: [1, 2]\n", r"section 'model' must be a mapping"),
         ("model:\n  width: [\n", r"not valid YAML"),
