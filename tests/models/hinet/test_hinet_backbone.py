@@ -100,11 +100,11 @@ def test_layer_names_follow_the_official_state_dict():
 
 def test_backbone_passes_the_layer_harness(tmp_path):
     images = _images()
-    backbone = HINetBackbone(width=4, hin_levels=(1, 2), num_extra_blocks=1)
+    backbone = HINetBackbone(width=4, depth=3, hin_levels=(1, 2), num_extra_blocks=1)
     backbone(images)
     layer_harness.run_serialization_test(backbone, images)
     layer_harness.run_saving_test(backbone, images, tmp_path / "backbone.keras")
-    layer_harness.run_precision_test(HINetBackbone, {"width": 4}, images, float32_layers=OUTPUT_LAYERS)
+    layer_harness.run_precision_test(HINetBackbone, {"width": 4, "depth": 3}, images, float32_layers=OUTPUT_LAYERS)
 
 
 def test_mixed_float16_stays_the_policy_after_config_and_file_round_trips(tmp_path):

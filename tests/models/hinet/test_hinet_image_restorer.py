@@ -44,7 +44,7 @@ def test_compute_loss_is_the_weighted_sum_over_the_stages():
 
 
 def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
-    restorer = HINetImageRestorer(HINetBackbone(width=4, hin_levels=(1, 2)))
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3, hin_levels=(1, 2)))
     restorer.compile(loss="psnr", stage_weights=(0.5, 0.5))
     restorer.train_on_batch(_images(), _images(seed=5))
     restorer.save(tmp_path / "task.keras")
