@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # each conversion takes seconds
 @pytest.fixture(scope="module")
 def model():
     keras.utils.set_random_seed(5)
-    return HINetImageRestorer(HINetBackbone(width=8))
+    return HINetImageRestorer(HINetBackbone(width=8, depth=3))  # converts in half the time of 5 levels
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +64,10 @@ def test_the_fixed_tile_graph_changes_layout_only_at_its_input_and_output(export
 
 
 def test_the_upsampling_runs_as_conv_transpose(exported):
-    """Each stage's 4 upsamplings are one ConvTranspose in the file, not Keras' 1x1 conv and DepthToSpace."""
+    """Each stage's 2 upsamplings (3 levels) are one ConvTranspose in the file, not Keras' 1x1 conv and DepthToSpace."""
     for path in exported.values():
         operations = [node.op_type for node in onnx.load(path).graph.node]
-        assert (operations.count("ConvTranspose"), operations.count("DepthToSpace")) == (8, 0)
+        assert (operations.count("ConvTranspose"), operations.count("DepthToSpace")) == (4, 0)
 
 
 def conv_then_depth_to_space(bias):
@@ -153,9 +153,9 @@ def test_an_existing_file_is_kept_without_overwrite(model, exported, monkeypatch
     assert exported["tile"].read_bytes() == before
 
 
-@pytest.mark.parametrize("tile", [0, 24])
+@pytest.mark.parametrize("tile", [0, 6])
 def test_tiles_must_be_positive_multiples_of_the_size_multiple(model, tmp_path, tile):
-    with pytest.raises(ValueError, match="multiple of 16"):
+    with pytest.raises(ValueError, match="multiple of 4"):
         export_onnx(model, tmp_path / "bad.onnx", tile=tile)
     assert list(tmp_path.iterdir()) == []
 

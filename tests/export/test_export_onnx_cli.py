@@ -13,7 +13,7 @@ from hinet_tf.models import HINetBackbone
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("models") / "tiny.keras"
-    HINetBackbone(width=8).save(path)
+    HINetBackbone(width=8, depth=3).save(path)
     return path
 
 
@@ -49,7 +49,7 @@ def test_writes_then_refuses_to_overwrite_then_overwrites(tmp_path, model_path, 
 
 @pytest.mark.parametrize(
     "options, message",
-    [(["--quantization", "fp16"], "apply to --format tflite"), (["--tile", "24"], "multiple of 16")],
+    [(["--quantization", "fp16"], "apply to --format tflite"), (["--tile", "6"], "multiple of 4")],
 )
 def test_bad_options_are_one_line_errors(tmp_path, model_path, capsys, options, message):
     output = tmp_path / "model.onnx"

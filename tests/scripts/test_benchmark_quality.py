@@ -102,7 +102,8 @@ def test_cbm3d_in_parallel_sees_the_noise_of_the_sequential_protocol(benchmark_q
     second_noisy = list(benchmark_quality.published_noisy_images(images, 50))[1]
     expected = benchmark_quality.cbm3d(second_noisy, 50)
     cached = np.load(tmp_path / "cache" / f"{benchmark_quality.cbm3d_key('2', 'mcmaster_seed0', 50)}.npy")
-    np.testing.assert_allclose(cached, expected, atol=1e-6)
+    # The same noise gives the same output up to float rounding (1e-6 here; another noise draw: 0.1).
+    np.testing.assert_allclose(cached, expected, atol=1e-4)
 
 
 def _real_noise_folder(folder, crops, size=32):
