@@ -21,7 +21,7 @@ def _count_traces(model):
 
 
 def test_training_traces_once_per_input_shape():
-    model = HINetImageRestorer(HINetBackbone(width=4, depth=3))  # a short graph: each trace takes seconds
+    model = HINetImageRestorer(HINetBackbone(width=4, depth=2))  # a short graph: each trace takes seconds
     model.compile(optimizer="adam")
     traces = _count_traces(model)
     small = np.random.rand(6, 32, 32, 3).astype("float32")
