@@ -10,34 +10,29 @@ import io
 import numpy as np
 import tensorflow as tf
 
+from hinet_tf.utils import dihedral
+from hinet_tf.utils.image_io import EXIF_ORIENTATION
+from hinet_tf.utils.image_io import UPRIGHT_TRANSFORMS
+
 _JPEG_MAGIC = b"\xff\xd8\xff"
-# EXIF orientation 1-8 -> (flip up-down, flip left-right, then transpose), as Pillow's `exif_transpose`.
-_ORIENTATIONS = ((0, 0, 0), (0, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 0, 1), (1, 1, 1), (0, 1, 1))
 
 
-def _exif_orientation(contents):
-    """The EXIF orientation tag (1-8) of JPEG bytes; 1 when there is none or it is unreadable."""
+def _upright_transform(contents):
+    """The dihedral transform that puts JPEG bytes upright by their EXIF orientation; 0 without a readable one."""
     import PIL.Image
 
     try:
         with PIL.Image.open(io.BytesIO(contents.item())) as file:  # a 0-d object array of bytes
-            orientation = int(file.getexif().get(0x0112, 1))
+            orientation = int(file.getexif().get(EXIF_ORIENTATION, 1))
     except Exception:  # noqa: BLE001 (a damaged EXIF block must not stop training; the pixels decode anyway)
-        return np.int32(1)
-    return np.int32(orientation if 1 <= orientation <= 8 else 1)
-
-
-def _orient(image, orientation):
-    flip_up_down, flip_left_right, transpose = tf.unstack(tf.gather(tf.constant(_ORIENTATIONS) > 0, orientation))
-    image = tf.cond(flip_up_down, lambda: image[::-1], lambda: image)
-    image = tf.cond(flip_left_right, lambda: image[:, ::-1], lambda: image)
-    return tf.cond(transpose, lambda: tf.transpose(image, (1, 0, 2)), lambda: image)
+        return np.int32(0)
+    return np.int32(UPRIGHT_TRANSFORMS.get(orientation, 0))
 
 
 def _decode_jpeg(contents):
     image = tf.io.decode_jpeg(contents, channels=3, dct_method="INTEGER_ACCURATE")
-    orientation = tf.ensure_shape(tf.numpy_function(_exif_orientation, [contents], tf.int32, stateful=False), [])
-    return tf.cast(_orient(image, orientation), tf.float32) / 255.0
+    index = tf.ensure_shape(tf.numpy_function(_upright_transform, [contents], tf.int32, stateful=False), [])
+    return tf.cast(dihedral.transform(image, index), tf.float32) / 255.0
 
 
 def _decode_png(contents):

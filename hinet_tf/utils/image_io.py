@@ -62,20 +62,13 @@ SIGNATURES = {
     b"GIF89a": "GIF",
 }
 # TIFF photometric interpretations (tag 262), its ink set (tag 332), and the TIFF/EXIF
-# orientation (tag 274) with the way each turns an array upright.
+# orientation (tag 274) with the transform that turns an image upright, numbered as
+# `hinet_tf.utils.dihedral` numbers them (bit 0 flips up-down, bit 1 left-right, bit 2 transposes).
 MINISWHITE, MINISBLACK, RGB, PALETTE, SEPARATED, YCBCR = 0, 1, 2, 3, 5, 6
 INK_SET, CMYK_INKS = 332, 1
 EXIF_ORIENTATION = 274
 TIFF_JPEG_COMPRESSIONS = (6, 7)  # YCbCr stored as JPEG is decoded to RGB
-ORIENTATIONS = {
-    2: lambda array: array[:, ::-1],
-    3: lambda array: array[::-1, ::-1],
-    4: lambda array: array[::-1],
-    5: lambda array: array.swapaxes(0, 1),
-    6: lambda array: np.rot90(array, -1),
-    7: lambda array: array.swapaxes(0, 1)[::-1, ::-1],
-    8: lambda array: np.rot90(array, 1),
-}
+UPRIGHT_TRANSFORMS = {1: 0, 2: 2, 3: 3, 4: 1, 5: 4, 6: 5, 7: 7, 8: 6}
 
 
 class ImageError(Exception):
@@ -459,7 +452,12 @@ def _encode_jpeg(array, icc_profile=None):
 
 def _upright(array, orientation):
     """`array` turned by an EXIF or TIFF orientation (1-8; others are taken as 1, upright)."""
-    return np.ascontiguousarray(ORIENTATIONS[orientation](array)) if orientation in ORIENTATIONS else array
+    index = UPRIGHT_TRANSFORMS.get(orientation, 0)
+    if not index:
+        return array
+    array = array[::-1] if index & 1 else array
+    array = array[:, ::-1] if index & 2 else array
+    return np.ascontiguousarray(array.swapaxes(0, 1) if index & 4 else array)
 
 
 def _decode_pillow(data, format_name):
