@@ -32,12 +32,13 @@ folder, or files without a partner.
 
 from pathlib import Path
 
+from hinet_tf.utils.messages import describe_names
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 LAYOUTS = ("pairs", "gopro", "sidd", "reds", "rain13k")
 TRAINING_LAYOUTS = (*LAYOUTS, "photos", "tfrecord")
 RAIN13K_TEST_SETS = ("Test100", "Rain100H", "Rain100L", "Test2800", "Test1200")
 _SIDD_NOISY, _SIDD_GT = "_NOISY_SRGB_", "_GT_SRGB_"
-_MAX_NAMED = 5
 
 
 def scoring(layout, y_channel=False):
@@ -127,14 +128,9 @@ def _check_matched(degraded, target, degraded_dir, target_dir):
     ):
         alone = [str(files[name]) for name in sorted(set(files) - set(others))]
         if alone:
-            problems.append(f"{len(alone)} file(s) in {where} have no partner in {other_dir}: {_some(alone)}")
+            problems.append(f"{len(alone)} file(s) in {where} have no partner in {other_dir}: {describe_names(alone)}")
     if problems:
         raise ValueError("Unmatched image pairs. " + "; ".join(problems) + ".")
-
-
-def _some(names):
-    shown = ", ".join(names[:_MAX_NAMED])
-    return shown + (f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else "")
 
 
 def _check_split(layout, split, allowed):
@@ -184,7 +180,7 @@ def _reds(root, split, subset):
     sharp_clips = sorted({path.name for path in sharp_root.iterdir() if path.is_dir()})
     if clips != sharp_clips:
         missing = sorted(set(clips) ^ set(sharp_clips))
-        raise ValueError(f"REDS clip folders differ between {blur_root} and {sharp_root}: {_some(missing)}.")
+        raise ValueError(f"REDS clip folders differ between {blur_root} and {sharp_root}: {describe_names(missing)}.")
     if not clips:
         raise ValueError(f"REDS folder {blur_root} has no clip folders.")
     pairs = []

@@ -23,6 +23,7 @@ from hinet_tf.utils.image_io import list_images
 from hinet_tf.utils.image_io import read_header
 from hinet_tf.utils.image_io import read_stored
 from hinet_tf.utils.image_io import write_stored
+from hinet_tf.utils.messages import describe_names
 from hinet_tf.utils.tiles import check_tile_before_loading
 
 
@@ -115,10 +116,9 @@ def plan_outputs(inputs, output):
         if path.is_dir():
             files, skipped = list_images(path)
             if skipped:
-                names = ", ".join(str(file.relative_to(path)) for file in skipped[:5])
-                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                names = describe_names(str(file.relative_to(path)) for file in skipped)
                 warnings.warn(
-                    f"skipped {len(skipped)} file(s) of {path} that are not {format_names()} images: {names}{more}",
+                    f"skipped {len(skipped)} file(s) of {path} that are not {format_names()} images: {names}",
                     stacklevel=2,
                 )
             jobs.extend((file, output / file.relative_to(path)) for file in files)

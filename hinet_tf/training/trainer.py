@@ -48,9 +48,9 @@ from hinet_tf.utils import keras_internals
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import check_writable
-from hinet_tf.utils.atomic import describe_names
 from hinet_tf.utils.atomic import temporary_prefix
 from hinet_tf.utils.backend import require_tensorflow
+from hinet_tf.utils.messages import describe_names
 from hinet_tf.utils.messages import first_line
 
 MODEL_FILE = "model.keras"

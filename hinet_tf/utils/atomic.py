@@ -23,6 +23,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from hinet_tf.utils.messages import describe_names
+
 # The errors of a rename onto a name that is taken (a folder that is not empty, or a file).
 _TAKEN = (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR)
 # The errors of a hard link on a file system without them.
@@ -190,13 +192,6 @@ def check_replaceable(path, overwrite, layout=None):
             )
     if not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True (`--overwrite`) to replace it")
-
-
-def describe_names(names, shown=5):
-    """`a, b, c and 4 more`: the first `shown` of `names`, for a one-line message."""
-    names = list(names)
-    listed = ", ".join(names[:shown])
-    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def check_writable(folder):

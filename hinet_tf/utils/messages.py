@@ -1,4 +1,4 @@
-"""Error messages of one line: the gist of a library's error, and text made safe for a terminal line."""
+"""Error messages of one line: the gist of a library's error, a list of names cut short, text safe for a terminal."""
 
 # Keras wraps the error of a failed deserialization in a page of config after this marker.
 _KERAS_CAUSE = "Exception encountered: "
@@ -11,6 +11,13 @@ def first_line(error):
         text = text.rsplit(_KERAS_CAUSE, 1)[1]
     lines = text.strip().splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+def describe_names(names, shown=5):
+    """`a, b, c and 4 more`: the first `shown` of `names`, for a one-line message."""
+    names = list(names)
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 def one_line(text):
