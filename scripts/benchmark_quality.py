@@ -416,7 +416,7 @@ def run_real(args):
         "per_crop": per_crop,
     }
     stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
-    table = real_noise_table(summary, cameras, median_seconds, noise)
+    table = real_noise_table(summary, cameras, median_seconds, noise) + timing_host_line(report["host"])
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.out / f"{stem}.md", table)
@@ -545,7 +545,7 @@ def run(args):
     if not args.testset:
         report["crop"] = args.crop
     stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
-    table = markdown_table(summary, args.sigmas, median_seconds)
+    table = markdown_table(summary, args.sigmas, median_seconds) + timing_host_line(report["host"])
     if args.testset:
         table = published_table(args.testset, len(names), table, summary)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -568,6 +568,11 @@ def host_description():
     cpu = next((line.split(":", 1)[1].strip() for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "load_average": os.getloadavg()}
+
+
+def timing_host_line(host):
+    """The machine the table's seconds come from: they say nothing about another CPU."""
+    return f"\nTimed on: {host['cpu']}, {host['cores']} cores, 1-minute load average {host['load_average'][0]:.2f}.\n"
 
 
 def cached_json(path, compute):

@@ -145,6 +145,7 @@ def test_real_noise_pairs_are_scored_per_camera_and_overall(benchmark_quality, i
     table = (tmp_path / "out" / "quality_real_real_val.md").read_text()
     assert "| method | CamA (2 crops) | CamB (1 crops) | all (3 crops) |" in table
     assert f"| noisy | {mean['CamA']['psnr']:.2f} dB" in table
+    assert f"Timed on: {report['host']['cpu']}, {report['host']['cores']} cores" in table  # seconds name their CPU
     figure = Image.open(tmp_path / "out" / "quality_real_real_val.png")  # per camera: noisy | identity | mean
     tile = 2 * benchmark_quality.FIGURE_CROP_SIZE
     assert figure.size == (3 * tile, 2 * (tile + 18))
