@@ -15,6 +15,7 @@ and brought to the 0-255 scale, rounded to integers when `quantize` (the officia
 """
 
 import numpy as np
+from scipy import ndimage
 
 from hinet_tf.utils.color import rgb_to_y
 
@@ -40,12 +41,11 @@ def ssim(restored, target, crop_border=0, y_channel=False, quantize=True):
 def ssim_map(restored, target, crop_border=0, y_channel=False, quantize=True):
     """Per-pixel SSIM, (H, W) for one channel and (H, W, 3) for RGB (after `crop_border`)."""
     restored, target = _prepare(restored, target, crop_border, y_channel, quantize)
-    axes = (0, 1) if restored.shape[-1] == 1 else (0, 1, 2)
     if restored.shape[-1] == 1:
         restored, target = restored[..., 0], target[..., 0]
 
-    def blur(values):
-        return _gaussian_filter(values, axes)
+    def blur(values):  # on every axis (RGB: a 3-D window), cut at the window's radius, borders replicated
+        return ndimage.gaussian_filter(values, SSIM_SIGMA, mode="nearest", truncate=(SSIM_WINDOW // 2) / SSIM_SIGMA)
 
     mean_restored, mean_target = blur(restored), blur(target)
     variance_restored = blur(restored**2) - mean_restored**2
@@ -54,26 +54,6 @@ def ssim_map(restored, target, crop_border=0, y_channel=False, quantize=True):
     numerator = (2 * mean_restored * mean_target + _C1) * (2 * covariance + _C2)
     denominator = (mean_restored**2 + mean_target**2 + _C1) * (variance_restored + variance_target + _C2)
     return numerator / denominator
-
-
-def gaussian_kernel(size=SSIM_WINDOW, sigma=SSIM_SIGMA):
-    """The normalised 1-D Gaussian window of SSIM."""
-    offsets = np.arange(size, dtype=np.float64) - (size - 1) / 2
-    kernel = np.exp(-(offsets**2) / (2 * sigma**2))
-    return kernel / kernel.sum()
-
-
-def _gaussian_filter(values, axes):
-    """Separable Gaussian filtering along `axes`, borders replicated, same-size output."""
-    kernel = gaussian_kernel()
-    radius = len(kernel) // 2
-    for axis in axes:
-        padding = [(0, 0)] * values.ndim
-        padding[axis] = (radius, radius)
-        padded = np.pad(values, padding, mode="edge")
-        length = values.shape[axis]
-        values = sum(weight * np.take(padded, range(i, i + length), axis=axis) for i, weight in enumerate(kernel))
-    return values
 
 
 def _prepare(restored, target, crop_border, y_channel, quantize):
