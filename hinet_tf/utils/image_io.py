@@ -533,8 +533,9 @@ def _tiff_colours(array, page):
     cmyk = page.tags.valueof(INK_SET, CMYK_INKS) == CMYK_INKS and array.ndim == 3 and array.shape[-1] in (4, 5)
     if photometric == SEPARATED and cmyk:
         return _cmyk_to_rgb(array)
+    name = getattr(page.photometric, "name", page.photometric)  # tifffile names the values it knows
     raise ImageError(
-        f"TIFF of photometric interpretation {_tiff_photometric_name(page)} with {page.samplesperpixel} samples "
+        f"TIFF of photometric interpretation {name} with {page.samplesperpixel} samples "
         "per pixel is not supported; convert it to RGB or grayscale"
     )
 
@@ -545,13 +546,6 @@ def _cmyk_to_rgb(array):
     inks = array.astype(np.float64)
     rgb = (peak - inks[..., :3]) * (peak - inks[..., 3:4]) / peak
     return np.concatenate([np.round(rgb).astype(array.dtype), array[..., 4:]], axis=-1)
-
-
-def _tiff_photometric_name(page):
-    try:
-        return page.photometric.name
-    except AttributeError:  # a value tifffile has no name for
-        return str(page.photometric)
 
 
 def _encode_tiff(array, icc_profile=None):
