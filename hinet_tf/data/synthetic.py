@@ -26,10 +26,13 @@ def _draw(value, dtype=tf.float32):
     return tf.constant(value, dtype)
 
 
-def _check_range(name, value, low, high):
-    values = value if isinstance(value, (list, tuple)) else [value]
-    if isinstance(value, (list, tuple)) and (len(value) != 2 or value[0] > value[1]):
-        raise ValueError(f"{name} must be a number or a [low, high] range, got {value!r}.")
+def _check_range(name, value, low, high, numbers=True):
+    """Raises a ValueError unless `value` is a `[low, high]` range (or, with `numbers`, a number) within bounds."""
+    is_range = isinstance(value, (list, tuple))
+    values = value if is_range else [value]
+    if (is_range and (len(value) != 2 or value[0] > value[1])) or not (is_range or numbers):
+        kinds = "a number or a [low, high] range" if numbers else "a [low, high] range"
+        raise ValueError(f"{name} must be {kinds}, got {value!r}.")
     for number in values:
         if not isinstance(number, (int, float)) or isinstance(number, bool) or not low <= number <= high:
             raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}.")
@@ -180,23 +183,16 @@ class CameraNoise(Degradation):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(shot_noise, (list, tuple)) or len(shot_noise) != 2:
-            raise ValueError(f"camera shot_noise must be a [low, high] range, got {shot_noise!r}.")
-        _check_range("camera shot_noise", shot_noise, 1e-6, 1)
+        _check_range("camera shot_noise", shot_noise, 1e-6, 1, numbers=False)
         if jpeg_quality is not None:
-            if not isinstance(jpeg_quality, (list, tuple)) or len(jpeg_quality) != 2:
-                raise ValueError(f"camera jpeg_quality must be a [low, high] range or null, got {jpeg_quality!r}.")
-            _check_range("camera jpeg_quality", jpeg_quality, 1, 100)
+            _check_range("camera jpeg_quality", jpeg_quality, 1, 100, numbers=False)
         if noise_reduction is not None:
             if not isinstance(noise_reduction, dict) or set(noise_reduction) - set(camera_noise.NOISE_REDUCTION):
                 names = ", ".join(camera_noise.NOISE_REDUCTION)
                 raise ValueError(f"camera noise_reduction must map some of {names} to ranges, got {noise_reduction!r}.")
             noise_reduction = {**camera_noise.NOISE_REDUCTION, **noise_reduction}
             for name, limit in (("luma_sigma", 10), ("chroma_sigma", 10), ("chroma_gain", 1)):
-                value = noise_reduction[name]
-                if not isinstance(value, (list, tuple)):
-                    raise ValueError(f"camera noise_reduction {name} must be a [low, high] range, got {value!r}.")
-                _check_range(f"camera noise_reduction {name}", value, 0, limit)
+                _check_range(f"camera noise_reduction {name}", noise_reduction[name], 0, limit, numbers=False)
         _check_range("camera gaussian_probability", gaussian_probability, 0, 1)
         _check_range("camera gaussian_sigma", gaussian_sigma, 0, 255)
         self.shot_noise = tuple(shot_noise)

@@ -229,8 +229,8 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
 @pytest.mark.parametrize(
     "spec, message",
     [
-        ({"jpeg_quality": [98, 80]}, r"camera jpeg_quality must be a number or a \[low, high\] range"),
-        ({"jpeg_quality": 90}, r"camera jpeg_quality must be a \[low, high\] range or null"),
+        ({"jpeg_quality": [98, 80]}, r"camera jpeg_quality must be a \[low, high\] range, got \[98, 80\]"),
+        ({"jpeg_quality": 90}, r"camera jpeg_quality must be a \[low, high\] range, got 90"),
         ({"shot_noise": [0, 0.01]}, r"camera shot_noise must lie in \[1e-06, 1\]"),
         ({"gaussian_probability": 2}, r"camera gaussian_probability must lie in \[0, 1\]"),
         ({"iso": 800}, r"unexpected keyword argument 'iso'"),
