@@ -15,7 +15,7 @@ FLOAT_SIGNATURE = "serving_default"
 UINT8_SIGNATURE = "serving_uint8"
 
 
-def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE, UINT8_SIGNATURE)):
+def export_saved_model(model, path, overwrite=False):
     """Writes `model` as a SavedModel folder at `path`, complete or not at all.
 
     An existing `path` is replaced only with `overwrite`, and only if it is a SavedModel
@@ -31,11 +31,10 @@ def export_saved_model(model, path, overwrite=False, signatures=(FLOAT_SIGNATURE
     """
     require_tensorflow("SavedModel export")
     model = image_restorer(model)
-    builders = {FLOAT_SIGNATURE: float_signature, UINT8_SIGNATURE: uint8_signature}
     with atomic_directory(path, SAVED_MODEL, overwrite) as temporary:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        for name in signatures:
-            archive.add_endpoint(name, builders[name](model))
+        archive.add_endpoint(FLOAT_SIGNATURE, float_signature(model))
+        archive.add_endpoint(UINT8_SIGNATURE, uint8_signature(model))
         archive.write_out(str(temporary), verbose=False)
     return Path(path)
