@@ -155,7 +155,7 @@ def evaluate_model(
     check_writable(output)
     test_sets = list_test_sets(root, layout)
     check_model_source(model)  # before the imports below load TensorFlow
-    from hinet_tf.inference.default_model import load_model
+    from hinet_tf.models.loading import load_model
     from hinet_tf.inference.restorer import Restorer
 
     restorer = Restorer(load_model(model), tile=tile, overlap=overlap, tta=tta)

@@ -11,7 +11,7 @@ from hinet_tf.convert.state_dict import to_pytorch_state_dict
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import preset_utils
 from hinet_tf.models.hinet import hinet_presets
-from hinet_tf.models.loading import load_restorer
+from hinet_tf.models.loading import load_model
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import check_replaceable
 
@@ -130,7 +130,7 @@ def load_backbone_file(path):
         FileNotFoundError: no such file.
         ValueError: not a readable model, or no HINet in it; the message names the file.
     """
-    backbone = getattr(load_restorer(path), "backbone", None)
+    backbone = getattr(load_model(path), "backbone", None)
     if not isinstance(backbone, HINetBackbone):
         raise ValueError(f"{path} holds no HINet model")
     return backbone

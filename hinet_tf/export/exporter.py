@@ -78,9 +78,9 @@ def export_model(
     from hinet_tf.export.litert import export_litert
     from hinet_tf.export.onnx import export_onnx
     from hinet_tf.export.savedmodel import export_saved_model
-    from hinet_tf.models.loading import load_restorer
+    from hinet_tf.models.loading import load_model
 
-    restorer = load_restorer(model)
+    restorer = load_model(model)
     if export_format == "savedmodel":
         export_saved_model(restorer, output, overwrite=overwrite)
     elif export_format == "onnx":

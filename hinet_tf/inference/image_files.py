@@ -89,7 +89,7 @@ def _restorer(models, tile, overlap, tta, backend, log):
     for spec in models:
         if spec is not None:
             check_model_source(spec)
-    from hinet_tf.inference.default_model import load_model
+    from hinet_tf.models.loading import load_model
     from hinet_tf.inference.restorer import Restorer
 
     return Restorer([load_model(spec) for spec in models], tile, overlap, tta, backend, log=log)

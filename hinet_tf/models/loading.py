@@ -1,8 +1,8 @@
 """Loading a model from what a user names: a preset name, a preset folder or a `.keras` file.
 
-`load_restorer` is the one way `hinet restore`, `export`, `evaluate` and `convert` and the
+`load_model` is the one way `hinet restore`, `export`, `evaluate` and `convert` and the
 training's `init_weights` turn a name into a model; each of its errors is one line that
-names the file and its problem.
+names the file and its problem. With no name it loads the default preset.
 """
 
 import warnings
@@ -15,12 +15,25 @@ from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
 from hinet_tf.models.model_source import check_model_source
 from hinet_tf.models.preset_utils import CONFIG_FILE
+from hinet_tf.models.preset_utils import shipped_preset_dir
 from hinet_tf.utils.messages import first_line
 
 
-def load_restorer(spec):
-    """Loads an image restorer from a preset name, a preset directory or a `.keras` file.
+DEFAULT_PRESET = "hinet_camera_denoise"  # camera photos; hinet_photo_denoise for Gaussian noise
 
+
+def default_model_path():
+    """The directory of the default preset, the camera-photo denoiser; `FileNotFoundError` if it is absent."""
+    try:
+        return shipped_preset_dir(DEFAULT_PRESET)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(f"{error} Pass --model with a .keras file, a preset directory or a preset name.") from None
+
+
+def load_model(spec=None):
+    """Loads an image restorer from a preset name, a preset directory or a `.keras` file; None is the default.
+
+    Every loaded model is an image restorer: images of any size in, the final restored image out.
     An architecture-only preset ("hinet_1x", ...) gets random weights and warns that its
     outputs are untrained. A `.keras` file holding a `HINetBackbone` is wrapped in a
     `HINetImageRestorer`; one of the removed `HINet` class is refused with the command that converts it.
@@ -32,6 +45,8 @@ def load_restorer(spec):
             like a `Lambda` layer, included), or a model that does not map images to
             images (`check_image_model`); the message is one line and names the file.
     """
+    if spec is None:
+        spec = default_model_path()
     if str(spec) in backbone_presets:
         if backbone_presets[str(spec)].get("weights"):
             return HINetImageRestorer.from_preset(str(spec))

@@ -1,7 +1,7 @@
 """What a user names as a model, checked before Keras loads: a preset name, a folder or a `.keras` file.
 
 The command line calls `check_model_source` before it imports TensorFlow, so a missing or
-misnamed model is refused at once; `loading.load_restorer` calls it too, and checks the rest.
+misnamed model is refused at once; `loading.load_model` calls it too, and checks the rest.
 """
 
 import zipfile

@@ -30,7 +30,7 @@ from hinet_tf.data import layouts
 from hinet_tf.models import HINetBackbone
 from hinet_tf.models import HINetImageRestorer
 from hinet_tf.models import preset_utils
-from hinet_tf.models.loading import load_restorer
+from hinet_tf.models.loading import load_model
 from hinet_tf.optimizers import TorchAdam
 from hinet_tf.training import config as config_lib
 from hinet_tf.training import validation
@@ -140,7 +140,7 @@ def load_initial_weights(backbone, path):
         if str(path).endswith(".weights.h5"):
             preset_utils.read_weights(backbone, path, fit)
             return
-        source = load_restorer(path)
+        source = load_model(path)
         try:
             backbone.set_weights(getattr(source, "backbone", source).get_weights())
         except ValueError:

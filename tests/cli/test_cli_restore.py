@@ -14,9 +14,9 @@ import tensorflow as tf
 
 import hinet_tf
 from hinet_tf.cli.main import main
-from hinet_tf.inference import default_model
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
+from hinet_tf.models import loading
 from hinet_tf.models import preset_utils
 
 from helpers.images import png_header_only
@@ -144,15 +144,15 @@ def test_missing_default_model_says_to_pass_model(tmp_path, monkeypatch, capsys)
 
 
 def test_default_model_path_takes_the_first_existing_candidate(tmp_path, monkeypatch):
-    candidate = tmp_path / default_model.DEFAULT_PRESET
+    candidate = tmp_path / loading.DEFAULT_PRESET
     candidate.mkdir()
     (candidate / "config.json").write_text("{}")
     monkeypatch.setattr(preset_utils, "shipped_preset_candidates", lambda name: (tmp_path / "absent", candidate))
-    assert default_model.default_model_path() == candidate
+    assert loading.default_model_path() == candidate
 
 
 def test_shipped_presets_are_looked_for_in_the_checkout_and_the_installed_share():
-    name = default_model.DEFAULT_PRESET
+    name = loading.DEFAULT_PRESET
     checkout, installed = preset_utils.shipped_preset_candidates(name)
     assert checkout == Path(hinet_tf.__file__).resolve().parent.parent / "saved_models" / name
     assert installed == Path(sys.prefix) / "share" / "hinet-tf" / "saved_models" / name
