@@ -20,6 +20,11 @@ def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
     with pytest.raises(FileExistsError, match="--overwrite"):
         export_model(model_path, report.output, "tflite", tile=32)
     assert report.output.read_bytes() == before
+    model_bytes = model_path.read_bytes()
+    for export_format in ("tflite", "onnx"):
+        with pytest.raises(ValueError, match="tiny.keras: the export would replace its input model"):
+            export_model(model_path, model_path, export_format, overwrite=True)
+    assert model_path.read_bytes() == model_bytes
 
 
 @pytest.mark.parametrize(
