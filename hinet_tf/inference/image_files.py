@@ -100,7 +100,8 @@ def plan_outputs(inputs, output):
 
     A file goes to `output/<name>`, or to `output` itself when it is the only input and
     `output` has an image suffix; a folder's images go to `output/<path inside the folder>`.
-    Its other files are skipped with a `UserWarning` naming them.
+    Its other files are skipped with a `UserWarning` naming them. Files under `output`, when it
+    lies inside the folder, are left out: a rerun would otherwise restore its own outputs.
 
     Raises:
         ValueError: `output` is an image file of a format that cannot be written.
@@ -115,6 +116,7 @@ def plan_outputs(inputs, output):
     for path in inputs:
         if path.is_dir():
             files, skipped = list_images(path)
+            files = [file for file in files if output.resolve() not in file.resolve().parents]
             if skipped:
                 names = describe_names(str(file.relative_to(path)) for file in skipped)
                 warnings.warn(

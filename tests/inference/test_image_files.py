@@ -24,6 +24,13 @@ def test_plan_pairs_a_file_with_a_named_output_and_folders_with_their_layout(tmp
     assert jobs == [(single, tmp_path / "out" / "a.png"), (nested, tmp_path / "out" / "sub" / "b.png")]
 
 
+def test_plan_leaves_out_an_output_folder_inside_the_input_folder(tmp_path):
+    photo = _photo(tmp_path / "in" / "a.png")
+    _photo(tmp_path / "in" / "out" / "a.png")  # the first run's output
+    jobs = image_files.plan_outputs([tmp_path / "in"], tmp_path / "in" / "out")
+    assert jobs == [(photo, tmp_path / "in" / "out" / "a.png")]
+
+
 def test_plan_refuses_an_output_format_it_cannot_write(tmp_path):
     with pytest.raises(ValueError, match=r"out.gif: cannot write '.gif' images"):
         image_files.plan_outputs([_photo(tmp_path / "a.png")], tmp_path / "out.gif")
