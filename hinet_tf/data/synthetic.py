@@ -9,6 +9,7 @@ Every degradation takes `probability` (default 1): the chance it is applied to a
 returns one function applying the list in order.
 """
 
+import inspect
 import math
 
 import tensorflow as tf
@@ -26,16 +27,23 @@ def _draw(value, dtype=tf.float32):
     return tf.constant(value, dtype)
 
 
-def _check_range(name, value, low, high, numbers=True):
-    """Raises a ValueError unless `value` is a `[low, high]` range (or, with `numbers`, a number) within bounds."""
+def _check_range(name, value, low, high, numbers=True, ranges=True, integer=False):
+    """Raises a ValueError unless `value` is a number (`numbers`) or a `[low, high]` range (`ranges`) within bounds.
+
+    With `integer`, the numbers must be integers.
+    """
     is_range = isinstance(value, (list, tuple))
     values = value if is_range else [value]
-    if (is_range and (len(value) != 2 or value[0] > value[1])) or not (is_range or numbers):
-        kinds = "a number or a [low, high] range" if numbers else "a [low, high] range"
+    kinds = " or ".join(kind for kind, allowed in (("a number", numbers), ("a [low, high] range", ranges)) if allowed)
+    if (is_range and (len(value) != 2 or not ranges)) or not (is_range or numbers):
         raise ValueError(f"{name} must be {kinds}, got {value!r}.")
     for number in values:
         if not isinstance(number, (int, float)) or isinstance(number, bool) or not low <= number <= high:
             raise ValueError(f"{name} must lie in [{low}, {high}], got {value!r}.")
+        if integer and not isinstance(number, int):
+            raise ValueError(f"{name} must be {'integers' if is_range else 'an integer'}, got {value!r}.")
+    if is_range and value[0] > value[1]:
+        raise ValueError(f"{name} must be {kinds}, got {value!r}.")
 
 
 def _filter(image, kernel):
@@ -62,7 +70,7 @@ class Degradation:
     """Base class: applies `apply` to an image with chance `probability`."""
 
     def __init__(self, probability=1.0):
-        _check_range(f"{type(self).__name__} probability", probability, 0, 1)
+        _check_range(f"{type(self).__name__} probability", probability, 0, 1, ranges=False)
         self.probability = probability
 
     def __call__(self, image):
@@ -123,7 +131,7 @@ class JPEG(Degradation):
 
     def __init__(self, quality=(30, 95), **kwargs):
         super().__init__(**kwargs)
-        _check_range("jpeg quality", quality, 1, 100)
+        _check_range("jpeg quality", quality, 1, 100, integer=True)
         self.quality = quality
 
     def apply(self, image):
@@ -185,7 +193,7 @@ class CameraNoise(Degradation):
         super().__init__(**kwargs)
         _check_range("camera shot_noise", shot_noise, 1e-6, 1, numbers=False)
         if jpeg_quality is not None:
-            _check_range("camera jpeg_quality", jpeg_quality, 1, 100, numbers=False)
+            _check_range("camera jpeg_quality", jpeg_quality, 1, 100, numbers=False, integer=True)
         if noise_reduction is not None:
             if not isinstance(noise_reduction, dict) or set(noise_reduction) - set(camera_noise.NOISE_REDUCTION):
                 names = ", ".join(camera_noise.NOISE_REDUCTION)
@@ -193,7 +201,7 @@ class CameraNoise(Degradation):
             noise_reduction = {**camera_noise.NOISE_REDUCTION, **noise_reduction}
             for name, limit in (("luma_sigma", 10), ("chroma_sigma", 10), ("chroma_gain", 1)):
                 _check_range(f"camera noise_reduction {name}", noise_reduction[name], 0, limit, numbers=False)
-        _check_range("camera gaussian_probability", gaussian_probability, 0, 1)
+        _check_range("camera gaussian_probability", gaussian_probability, 0, 1, ranges=False)
         _check_range("camera gaussian_sigma", gaussian_sigma, 0, 255)
         self.shot_noise = tuple(shot_noise)
         self.jpeg_quality = None if jpeg_quality is None else tuple(jpeg_quality)
@@ -238,6 +246,17 @@ class Compose:
         return image
 
 
+def _settings(degradation):
+    """The keys a spec of `degradation` (a class) may set: its `__init__` arguments and its bases'."""
+    names = []
+    for cls in degradation.__mro__:
+        if issubclass(cls, Degradation) and "__init__" in vars(cls):
+            for name, parameter in inspect.signature(cls.__init__).parameters.items():
+                if name != "self" and parameter.kind is not parameter.VAR_KEYWORD and name not in names:
+                    names.append(name)
+    return names
+
+
 def build_degradation(specs):
     """Builds the composed degradation from a list of `{"type": name, **params}` dicts.
 
@@ -250,10 +269,14 @@ def build_degradation(specs):
         kind = spec.pop("type", None)
         if kind not in DEGRADATIONS:
             raise ValueError(f"degradations[{index}]: unknown type {kind!r}; choose one of: {', '.join(DEGRADATIONS)}.")
+        known = _settings(DEGRADATIONS[kind])
+        unknown = [name for name in spec if name not in known]
+        if unknown:
+            raise ValueError(
+                f"degradations[{index}] ({kind}): unknown setting {unknown[0]!r}; known: {', '.join(known)}."
+            )
         try:
             degradations.append(DEGRADATIONS[kind](**spec))
-        except TypeError as error:
-            raise ValueError(f"degradations[{index}] ({kind}): {error}") from error
         except ValueError as error:
             raise ValueError(f"degradations[{index}]: {error}") from error
     return Compose(degradations)

@@ -9,6 +9,7 @@ An unknown key or a bad value is a `ValueError` naming the key. The names a key 
 import dataclasses
 import difflib
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -22,13 +23,24 @@ from hinet_tf.losses import LOSSES
 from hinet_tf.models.hinet.hinet_backbone import check_arguments
 
 
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, but `3e-5` and `1e3` (no dot, YAML 1.1 strings) are floats, as in YAML 1.2."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
+
+
+def read_yaml(text):
+    """Config YAML: PyYAML's safe loading, with `3e-5` a float."""
+    return yaml.load(text, Loader=_Loader)
+
+
 def _number(low=None, high=None, integer=False, low_open=False):
     def check(value):
-        if isinstance(value, str):
-            try:
-                value = float(value)  # YAML reads "2e-4" (no dot) as a string
-            except ValueError:
-                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, got {value!r}")
         if not math.isfinite(value):
@@ -299,7 +311,7 @@ def parse_override(text):
     if not separator or not dot or not key:
         raise ValueError(f"an override must look like section.key=value, got {text!r}")
     try:
-        return section, key, yaml.safe_load(value) if value.strip() else None
+        return section, key, read_yaml(value) if value.strip() else None
     except yaml.YAMLError as error:
         raise ValueError(f"cannot read the value of override {text!r}: {error}") from error
 
@@ -313,28 +325,45 @@ def load_config(path, overrides=()):
     """
     path = Path(path)
     try:
-        config = yaml.safe_load(path.read_text()) or {}
+        config = read_yaml(path.read_text()) or {}
     except OSError as error:
         raise ValueError(f"cannot read config {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
         raise ValueError(f"config {path} is not valid YAML: {error}") from error
     if not isinstance(config, dict):
         raise ValueError(f"config {path} must be a mapping of sections, got {type(config).__name__}")
+    sources = [(str(path), config)]  # each source and the config as it leaves it
     for override in overrides:
         section, key, value = parse_override(override)
-        if f"{section}.{key}" not in RETIRED_KEYS:
-            try:
-                _checked_value(section, key, value)
-            except ValueError as error:  # the --set argument is to blame, not the file
-                raise ValueError(f"--set {override}: {error}") from error
-        config.setdefault(section, {})
-        if not isinstance(config[section], dict):
+        if not isinstance(config.get(section, {}), dict):
             raise ValueError(f"config section {section!r} in {path} must be a mapping")
-        config[section][key] = value
+        config = {**config, section: {**config.get(section, {}), key: value}}
+        sources.append((f"--set {override}", config))
     try:
         return validate(config)
     except ValueError as error:
-        raise ValueError(f"{path}: {error}") from error
+        raise ValueError(f"{_blamed(sources, str(error))}: {error}") from error
+
+
+def _blamed(sources, message):
+    """The source (the file or an override) from which on every config fails with `message`."""
+    blamed = sources[-1][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # validate warned of retired keys already
+        for source, config in reversed(sources[:-1]):
+            if _problem(config) != message:
+                break
+            blamed = source
+    return blamed
+
+
+def _problem(config):
+    """`validate`'s error message for `config`, or None if it is valid."""
+    try:
+        validate(config)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def dump_config(config):

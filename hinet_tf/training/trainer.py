@@ -214,7 +214,7 @@ def check_run_dir(config, run_dir):
             )
         return
     try:
-        saved = config_lib.validate(yaml.safe_load(config_path.read_text()))
+        saved = config_lib.validate(config_lib.read_yaml(config_path.read_text()))
     except (OSError, ValueError, yaml.YAMLError) as error:
         raise ValueError(f"{config_path} is not the config of a hinet-tf run ({first_line(error)})") from None
     saved, wanted = saved.to_dict(), config.to_dict()

@@ -233,7 +233,15 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
         ({"jpeg_quality": 90}, r"camera jpeg_quality must be a \[low, high\] range, got 90"),
         ({"shot_noise": [0, 0.01]}, r"camera shot_noise must lie in \[1e-06, 1\]"),
         ({"gaussian_probability": 2}, r"camera gaussian_probability must lie in \[0, 1\]"),
-        ({"iso": 800}, r"unexpected keyword argument 'iso'"),
+        ({"gaussian_probability": [0, 1]}, r"camera gaussian_probability must be a number, got \[0, 1\]"),
+        ({"probability": [0.5, 1]}, r"CameraNoise probability must be a number, got \[0.5, 1\]"),
+        ({"jpeg_quality": [80.5, 98]}, r"camera jpeg_quality must be integers, got \[80.5, 98\]"),
+        ({"shot_noise": ["low", 0.01]}, r"camera shot_noise must lie in \[1e-06, 1\], got \['low', 0.01\]"),
+        (
+            {"gaussian_probabilty": 0.5},
+            r"\(camera\): unknown setting 'gaussian_probabilty'; known: shot_noise, jpeg_quality, noise_reduction, "
+            r"gaussian_probability, gaussian_sigma, probability\.$",
+        ),
         ({"noise_reduction": {"strength": [0, 1]}}, r"camera noise_reduction must map some of luma_sigma, chroma_sigma"),
         ({"noise_reduction": {"chroma_gain": [0, 2]}}, r"camera noise_reduction chroma_gain must lie in \[0, 1\]"),
         ({"noise_reduction": {"luma_sigma": 1}}, r"camera noise_reduction luma_sigma must be a \[low, high\] range"),
@@ -243,3 +251,19 @@ def test_bad_camera_settings_are_one_line_config_errors(spec, message):
     with pytest.raises(ValueError, match=r"^config key 'data.degradations' degradations\[0\].*" + message) as error:
         config_lib.validate({"data": {"degradations": [{"type": "camera", **spec}]}})
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("kind", list(synthetic.DEGRADATIONS))
+def test_every_degradation_names_an_unknown_setting_and_the_known_ones(kind):
+    message = rf"^config key 'data.degradations' degradations\[0\] \({kind}\): unknown setting 'strenght'; known: "
+    with pytest.raises(ValueError, match=message + r"[a-z_, ]*probability\.$"):
+        config_lib.validate({"data": {"degradations": [{"type": kind, "strenght": 1}]}})
+
+
+@pytest.mark.parametrize(
+    "quality, message",
+    [(90.5, r"must be an integer, got 90.5"), ([30, 95.0], r"must be integers, got \[30, 95.0\]")],
+)
+def test_jpeg_quality_must_be_an_integer(quality, message):
+    with pytest.raises(ValueError, match=r"degradations\[0\]: jpeg quality " + message):
+        config_lib.validate({"data": {"degradations": [{"type": "jpeg", "quality": quality}]}})
