@@ -9,6 +9,7 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
 from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
@@ -19,6 +20,7 @@ from hinet_tf.models.preset_utils import shipped_preset_dir
 from hinet_tf.utils.messages import first_line
 
 
+PROBE_SIDE = 16  # pixels: the blank image a loaded model must return at its own size
 DEFAULT_PRESET = "hinet_camera_denoise"  # camera photos; hinet_photo_denoise for Gaussian noise
 
 
@@ -78,7 +80,8 @@ def check_image_model(model, name):
     """Raises a one-line ValueError naming `name` unless `model` maps images to images.
 
     Images are NHWC batches of any height and width with 1 or 3 channels; the model must
-    return one such batch with the input's channels.
+    return one such batch with the input's channels and size, checked on a small blank image
+    (a strided model declares the same shapes as one that keeps the size).
     """
     inputs = getattr(model, "inputs", None) or []
     if len(inputs) != 1:
@@ -88,9 +91,17 @@ def check_image_model(model, name):
         raise ValueError(f"Model {name} takes inputs of shape {shape}, not images (batch, height, width, 1 or 3).")
     if shape[1:3] != (None, None):
         raise ValueError(f"Model {name} takes only {shape[1]} x {shape[2]} images; it must take any size.")
-    for output in model.outputs:
-        if tuple(output.shape) != shape:
+    side = max(PROBE_SIDE, getattr(model, "size_multiple", 1))
+    probe = np.zeros((1, side, side, shape[-1]), "float32")
+    try:
+        outputs = keras.tree.flatten(model(probe, training=False))
+    except Exception as error:  # noqa: BLE001 (a foreign model may raise anything)
+        raise ValueError(f"Model {name} fails on a blank {side}x{side} image ({first_line(error)})") from None
+    returned = [(tuple(output.shape), shape) for output in model.outputs]
+    returned += [(tuple(output.shape), probe.shape) for output in outputs]
+    for output_shape, input_shape in returned:
+        if output_shape != input_shape:
             raise ValueError(
-                f"Model {name} returns {tuple(output.shape)} for images {shape}; "
+                f"Model {name} returns {output_shape} for images {input_shape}; "
                 "an image restoration model returns images like its input."
             )

@@ -212,7 +212,7 @@ def test_running_out_of_memory_on_one_image_fails_that_image_only(tmp_path, iden
 
 @pytest.fixture(scope="module")
 def not_image_models(tmp_path_factory):
-    """A classifier (images to 10 scores) and a model of fixed 28 x 28 inputs."""
+    """A classifier (images to 10 scores), a model of fixed 28 x 28 inputs and one that halves the size."""
     folder = tmp_path_factory.mktemp("foreign")
     classifier = keras.Sequential(
         [keras.Input((None, None, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)]
@@ -220,6 +220,8 @@ def not_image_models(tmp_path_factory):
     classifier.save(folder / "classifier.keras")
     fixed = keras.Sequential([keras.Input((28, 28, 3)), keras.layers.Conv2D(3, 3, padding="same")])
     fixed.save(folder / "fixed.keras")
+    strided = keras.Sequential([keras.Input((None, None, 3)), keras.layers.Conv2D(3, 3, strides=2, padding="same")])
+    strided.save(folder / "strided.keras")
     return folder
 
 
@@ -230,6 +232,7 @@ def test_a_model_that_does_not_map_images_to_images_is_named_in_one_line(tmp_pat
     for name, problem in (
         ("classifier.keras", "returns (None, 10) for images (None, None, None, 3)"),
         ("fixed.keras", "takes only 28 x 28 images; it must take any size"),
+        ("strided.keras", "returns (1, 8, 8, 3) for images (1, 16, 16, 3)"),
     ):
         model = str(not_image_models / name)
         argv = {
