@@ -52,7 +52,8 @@ PSNRs) and, for CBSD68, the comparison figure (clean | noisy | CBM3D | first mod
 
 `--real DIR` scores real camera noise instead: every `NAME_real.*` camera crop in DIR with
 the `NAME_mean.*` of many shots of the same scene as its ground truth (PolyU's layout; a file
-without its partner is refused). The camera is the first `_` field of NAME. Methods: the
+without its partner is refused; 16-bit crops are rounded to 8 bits, value / 257, and grey ones
+scored as RGB; a crop in two files is refused). The camera is the first `_` field of NAME. Methods: the
 noisy crop; non-local means (`denoise_nl_means`, fast mode, 5x5 patches, search distance 6,
 `h` = 0.8 sigma, scikit-image's rule of thumb) and CBM3D, each told the crop's true noise
 level, sigma = the standard deviation of noisy minus mean over all its pixels; CBM3D told
@@ -89,6 +90,8 @@ from hinet_tf import metrics
 from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.image_io import ImageError
+from hinet_tf.utils.image_io import read_stored
 
 SIGMAS = (15, 25, 50)
 NLM_GRID = {"h": (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8), "patch_size": (5, 7), "patch_distance": (6, 11)}
@@ -215,7 +218,10 @@ class ModelDenoiser:
         from hinet_tf import inference
 
         self.path, self.tile, self.tta = path, tile, tta
-        model = inference.load_model(path)
+        try:
+            model = inference.load_model(path)
+        except (FileNotFoundError, ValueError) as error:
+            raise SystemExit(str(error)) from None
         tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
         self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
         self.backend = self.restorer.backend
@@ -226,11 +232,17 @@ class ModelDenoiser:
 
 
 def load_uint8_image(path):
-    """The image as uint8 RGB."""
+    """The image's grey or RGB samples as uint8 (H, W, 1 or 3); 16-bit samples are rounded to 8 bits (value / 257)."""
     try:
-        return np.asarray(Image.open(path).convert("RGB"))
-    except OSError as error:
-        raise SystemExit(f"{path}: not a readable image ({error})") from None
+        samples = read_stored(path).colour_samples
+    except ImageError as error:
+        raise SystemExit(str(error)) from None
+    return np.round(samples / 257).astype(np.uint8) if samples.dtype == np.uint16 else samples
+
+
+def as_rgb(image):
+    """An (H, W, 1) grey image as three equal channels; an RGB one as it is."""
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
 def published_noisy_images(images, sigma, seed_each_image=False):
@@ -282,7 +294,7 @@ def testset_benchmark(args):
     paths = sorted((args.datasets / folder).glob(pattern))
     if not paths:
         raise SystemExit(f"no {pattern} images in {args.datasets / folder}")
-    images = [load_uint8_image(path) for path in paths]
+    images = [as_rgb(load_uint8_image(path)) for path in paths]
 
     def noisy_images(sigma):
         noisy = published_noisy_images(images, sigma, args.seed_each_image)
@@ -315,17 +327,24 @@ def _is_model(path):
 
 
 def real_noise_crops(folder):
-    """Yields `(name, noisy, mean)` of each crop of a real-noise folder as uint8 RGB, refusing unpaired files."""
+    """Yields `(name, noisy, mean)` of each crop of a real-noise folder as uint8 RGB.
+
+    Refuses unpaired files, a crop in two files (`X_real.png` and `X_real.jpg`) and a pair
+    of different sizes or channels (a grey mean beside an RGB crop).
+    """
     try:
         pairs = list_real_noise_pairs(folder)
     except ValueError as error:
         raise SystemExit(str(error)) from None
     for name, noisy_path, mean_path in pairs:
         noisy, mean = load_uint8_image(noisy_path), load_uint8_image(mean_path)
-        if noisy.shape != mean.shape:
+        if noisy.shape[:2] != mean.shape[:2]:
             raise SystemExit(f"{noisy_path} is {noisy.shape[1]}x{noisy.shape[0]} but {mean_path} is "
                              f"{mean.shape[1]}x{mean.shape[0]}")
-        yield name, noisy, mean
+        if noisy.shape != mean.shape:
+            raise SystemExit(f"{noisy_path} has shape {noisy.shape} but {mean_path} has shape {mean.shape}: "
+                             "a crop and its mean must both be grey or both RGB")
+        yield name, as_rgb(noisy), as_rgb(mean)
 
 
 def real_noise_outputs(args, name, noisy, sigmas, seconds):

@@ -106,7 +106,8 @@ def list_real_noise_pairs(folder):
     """The `(name, noisy_path, mean_path)` of every `NAME_real.*` / `NAME_mean.*` pair in `folder`, sorted by name.
 
     Raises:
-        ValueError: a missing or empty folder, an image named neither way, or one without its partner.
+        ValueError: a missing or empty folder, an image named neither way, one without its partner,
+            or a crop in two files (`X_real.png` and `X_real.jpg`).
     """
     folder = Path(folder)
     crops = {"real": {}, "mean": {}}
@@ -114,6 +115,8 @@ def list_real_noise_pairs(folder):
         name, _, kind = path.stem.rpartition("_")
         if not name or kind not in crops:
             raise ValueError(f"{path} is named neither NAME_real nor NAME_mean: a real-noise folder holds only pairs.")
+        if name in crops[kind]:
+            raise ValueError(f"{crops[kind][name]} and {path} are one crop in two files; keep one.")
         crops[kind][name] = path
     _check_matched(crops["real"], crops["mean"], folder, folder)
     return [(name, crops["real"][name], crops["mean"][name]) for name in sorted(crops["real"])]

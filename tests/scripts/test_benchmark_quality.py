@@ -183,3 +183,66 @@ def test_an_unpaired_real_noise_crop_is_refused_before_anything_is_written(bench
         benchmark_quality.main(["--real", str(folder), "--methods", "--out", str(tmp_path / "out")])
     assert "\n" not in str(error.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_16_bit_crops_are_scored_on_the_0_255_scale_not_clipped(benchmark_quality, tmp_path):
+    from hinet_tf import metrics
+
+    folder = tmp_path / "real"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    mean = np.repeat(np.repeat(rng.integers(10_000, 55_000, (4, 4)), 8, 0), 8, 1)
+    noisy = np.clip(mean + rng.normal(0, 10 * 257, mean.shape), 0, 65535)
+    for kind, image in (("mean", mean), ("real", noisy)):
+        Image.fromarray(image.astype(np.uint16)).save(folder / f"Cam_1_{kind}.png")  # 16-bit grey
+    benchmark_quality.main(["--real", str(folder), "--methods", "--out", str(tmp_path / "out"),
+                            "--cache", str(tmp_path / "cache")])
+    report = json.loads((tmp_path / "out" / "quality_real_real.json").read_text())
+    mean_8, noisy_8 = (np.round(image.astype(np.uint16) / 257).astype(np.uint8) for image in (mean, noisy))
+    true_sigma = np.std(noisy_8 / 255.0 - mean_8 / 255.0) * 255
+    assert report["noise_sigma_255"]["Cam_1"]["true"] == pytest.approx(true_sigma)
+    assert true_sigma == pytest.approx(10, rel=0.1)  # clipped to 255, both would be white: sigma 0
+    assert report["per_crop"]["noisy"]["Cam_1"]["psnr"] == pytest.approx(metrics.psnr(noisy_8, mean_8))
+
+
+def test_a_grey_mean_beside_an_rgb_crop_is_refused_before_anything_is_written(benchmark_quality, tmp_path):
+    folder = tmp_path / "real"
+    _real_noise_folder(folder, {"CamA_1": 5})
+    Image.open(folder / "CamA_1_mean.png").convert("L").save(folder / "CamA_1_mean.png")
+    message = r"CamA_1_real.png has shape \(32, 32, 3\) but .*CamA_1_mean.png has shape \(32, 32, 1\)"
+    with pytest.raises(SystemExit, match=message) as error:
+        benchmark_quality.main(["--real", str(folder), "--methods", "--out", str(tmp_path / "out")])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_crop_in_two_files_is_refused_not_one_of_them_dropped(benchmark_quality, tmp_path):
+    folder = tmp_path / "real"
+    _real_noise_folder(folder, {"CamA_1": 5})
+    Image.open(folder / "CamA_1_real.png").save(folder / "CamA_1_real.jpg")
+    with pytest.raises(SystemExit, match=r"CamA_1_real.jpg and .*CamA_1_real.png are one crop in two files; keep one") as error:
+        benchmark_quality.main(["--real", str(folder), "--methods", "--out", str(tmp_path / "out")])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "layer, returned",
+    [("strided", r"\(1, 8, 8, 3\) for images \(1, 16, 16, 3\)"), ("grey", r"\(None, None, None, 1\)")],
+)
+def test_a_model_that_does_not_return_its_input_shape_is_refused_by_name(benchmark_quality, tmp_path, layer, returned):
+    import keras
+
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    images = keras.Input((None, None, 3))
+    convolution = keras.layers.Conv2D(3, 3, strides=2, padding="same") if layer == "strided" else \
+        keras.layers.Conv2D(1, 3, padding="same")
+    model_path = tmp_path / f"{layer}.keras"
+    keras.Model(images, convolution(images)).save(model_path)
+    with pytest.raises(SystemExit, match=rf"Model .*{layer}.keras returns {returned}") as error:
+        benchmark_quality.main([
+            "--real", str(tmp_path / "real"), "--methods", "--model", f"bad={model_path}", "--backend", "keras",
+            "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+        ])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "out").exists()
