@@ -161,12 +161,14 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
     memory holds the photo once and a row of tiles. Each output keeps its input's format,
     bit depth, alpha and colour profile, and is written whole or not at all. `on_done(count)` is called after each file. Errors that would fail
     every file (a model with non-finite output, a backend that cannot convert) are raised,
-    with the file's name added.
+    with the file's name added. Greyscale files restored by a colour model get one `UserWarning`.
     """
     failures = []
+    gray = []
     for done, (source, target) in enumerate(jobs, start=1):
         try:
-            _restore_file(restorer, source, target, overwrite, max_pixels)
+            if _restore_file(restorer, source, target, overwrite, max_pixels) < restorer.channels:
+                gray.append(source.name)
         except (NonFiniteOutputError, ConversionError) as error:
             raise type(error)(f"{source}: {error}") from error
         except (ImageError, OSError) as error:
@@ -177,10 +179,19 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
             failures.append(f"{source}: not enough memory to restore an image of this size")
         if on_done is not None:
             on_done(done)
+    if gray:
+        warnings.warn(
+            f"{len(gray)} grayscale image(s) went through a colour model as three equal channels "
+            f"({describe_names(gray)}): the shipped denoisers, trained on colour noise, remove little "
+            "of the noise of grayscale images",
+            stacklevel=2,
+        )
     return failures
 
 
 def _restore_file(restorer, source, target, overwrite, max_pixels):
+    """Restores one file; returns its colour channels."""
     image = read_stored(source, max_pixels)
     restorer.restore_in_place(image.colour_samples)
     write_stored(target, image, overwrite=overwrite)
+    return image.colour_samples.shape[-1]

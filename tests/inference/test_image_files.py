@@ -59,13 +59,17 @@ def test_checks_keep_existing_outputs_inputs_and_shared_outputs_and_read_headers
 
 
 class Inverter:
-    """A stand-in restorer: each sample becomes its complement."""
+    """A stand-in restorer of colour images: each sample becomes its complement."""
+
+    channels = 3
 
     def restore_in_place(self, samples):
         samples[...] = np.iinfo(samples.dtype).max - samples
 
 
 class Broken:
+    channels = 3
+
     def restore_in_place(self, samples):
         raise NonFiniteOutputError("the model returned NaN")
 
@@ -82,6 +86,17 @@ def test_restore_files_writes_each_output_and_reports_the_ones_that_fail(tmp_pat
     restored = np.asarray(Image.open(tmp_path / "out" / "good.png"))
     assert restored.shape == (20, 16, 3) and (restored == 255 - 64).all()
     assert not (tmp_path / "out" / "broken.png").exists()
+
+
+def test_grayscale_files_through_a_colour_model_get_one_warning_naming_them(tmp_path):
+    gray = [tmp_path / f"gray{index}.png" for index in range(2)]
+    for path in gray:
+        Image.fromarray(np.full((20, 16), 64, np.uint8)).save(path)
+    jobs = [(path, tmp_path / "out" / path.name) for path in (*gray, _photo(tmp_path / "colour.png"))]
+    with pytest.warns(UserWarning, match=r"^2 grayscale image\(s\) .*\(gray0.png, gray1.png\)") as caught:
+        assert image_files.restore_files(Inverter(), jobs) == []
+    assert len(caught) == 1
+    assert (np.asarray(Image.open(tmp_path / "out" / "gray0.png")) == 255 - 64).all()
 
 
 def test_a_model_that_breaks_every_file_stops_the_run_naming_the_file(tmp_path):
