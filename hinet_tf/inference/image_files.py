@@ -89,7 +89,15 @@ def _restorer(models, tile, overlap, tta, backend, log):
     for spec in models:
         if spec is not None:
             check_model_source(spec)
+    from hinet_tf.models.loading import is_untrained_preset
     from hinet_tf.models.loading import load_model
+
+    untrained = [str(spec) for spec in models if is_untrained_preset(spec)]
+    if untrained:
+        raise ValueError(
+            f"preset {untrained[0]} is an architecture only, with random weights: its outputs are not restorations. "
+            "Pass a trained model: hinet_camera_denoise, hinet_photo_denoise, a .keras file or a preset folder."
+        )
     from hinet_tf.inference.restorer import Restorer
 
     return Restorer([load_model(spec) for spec in models], tile, overlap, tta, backend, log=log)

@@ -50,7 +50,7 @@ def load_model(spec=None):
     if spec is None:
         spec = default_model_path()
     if str(spec) in backbone_presets:
-        if backbone_presets[str(spec)].get("weights"):
+        if not is_untrained_preset(spec):
             return HINetImageRestorer.from_preset(str(spec))
         warnings.warn(
             f"Preset {spec!r} has random (untrained) weights: its outputs are not restorations. "
@@ -74,6 +74,11 @@ def load_model(spec=None):
         raise ValueError(f"Model {path}: {error}") from None
     check_image_model(model, path)
     return model
+
+
+def is_untrained_preset(spec):
+    """Whether `spec` names a built-in preset without weights: an architecture only."""
+    return str(spec) in backbone_presets and not backbone_presets[str(spec)].get("weights")
 
 
 def check_image_model(model, name):

@@ -264,6 +264,8 @@ def test_bad_model_files_and_settings_are_named_plainly(tmp_path, identity_model
     for name in ("text.keras", "truncated.keras"):
         assert f"Model {tmp_path / name} is not a valid .keras file" in error("--model", str(tmp_path / name))
     assert f"Model {tmp_path / 'folder.keras'} is a directory" in error("--model", str(tmp_path / "folder.keras"))
+    # Random weights would also be converted and timed again on every run, each time under a new cache key.
+    assert "preset hinet_1x is an architecture only, with random weights" in error("--model", "hinet_1x")
     with pytest.raises(SystemExit):
         main(["restore", str(image), "-o", str(tmp_path / "out.png"), "--tile", "0"])
     assert "argument --tile: must be at least 1, got 0" in capsys.readouterr().err
