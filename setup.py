@@ -46,7 +46,7 @@ setup(
         "dev": requirements("requirements-dev.txt"),
         "jax": ["jax[cpu]>=0.10,<0.11"],
         "torch": ["torch>=2.2"],
-        "tiff": ["tifffile>=2023.1"],
+        "tiff": ["tifffile>=2023.1", "imagecodecs>=2025.3"],  # LZW, deflate and JPEG compressed TIFFs
         "litert": ["ai-edge-litert>=1.2"],
         "onnx": ["onnx>=1.23,<1.24", "onnxruntime>=1.32,<1.33", "tf2onnx>=1.17,<1.18"],
         "benchmark": ["scikit-image>=0.22", "bm3d>=4.0,<5"],  # scripts/benchmark_quality.py

@@ -67,6 +67,7 @@ SIGNATURES = {
 MINISWHITE, MINISBLACK, RGB, PALETTE, SEPARATED, YCBCR = 0, 1, 2, 3, 5, 6
 INK_SET, CMYK_INKS = 332, 1
 EXIF_ORIENTATION = 274
+TIFF_INSTALL = "pip install 'hinet-tf[tiff]'"
 TIFF_JPEG_COMPRESSIONS = (6, 7)  # YCbCr stored as JPEG is decoded to RGB
 UPRIGHT_TRANSFORMS = {1: 0, 2: 2, 3: 3, 4: 1, 5: 4, 6: 5, 7: 7, 8: 6}
 
@@ -495,7 +496,7 @@ def _tifffile():
     try:
         import tifffile
     except ImportError:
-        raise ImageError("TIFF support needs tifffile: pip install 'hinet-tf[tiff]'") from None
+        raise ImageError(f"TIFF support needs tifffile: {TIFF_INSTALL}") from None
     return tifffile
 
 
@@ -503,7 +504,12 @@ def _decode_tiff(data):
     """A TIFF's samples as grey or RGB (and alpha) by its photometric interpretation, upright by its orientation."""
     with _tifffile().TiffFile(io.BytesIO(data)) as file:
         page = file.pages[0]
-        array = page.asarray()
+        try:
+            array = page.asarray()
+        except ValueError as error:
+            if "imagecodecs" not in str(error):
+                raise
+            raise ImageError(f"its compression ({page.compression.name}) needs imagecodecs: {TIFF_INSTALL}") from None
         if array.ndim == 3 and page.planarconfig == 2:
             array = np.moveaxis(array, 0, -1)  # planar (C, H, W) storage
         array = _tiff_colours(array, page)

@@ -232,6 +232,27 @@ def test_tiff_colours_it_cannot_map_are_refused_by_name(tmp_path):
     assert str(error.value).startswith(f"{path}: TIFF of photometric interpretation CIELAB")
 
 
+@pytest.mark.parametrize("compression", ["tiff_lzw", "tiff_adobe_deflate", "jpeg"])
+def test_compressed_tiffs_are_read_as_pillow_reads_them(tmp_path, compression):
+    path = tmp_path / f"{compression}.tif"
+    PIL.Image.fromarray(random_array((12, 16, 3), np.uint8)).save(path, compression=compression)
+    expected = np.asarray(PIL.Image.open(path).convert("RGB"))  # a JPEG TIFF holds YCbCr
+    np.testing.assert_array_equal(np.round(read_image(path).pixels * 255), expected)
+
+
+def test_a_compressed_tiff_without_imagecodecs_says_what_to_install(tmp_path, monkeypatch):
+    path = tmp_path / "lzw.tif"
+    PIL.Image.fromarray(random_array((12, 16, 3), np.uint8)).save(path, compression="tiff_lzw")
+
+    def without_imagecodecs(page, *args, **kwargs):  # what tifffile raises when imagecodecs is not installed
+        raise ValueError(f"{page.compression!r} requires the 'imagecodecs' package")
+
+    monkeypatch.setattr(tifffile.TiffPage, "asarray", without_imagecodecs)
+    with pytest.raises(ImageError) as error:
+        read_image(path)
+    assert str(error.value) == f"{path}: its compression (LZW) needs imagecodecs: pip install 'hinet-tf[tiff]'"
+
+
 def test_tiff_orientation_is_applied(tmp_path):
     array = random_array((4, 6, 3), np.uint8)
     tifffile.imwrite(tmp_path / "turned.tif", array, photometric="rgb", extratags=[(274, "H", 1, 6, False)])
