@@ -55,8 +55,6 @@ def export_model(
         raise ValueError("--tile applies to --format tflite and onnx")
     check_writable(output.parent)
     check_output(output, export_format, overwrite)
-    if output.exists() and Path(str(model)).exists() and output.samefile(str(model)):
-        raise ValueError(f"{output}: the export would replace its input model")
 
     from hinet_tf.export.calibration import calibration_set
     from hinet_tf.export.calibration import require_interpreter

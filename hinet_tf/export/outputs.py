@@ -1,5 +1,7 @@
 """What each export format writes, and whether it may be written where asked: checked before TensorFlow loads."""
 
+from pathlib import Path
+
 from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import check_replaceable
 
@@ -7,9 +9,18 @@ from hinet_tf.utils.atomic import check_replaceable
 SAVED_MODEL = FolderLayout(
     "a SavedModel", "saved_model.pb", ("saved_model.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
 )
-FOLDER_FORMATS = {"savedmodel": SAVED_MODEL}  # the other formats write one file
+FOLDER_FORMATS = {"savedmodel": SAVED_MODEL}
+FILE_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}  # the other formats write one file
 
 
 def check_output(path, export_format, overwrite):
-    """Raises FileExistsError unless an export of `export_format` may be written at `path` (`check_replaceable`)."""
+    """Raises unless an export of `export_format` may be written at `path`.
+
+    Raises:
+        ValueError: a file format's `path` does not end in its suffix (`FILE_SUFFIXES`).
+        FileExistsError: as `check_replaceable`.
+    """
+    suffix = FILE_SUFFIXES.get(export_format)
+    if suffix and Path(path).suffix.lower() != suffix:
+        raise ValueError(f"the output of --format {export_format} must end in {suffix}; got {path}")
     check_replaceable(path, overwrite, FOLDER_FORMATS.get(export_format))

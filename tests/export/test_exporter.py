@@ -21,8 +21,8 @@ def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
         export_model(model_path, report.output, "tflite", tile=32)
     assert report.output.read_bytes() == before
     model_bytes = model_path.read_bytes()
-    for export_format in ("tflite", "onnx"):
-        with pytest.raises(ValueError, match="tiny.keras: the export would replace its input model"):
+    for export_format in ("tflite", "onnx"):  # an export never replaces its input model
+        with pytest.raises(ValueError, match=f"--format {export_format} must end in .{export_format}; got .*tiny.keras"):
             export_model(model_path, model_path, export_format, overwrite=True)
     assert model_path.read_bytes() == model_bytes
 
@@ -35,10 +35,14 @@ def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
         ({"export_format": "onnx", "quantization": "fp16"}, ValueError, "apply to --format tflite"),
         ({"export_format": "tflite", "quantization": "int8", "tile": 32}, ValueError, "needs calibration photos"),
         ({"export_format": "tflite"}, FileNotFoundError, "no_model.keras"),
+        ({"export_format": "onnx", "output": "out.tflite"}, ValueError, "--format onnx must end in .onnx; got .*out"),
+        ({"export_format": "tflite", "output": "out.png"}, ValueError, "--format tflite must end in .tflite"),
     ],
 )
 def test_refusals_come_before_the_model_loads(tmp_path, options, error, message):
+    names = {"savedmodel": "out", "onnx": "out.onnx"}
+    output = tmp_path / options.pop("output", names.get(options["export_format"], "out.tflite"))
     with pytest.raises(error, match=message):
-        export_model(tmp_path / "no_model.keras", tmp_path / "out", **options)
-    assert not (tmp_path / "out").exists()
+        export_model(tmp_path / "no_model.keras", output, **options)
+    assert not output.exists()
 
