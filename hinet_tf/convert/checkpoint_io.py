@@ -87,9 +87,11 @@ def _read_pth(path):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch reports corrupt files as RuntimeError, UnpicklingError, EOFError, ...
+        reason = first_line(error)
+        # torch's advice to load with weights_only=False (running the file's code) is not passed on.
+        details = "" if "weights_only" in reason else f": {reason}"
         raise CheckpointError(
-            f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict): "
-            f"{first_line(error)}"
+            f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict){details}"
         ) from error
     if not isinstance(checkpoint, collections.abc.Mapping):
         raise CheckpointError(f"{path} holds a {type(checkpoint).__name__}, not a state dict")

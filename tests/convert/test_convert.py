@@ -1,5 +1,6 @@
 """Official PyTorch checkpoints <-> Keras: parity with the official outputs, round trips, strictness."""
 
+import collections
 import functools
 import pathlib
 import re
@@ -165,6 +166,13 @@ def test_a_non_hinet_file_is_named_in_the_error(tmp_path):
     pytest.importorskip("torch", reason="reading .pth needs torch")
     with pytest.raises(CheckpointError, match="notes.pth is not a readable PyTorch checkpoint"):
         from_pytorch(text)
+    pickled = tmp_path / "object.pth"  # a pickle that weights-only loading refuses
+    torch = pytest.importorskip("torch")
+    torch.save({"a": torch.zeros(1), "b": collections.OrderedDict}, pickled)
+    with pytest.raises(CheckpointError) as error:
+        from_pytorch(pickled)
+    assert str(error.value).endswith("object.pth is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict)")
+    assert "weights_only" not in str(error.value)
 
 
 def test_a_pth_holding_something_else_than_a_state_dict_fails(tmp_path):
