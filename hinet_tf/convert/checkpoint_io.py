@@ -87,9 +87,9 @@ def _read_pth(path):
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch reports corrupt files as RuntimeError, UnpicklingError, EOFError, ...
-        reason = first_line(error)
-        # torch's advice to load with weights_only=False (running the file's code) is not passed on.
-        details = "" if "weights_only" in reason else f": {reason}"
+        # torch's advice to load with weights_only=False, running the file's code, is not passed on.
+        objects = "Weights only load failed" in str(error)
+        details = ": safe (weights-only) loading refused it" if objects else f": {first_line(error)}"
         raise CheckpointError(
             f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict){details}"
         ) from error

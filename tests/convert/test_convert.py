@@ -168,10 +168,11 @@ def test_a_non_hinet_file_is_named_in_the_error(tmp_path):
         from_pytorch(text)
     pickled = tmp_path / "object.pth"  # a pickle that weights-only loading refuses
     torch = pytest.importorskip("torch")
-    torch.save({"a": torch.zeros(1), "b": collections.OrderedDict}, pickled)
+    torch.save({"a": torch.zeros(1), "b": pathlib.PurePosixPath("code")}, pickled)
     with pytest.raises(CheckpointError) as error:
         from_pytorch(pickled)
-    assert str(error.value).endswith("object.pth is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict)")
+    assert str(error.value).endswith("object.pth is not a readable PyTorch checkpoint (truncated, corrupt, or not a "
+                                     "plain state dict): safe (weights-only) loading refused it")
     assert "weights_only" not in str(error.value)
 
 
