@@ -200,9 +200,12 @@ def summarise(rows, set_names):
 
 
 def _file_samples(pairs, with_folder=False):
-    """Samples of image file pairs, whose headers are checked now, before any model runs."""
-    for path in (path for pair in pairs for path in pair):
-        read_header(path)
+    """Samples of image file pairs, whose headers and sizes are checked now, before any model runs."""
+    for degraded, target in pairs:
+        sizes = [(header.width, header.height) for header in (read_header(degraded), read_header(target))]
+        if sizes[0] != sizes[1]:
+            (width, height), (target_width, target_height) = sizes
+            raise ValueError(f"{degraded} is {width}x{height} but its target {target} is {target_width}x{target_height}")
 
     def loader(degraded_path, target_path):
         return lambda: (read_image(degraded_path).pixels, read_image(target_path).pixels)

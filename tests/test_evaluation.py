@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import PIL.Image
 import pytest
 
 from hinet_tf import evaluation
@@ -54,6 +55,10 @@ def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):
     test_sets = evaluation.list_test_sets(tmp_path, "pairs")
     with pytest.raises(ValueError, match=r"a.png: the restored image \(10, 44, 3\) and the target \(36, 44, 3\)"):
         evaluation.evaluate(lambda image: image[:10], test_sets)
+    write_noisy_pair(tmp_path, "b.png", 1, 5)
+    PIL.Image.open(tmp_path / "target" / "b.png").crop((0, 0, 40, 36)).save(tmp_path / "target" / "b.png")
+    with pytest.raises(ValueError, match=r"input/b.png is 44x36 but its target .*target/b.png is 40x36"):
+        evaluation.list_test_sets(tmp_path, "pairs")
     (tmp_path / "input" / "a.png").write_text("not an image")
     with pytest.raises(ImageError, match="a.png: not a PNG file"):
         evaluation.list_test_sets(tmp_path, "pairs")
