@@ -24,6 +24,7 @@ from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.machine import cpu_description
 from hinet_tf.utils.machine import library_versions
 from hinet_tf.utils.messages import first_line
+from hinet_tf.utils.quiet import native_stderr_silenced
 from hinet_tf.utils.timing import wall_times
 
 FOLDER = "backend_choices"
@@ -112,9 +113,11 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
             errors.append(error)
             warnings.warn(f"Backend {name} left out of the choice: {left_out[name]}", stacklevel=2)
             continue
+        slower = (name, runner)
         if best is None or seconds[name] < seconds[best[0]]:
-            best = (name, runner)
-        del runner  # a slower runtime's model is freed before the next one loads
+            best, slower = slower, best
+        with native_stderr_silenced():  # the slower runtime is freed before the next loads; LiteRT logs its teardown
+            del runner, slower
     if best is None:
         raise errors[0]
     choice = BackendChoice(best[0], seconds, left_out, tuple(tile.shape), describe_models, True, path)

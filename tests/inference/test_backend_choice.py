@@ -1,6 +1,7 @@
 """`Restorer(backend="auto")` times the installed backends once per model, tile, threads and CPU, and keeps the fastest."""
 
 import json
+import os
 import sys
 import warnings
 
@@ -91,6 +92,23 @@ def test_the_fastest_backend_is_measured_once_then_reused_from_the_cache(tmp_pat
     assert again.seconds == choice.seconds and len(messages) == 1
     assert all(runner.calls == 0 for runner in runners.values())  # nothing timed
     assert "onnx 0.300 s" in again.summary() and "measured before" in again.summary()
+
+
+class NoisyTeardown(FakeRunner):
+    """Writes to the native stderr when freed, as LiteRT's runtime notes each accelerator it destroys."""
+
+    def __del__(self):
+        os.write(2, b"INFO: DestroyAccelerator\n")
+
+
+def test_the_slower_runtimes_are_freed_without_their_native_log_lines(tmp_path, capfd):
+    clock = FakeClock()
+    times = {"a": 0.3, "b": 0.1, "c": 0.2}
+    builds = {name: lambda seconds=seconds: NoisyTeardown(clock, seconds) for name, seconds in times.items()}
+    choice, runner = _choose(tmp_path / "choice.json", builds, clock, [])
+    assert choice.backend == "b" and capfd.readouterr().err == ""
+    del runner  # the chosen one is freed by its user
+    assert capfd.readouterr().err == "INFO: DestroyAccelerator\n"
 
 
 def test_a_backend_that_fails_to_convert_is_left_out_with_one_warning(tmp_path):
