@@ -66,7 +66,7 @@ def run(args):
     from hinet_tf.inference.image_files import restore_paths
     from hinet_tf.utils.image_io import DEFAULT_MAX_PIXELS
 
-    progress = []  # the bar, made once the model is loaded and the number of images known
+    progress = []  # the bar on a terminal, made once the model is loaded and the number of images known
 
     def on_done(done, total):
         if not progress:
@@ -89,7 +89,7 @@ def run(args):
                 args.overwrite,
                 args.max_pixels or DEFAULT_MAX_PIXELS,
                 log=print,
-                on_done=on_done,
+                on_done=on_done if sys.stdout.isatty() else None,  # a log or a pipe gets no control codes
             )
         except NonFiniteOutputError as error:  # the model is broken: every image would fail
             raise CLIError(f"{error}; nothing was written for it") from None

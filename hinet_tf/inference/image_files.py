@@ -54,8 +54,8 @@ def restore_paths(
     The tile, the output folder and every input's header are checked before any model loads,
     and files that cannot be restored are reported, not restored (see `check_jobs`). `models`
     are paths or preset names (None: the default preset); several are averaged. `log` gets
-    one line when `auto` times the backends; `on_done(done, total)` is called after each
-    file. Skipped files and backends left out of `auto` are `UserWarning`s.
+    one line when `auto` times the backends; `on_done(done, total)` is called once the model
+    is loaded (`done` 0) and after each file. Skipped files and backends left out of `auto` are `UserWarning`s.
 
     Raises:
         ValueError: bad tile or overlap, an output that cannot be written, no images found, or
@@ -74,6 +74,8 @@ def restore_paths(
         return RestoreReport(len(jobs), failures)
     restorer = _restorer(models, tile, overlap, tta, backend, log)
     progress = None if on_done is None else lambda done: on_done(done, len(pending))
+    if progress is not None:
+        progress(0)  # the model is loaded: the first file's time starts now
     failures += restore_files(restorer, pending, overwrite, max_pixels, on_done=progress)
     return RestoreReport(len(jobs), failures, restorer.backend_choice)
 

@@ -334,6 +334,7 @@ def test_the_readme_s_first_command_shows_only_hinet_s_own_messages_and_runs_twi
         measured = "Choosing the fastest backend for this CPU (once)" in result.stdout
         assert measured == (onnx_extra and run == "first")  # and the choice
         assert result.stdout.splitlines()[-1] == f"restored 1 image(s) into {output}"
+        assert "\x1b" not in result.stdout  # no progress bar drawn into a pipe
 
 
 @pytest.mark.slow

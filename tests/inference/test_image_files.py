@@ -120,7 +120,7 @@ def test_restore_paths_checks_before_loading_restores_the_rest_and_reports(tmp_p
         [tmp_path / "in"], tmp_path / "out", [identity_model_path], tile=32, overlap=8, backend="keras",
         on_done=lambda done, total: progress.append((done, total)),
     )
-    assert report.count == 2 and progress == [(1, 1)]
+    assert report.count == 2 and progress == [(0, 1), (1, 1)]
     assert len(report.failures) == 1 and "--overwrite" in report.failures[0]
     assert (np.asarray(Image.open(tmp_path / "out" / "a.png")) == 10).all()  # the identity model
     assert (np.asarray(Image.open(kept)) == 99).all()
