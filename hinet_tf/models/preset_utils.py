@@ -105,7 +105,9 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
     if load_weights:
         weights = preset_dir / MODEL_WEIGHTS_FILE
         if not weights.is_file():
-            raise ValueError(f"Preset {preset} has no {MODEL_WEIGHTS_FILE}; pass load_weights=False for random weights.")
+            raise ValueError(
+                f"{weights} is missing: the preset has no weights (in Python, load_weights=False gives random ones)."
+            )
         read_weights(backbone, weights, f"its {CONFIG_FILE}")
     return backbone
 

@@ -39,6 +39,8 @@ def _damaged(presets, folder, damage):
         weights.write_bytes(weights.read_bytes()[:96])
     elif damage == "weights of another width":
         shutil.copy(presets / "w8" / preset_utils.MODEL_WEIGHTS_FILE, weights)
+    elif damage == "missing weights":
+        weights.unlink()
     elif damage == "invalid JSON":
         (folder / preset_utils.CONFIG_FILE).write_text('{"module": "hinet_tf", "class_name": "HINetBackbone", "config": ')
     return folder
@@ -49,6 +51,7 @@ DAMAGES = {  # the damage: the file named, and the problem said
     "truncated weights": ("model.weights.h5", "is not a readable weights file (Unable to synchronously open file"),
     "weights of another width": ("model.weights.h5", "does not fit its config.json: it holds the weights of another"),
     "invalid JSON": ("config.json", "is not valid JSON (Expecting value: line 1 column 65"),
+    "missing weights": ("model.weights.h5", "is missing: the preset has no weights"),
 }
 
 
