@@ -120,6 +120,15 @@ def test_litert_float32_matches_keras_at_two_sizes(model, exported):
         np.testing.assert_allclose(restored, keras_restore(model, images), atol=1e-4)
 
 
+def test_a_mixed_precision_model_exports_to_litert_in_float32(model, tmp_path):
+    mixed = HINetBackbone.from_config({**model.get_config(), "dtype": "mixed_float16"})
+    mixed.set_weights(model.get_weights())
+    path = export_litert(mixed, tmp_path / "mixed.tflite", tile=32)
+    images = random_images(1, 32, 32, 3, seed=5)
+    np.testing.assert_allclose(run_litert(path, images), keras_restore(model, images), atol=1e-4)
+    assert mixed.dtype_policy.name == "mixed_float16"  # the model itself is left as it was
+
+
 def test_litert_fixed_tile_int8_dynamic_range_model(model, exported):
     interpreter = Interpreter(model_path=str(exported["tile_int8"]))
     assert list(interpreter.get_input_details()[0]["shape_signature"]) == [1, 32, 32, 3]
