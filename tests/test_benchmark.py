@@ -104,6 +104,20 @@ def test_tiles_off_the_model_s_size_multiple_are_refused_before_any_timing(tmp_p
     assert not (tmp_path / "b.json").exists()
 
 
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--widths", "5"], "--widths 5: config section 'model': width must be even"),
+        (["--widths", "0"], "--widths 0: config key 'model.width' must be >= 1, got 0"),
+        (["--config", "absent.yaml"], "cannot read config absent.yaml"),
+    ],
+)
+def test_widths_and_the_recipe_are_checked_before_any_timing(tmp_path, capsys, arguments, message):
+    assert main(["benchmark", *arguments, "-o", str(tmp_path / "b.json")]) == 2
+    assert f"hinet: error: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "b.json").exists()
+
+
 @pytest.mark.skipif(not HAS_TORCH, reason="needs torch")
 def test_the_report_times_both_sides_and_records_their_ratio(tmp_path, capsys):
     report_path = tmp_path / "benchmark.json"
@@ -129,7 +143,7 @@ def test_both_training_steps_update_the_weights():
     """The training cases' steps, run here (the report test covers the processes around them)."""
     from hinet_tf import official_benchmark
 
-    config = benchmark._config({"width": 4}).replace(model={"depth": 3})  # 3 levels: tracing dominates
+    config = benchmark.case_config({"width": 4}).replace(model={"depth": 3})  # 3 levels: tracing dominates
     official = official_benchmark.function("train", "torch", config, 1, None, None)
     ours = benchmark._keras_train_step(config)
     for step in (official, ours):

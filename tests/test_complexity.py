@@ -36,6 +36,9 @@ def test_info_rejects_unknown_presets_and_sizes(capsys):
     assert "Unknown preset 'hinet_9x'" in capsys.readouterr().err
     assert main(["info", "hinet_0.5x", "--size", "100", "100"]) == 2
     assert "multiples of 16" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["info", "hinet_0.5x", "--size", "0", "16"])
+    assert "argument --size: must be at least 1, got 0" in capsys.readouterr().err
 
 
 def test_console_script_help_lists_the_commands():

@@ -58,7 +58,7 @@ def add_parser(subparsers):
     parser.add_argument("--runs", type=at_least(1), default=5, help="timed runs per process (default 5)")
     parser.add_argument("--warmup", type=at_least(0), default=2, help="untimed runs first (default 2)")
     parser.add_argument("--threads", type=at_least(1), default=2, help="threads of every runtime (default 2)")
-    parser.add_argument("--timeout", type=int, default=3600, help="seconds allowed per process")
+    parser.add_argument("--timeout", type=at_least(1), default=3600, help="seconds allowed per process")
     parser.add_argument("-o", "--output", default="benchmark.json", help="JSON report (default benchmark.json)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing report")
     parser.set_defaults(func=run)
@@ -84,8 +84,14 @@ def run(args):
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
     from hinet_tf.benchmark import OVERLAP
+    from hinet_tf.benchmark import case_config
     from hinet_tf.benchmark import run_benchmark
 
+    for width in args.widths:  # the recipe at each width, before tens of minutes of timing
+        try:
+            case_config({"config": args.config, "width": width})
+        except ValueError as error:
+            raise CLIError(f"--widths {width}: {error}" if "model" in str(error) else str(error)) from None
     for tile in args.tiles:
         try:
             check_tile(tile, USUAL_MULTIPLE, OVERLAP)

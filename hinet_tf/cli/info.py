@@ -1,5 +1,6 @@
 """`hinet info`: a preset's configuration, parameters and MACs, and the backends `auto` chose on this CPU."""
 
+from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.errors import CLIError
 
 
@@ -15,7 +16,7 @@ def add_parser(subparsers):
     parser.add_argument(
         "preset", metavar="PRESET", help="a preset name (e.g. hinet_1x, hinet_gopro) or a preset directory"
     )
-    parser.add_argument("--size", type=int, nargs=2, default=(256, 256), metavar=("H", "W"), help="input size")
+    parser.add_argument("--size", type=at_least(1), nargs=2, default=(256, 256), metavar=("H", "W"), help="input size")
     parser.set_defaults(func=run)
 
 

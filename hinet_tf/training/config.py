@@ -286,7 +286,7 @@ def _checked_value(section, key, value):
 def _check_consistent(config):
     data, train, optimizer, model = config.data, config.train, config.optimizer, config.model
     try:
-        check_arguments(model.depth, model.hin_levels, model.norm, model.num_stages)
+        check_arguments(model.width, model.depth, model.hin_levels, model.norm, model.num_stages)
     except ValueError as error:
         raise ValueError(f"config section 'model': {error}") from None
     if data.layout == "photos" and not data.degradations:

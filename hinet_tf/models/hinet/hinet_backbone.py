@@ -57,7 +57,7 @@ class HINetBackbone(keras.Model):
         name="hinet_backbone",
         **kwargs,
     ):
-        hin_levels = check_arguments(depth, hin_levels, norm, num_stages)
+        hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 
@@ -172,16 +172,23 @@ def unet_stage(
     return x, list(zip(encoder, decoder))
 
 
-def check_arguments(depth, hin_levels, norm, num_stages):
+def check_arguments(width, depth, hin_levels, norm, num_stages, in_channels=3, num_extra_blocks=0):
     """Validates the arguments of `HINetBackbone` (and of a config's model section); returns `hin_levels` as a
     sorted tuple (all levels for None)."""
+    counts = {"width": (width, 1), "depth": (depth, 2), "in_channels": (in_channels, 1)}
+    counts["num_extra_blocks"] = (num_extra_blocks, 0)
+    for name, (value, minimum) in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
     if norm not in NORMALIZATIONS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {', '.join(NORMALIZATIONS)}.")
     if num_stages not in (1, 2):
         raise ValueError(f"num_stages must be 1 or 2, got {num_stages}.")
-    if depth < 2:
-        raise ValueError(f"depth must be at least 2, got {depth}.")
+    if hin_levels is not None and not isinstance(hin_levels, (list, tuple)):
+        raise ValueError(f"hin_levels must be a list of levels or None, got {hin_levels!r}.")
     hin_levels = tuple(range(depth)) if hin_levels is None else tuple(sorted({int(level) for level in hin_levels}))
     if any(level < 0 or level >= depth for level in hin_levels):
         raise ValueError(f"hin_levels {hin_levels} must lie in 0..{depth - 1}.")
+    if width % 2 and 0 in hin_levels and norm in ("half_instance", "ibn"):
+        raise ValueError(f"width must be even with norm {norm!r}, which splits the channels in halves; got {width}.")
     return hin_levels

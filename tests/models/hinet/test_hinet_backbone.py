@@ -60,6 +60,17 @@ def test_invalid_arguments_are_rejected():
         HINetBackbone(width=4, hin_levels=(5,))
     with pytest.raises(ValueError, match="num_stages"):
         HINetBackbone(width=4, num_stages=3)
+    for arguments, message in (
+        ({"width": 0}, "width must be an integer of at least 1, got 0"),
+        ({"width": "4"}, "width must be an integer of at least 1, got '4'"),
+        ({"width": 4, "in_channels": 0}, "in_channels must be an integer of at least 1, got 0"),
+        ({"width": 4, "num_extra_blocks": -1}, "num_extra_blocks must be an integer of at least 0"),
+        ({"width": 4, "hin_levels": 3}, "hin_levels must be a list of levels or None, got 3"),
+        ({"width": 5, "depth": 3}, "width must be even with norm 'half_instance'"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            HINetBackbone(**arguments)
+    assert HINetBackbone(width=5, depth=3, hin_levels=(1, 2)).count_params() > 0  # halves of 10 and 20 channels
 
 
 @pytest.mark.parametrize("norm", ["half_instance", "instance", "batch", "sync_batch", "layer", "group", "ibn", "none"])
