@@ -251,11 +251,11 @@ def _has_backup(backup_dir):
     return (backup_dir / AtomicBackup.RECORD).exists()
 
 
-def _continue_finished_run(run, config, log):
-    """Makes a finished run an interrupted one at its last step: its model, with the optimizer, becomes the backup."""
+def _continue_finished_run(run, config, done, log):
+    """Makes a finished run of `done` steps an interrupted one at its last step: its model, with the optimizer, becomes
+    the backup. (The optimizer's count is not the steps done: loss scaling skips the steps whose gradients overflow.)"""
     model, backup = run.model, run.fit_arguments["callbacks"][-1]
     model.load_weights(str(run.out_dir / MODEL_FILE))
-    done = int(model.optimizer.iterations.numpy())
     backup.save(model, done // config.train.steps_per_epoch)
     log(
         f"Continuing the finished run in {run.out_dir} from step {done} to {config.train.steps} "
@@ -368,7 +368,8 @@ def setup(config, run_dir, log=print):
     run = TrainingRun(model, fit_arguments, out_dir, backup_dir)
     with strategy.scope():
         if continuing:
-            _continue_finished_run(run, config, log)
+            finished = config_lib.read_yaml((run_dir / CONFIG_FILE).read_text())["train"]["steps"]  # not raised yet
+            _continue_finished_run(run, config, finished, log)
         fit_arguments["initial_epoch"] = fit_arguments["callbacks"][-1].restore(model)
     if is_chief and (run_dir / CONFIG_FILE).read_text() != config_lib.dump_config(config):
         atomic_write_text(run_dir / CONFIG_FILE, config_lib.dump_config(config))  # after the backup: steps raised

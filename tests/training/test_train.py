@@ -459,6 +459,16 @@ def test_raising_the_steps_of_a_finished_run_continues_it_with_its_optimizer(tmp
     assert _train_in_process(photos, run_dir, *QUICK, "train.steps=8") == 2  # finished again
 
 
+def test_a_finished_mixed_precision_run_continues_from_its_last_epoch(tmp_path, capsys):
+    # Loss scaling skips the first steps (their float16 gradients overflow): the optimizer counts fewer than were run.
+    photos, run_dir, mixed = _photo_folder(tmp_path / "photos"), tmp_path / "run", "train.mixed_precision=true"
+    assert _train_in_process(photos, run_dir, *QUICK, mixed) == 0
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) < 4
+    assert _train_in_process(photos, run_dir, *QUICK, mixed, "train.steps=8") == 0
+    assert f"Continuing the finished run in {run_dir} from step 4 to 8" in capsys.readouterr().out
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1, 2, 3]
+
+
 def test_the_hold_out_takes_at_most_a_fifth_of_a_small_folder(tmp_path, capsys):
     config = config_lib.load_config("configs/photos_cpu.yaml", ["train.crop_size=32", "data.val_crop=32"])
     photos = _photo_folder(tmp_path / "photos", count=10)
