@@ -77,8 +77,10 @@ class HINetImageRestorer(keras.Model):
             stage_weights: one weight per stage; defaults to 1 for each.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
         """
-        if kwargs.get("metrics") or kwargs.get("weighted_metrics") or kwargs.get("loss_weights"):
-            raise ValueError("Use `stage_weights` for the loss weights; the stage PSNRs are logged already.")
+        if kwargs.get("loss_weights"):
+            raise ValueError("Use `stage_weights` for the loss weight of each stage.")
+        if kwargs.get("metrics") or kwargs.get("weighted_metrics"):
+            raise ValueError("HINetImageRestorer logs the PSNR of each stage and of the final image; it takes no metrics.")
         if isinstance(optimizer, str) and optimizer.lower() == "adam":
             optimizer = TorchAdam(global_clipnorm=DEFAULT_CLIP_NORM)
         stage_weights = tuple(stage_weights) if stage_weights is not None else (1.0,) * self.num_stages
@@ -110,17 +112,17 @@ class HINetImageRestorer(keras.Model):
         """Every stage's restored image, each cropped to the input's size."""
         return [self.crop(output, images) for output in self.backbone(self.pad(images), training=training)]
 
-    def stage_loss(self, target, outputs):
+    def stage_loss(self, target, outputs, sample_weight=None):
         """The compiled loss summed over the stage outputs with `stage_weights`; updates the stage PSNRs."""
         total = 0.0
         for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
             psnr.update_state(target, output)
-            total = total + weight * super().compute_loss(y=target, y_pred=output)
+            total = total + weight * super().compute_loss(y=target, y_pred=output, sample_weight=sample_weight)
         return total
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The stage loss of inputs `x` against `y`, as keras-hub's BASNet; `y_pred` (the final image) is not needed."""
-        return self.stage_loss(y, self.stage_outputs(x, training=training))
+        return self.stage_loss(y, self.stage_outputs(x, training=training), sample_weight)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         self.final_psnr.update_state(y, y_pred)

@@ -6,16 +6,17 @@ summed over the replicas once, here, and the optimizer clips that sum with its o
 `global_clipnorm`: the official single-device step with the same global batch.
 """
 
+import keras
 import tensorflow as tf
 
 
 def train_step(model, data):
-    """One step of a compiled `HINetImageRestorer` on `(degraded, target)`; returns its logs."""
-    degraded, target = data[0], data[1]
+    """One step of a compiled `HINetImageRestorer` on `(degraded, target[, sample_weight])`; returns its logs."""
+    degraded, target, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
     replicas = model.distribute_strategy.num_replicas_in_sync
     with tf.GradientTape() as tape:
         outputs = model.stage_outputs(degraded, training=True)
-        loss = model.stage_loss(target, outputs)
+        loss = model.stage_loss(target, outputs, sample_weight)
         scaled_loss = model.optimizer.scale_loss(loss)
     gradients = tape.gradient(scaled_loss, model.trainable_variables)
     if replicas > 1:

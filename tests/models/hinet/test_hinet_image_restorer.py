@@ -43,6 +43,30 @@ def test_compute_loss_is_the_weighted_sum_over_the_stages():
     assert float(loss) == pytest.approx(expected, rel=1e-5)
 
 
+def test_sample_weights_weigh_each_image_s_loss_in_evaluate_and_fit():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    restorer.compile(loss="l1", stage_weights=(0.25, 1.0))
+    degraded, target = _images(4, 16, 16, seed=1), _images(4, 16, 16, seed=2)
+    loss = restorer.evaluate(degraded, target, batch_size=4, verbose=0, return_dict=True)["loss"]
+    weights = np.array([2.0, 0.0, 0.0, 0.0], "float32")
+    stage1, stage2 = restorer.backbone(degraded[:1])
+    first = 0.25 * float(losses.L1Loss()(target[:1], stage1)) + float(losses.L1Loss()(target[:1], stage2))
+    weighted = restorer.evaluate(degraded, target, sample_weight=weights, batch_size=4, verbose=0, return_dict=True)
+    assert weighted["loss"] == pytest.approx(first * 2 / 4, rel=1e-4) and weighted["loss"] != pytest.approx(loss)
+    before = [keras.ops.convert_to_numpy(weight) for weight in restorer.trainable_weights]
+    restorer.fit(degraded, target, sample_weight=np.zeros(4, "float32"), batch_size=4, epochs=1, verbose=0)
+    after = [keras.ops.convert_to_numpy(weight) for weight in restorer.trainable_weights]
+    assert all(np.array_equal(old, new) for old, new in zip(before, after))  # zero weights: no gradient
+
+
+def test_compile_names_what_it_takes_instead_of_metrics_and_loss_weights():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    with pytest.raises(ValueError, match="logs the PSNR of each stage and of the final image; it takes no metrics"):
+        restorer.compile(metrics=["mae"])
+    with pytest.raises(ValueError, match="Use `stage_weights` for the loss weight of each stage"):
+        restorer.compile(loss_weights=[0.5, 0.5])
+
+
 def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
     restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3, hin_levels=(1, 2)))
     restorer.compile(loss="psnr", stage_weights=(0.5, 0.5))
