@@ -57,6 +57,7 @@ class HINetBackbone(keras.Model):
         name="hinet_backbone",
         **kwargs,
     ):
+        check_model_keywords(type(self).__name__, kwargs)
         hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
@@ -170,6 +171,13 @@ def unet_stage(
             x = up_block(x)
         decoder.insert(0, x)
     return x, list(zip(encoder, decoder))
+
+
+def check_model_keywords(class_name, kwargs):
+    """Raises a ValueError naming the keyword arguments that `keras.Model` would drop silently (it takes `trainable`)."""
+    unknown = sorted(set(kwargs) - {"trainable"})
+    if unknown:
+        raise ValueError(f"Unrecognized keyword arguments passed to {class_name}: {', '.join(unknown)}.")
 
 
 def check_arguments(width, depth, hin_levels, norm, num_stages, in_channels=3, num_extra_blocks=0):

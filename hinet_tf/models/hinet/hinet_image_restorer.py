@@ -7,6 +7,7 @@ from hinet_tf.layers.padding import CropToMatch
 from hinet_tf.layers.padding import ReflectPadToMultiple
 from hinet_tf.metrics import PSNR
 from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
+from hinet_tf.models.hinet.hinet_backbone import check_model_keywords
 from hinet_tf.optimizers import TorchAdam
 
 DEFAULT_CLIP_NORM = 0.01  # Every official HINet recipe clips the global gradient norm at 0.01.
@@ -39,6 +40,9 @@ class HINetImageRestorer(keras.Model):
     backbone_cls = HINetBackbone
 
     def __init__(self, backbone, name="hinet_image_restorer", **kwargs):
+        check_model_keywords(type(self).__name__, kwargs)
+        if not isinstance(backbone, self.backbone_cls):
+            raise ValueError(f"{type(self).__name__} takes a {self.backbone_cls.__name__}, got {backbone!r}.")
         # === Layers ===
         pad = ReflectPadToMultiple(backbone.size_multiple, dtype="float32", name="reflect_pad")
         crop = CropToMatch(dtype="float32", name="crop")

@@ -7,6 +7,7 @@ import keras
 
 from helpers import layer_harness
 from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
 
 OUTPUT_LAYERS = ("stage1_image", "stage2_image")  # the input image is added back in float32
 
@@ -71,6 +72,12 @@ def test_invalid_arguments_are_rejected():
         with pytest.raises(ValueError, match=message):
             HINetBackbone(**arguments)
     assert HINetBackbone(width=5, depth=3, hin_levels=(1, 2)).count_params() > 0  # halves of 10 and 20 channels
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetBackbone: widht"):
+        HINetBackbone(widht=4, depth=3)  # keras.Model would drop it and build the default width
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
+        HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)
+    with pytest.raises(ValueError, match="HINetImageRestorer takes a HINetBackbone, got None"):
+        HINetImageRestorer(None)
 
 
 @pytest.mark.parametrize("norm", ["half_instance", "instance", "batch", "sync_batch", "layer", "group", "ibn", "none"])
