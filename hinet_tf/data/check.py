@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from PIL import Image
 
 CHECKS = ("full", "header", "none")  # decode every file, read only headers, or check nothing
-_MAX_REPORTED = 10
+_MAX_REPORTED = 5
 
 
 def image_size(path, full=True):
@@ -65,5 +65,5 @@ def _check(paths, pairs, full, workers):
                     f"{target} is {target_size[0]}x{target_size[1]}"
                 )
     if problems:
-        more = f" (and {len(problems) - _MAX_REPORTED} more)" if len(problems) > _MAX_REPORTED else ""
-        raise ValueError(f"{len(problems)} bad image file(s){more}:\n  " + "\n  ".join(problems[:_MAX_REPORTED]))
+        more = f"; and {len(problems) - _MAX_REPORTED} more" if len(problems) > _MAX_REPORTED else ""
+        raise ValueError(f"{len(problems)} bad image file(s): " + "; ".join(problems[:_MAX_REPORTED]) + more)

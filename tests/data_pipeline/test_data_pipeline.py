@@ -113,7 +113,7 @@ def test_truncated_unreadable_and_mismatched_files_are_named(tmp_path):
     with pytest.raises(ValueError, match="3 bad image file") as error:
         check.check_pairs(pairs)
     message = str(error.value)
-    assert str(truncated) in message and str(pairs[1][1]) in message
+    assert str(truncated) in message and str(pairs[1][1]) in message and "\n" not in message
     assert f"Size mismatch: {pairs[2][0]} is 48x40 but {pairs[2][1]} is 40x40" in message
     check.check_pairs(pairs[3:])
 
