@@ -106,13 +106,16 @@ def test_a_preset_replaced_by_a_killed_save_loads_whole(presets, tmp_path, monke
 
     wider = HINetBackbone(width=8, depth=3)
     monkeypatch.setattr(atomic.os, "rename", killed_after_the_first_rename)
+    with pytest.raises(FileExistsError, match="overwrite"):
+        wider.save_to_preset(preset)  # an existing preset is replaced only when asked
+    assert HINetBackbone.from_preset(preset).width == 4
     with pytest.raises(KeyboardInterrupt):
-        wider.save_to_preset(preset)
+        wider.save_to_preset(preset, overwrite=True)
     monkeypatch.undo()
     assert not preset.exists()  # the window: the old preset lies whole beside it
     assert HINetBackbone.from_preset(preset).width == 4  # a load puts it back
     assert sorted(path.name for path in tmp_path.iterdir()) == ["p"]
 
-    wider.save_to_preset(preset)
+    wider.save_to_preset(preset, overwrite=True)
     assert HINetBackbone.from_preset(preset).width == 8
     assert sorted(path.name for path in preset.iterdir()) == sorted(preset_utils.PRESET_FILES)

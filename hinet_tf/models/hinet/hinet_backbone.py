@@ -130,9 +130,13 @@ class HINetBackbone(keras.Model):
         """
         return preset_utils.load_backbone(cls, preset, backbone_presets, load_weights, **kwargs)
 
-    def save_to_preset(self, preset_dir):
-        """Writes `config.json`, `model.weights.h5` and `metadata.json` into `preset_dir`."""
-        preset_utils.save_backbone(self, preset_dir)
+    def save_to_preset(self, preset_dir, overwrite=False):
+        """Writes `config.json`, `model.weights.h5` and `metadata.json` into `preset_dir`.
+
+        An existing preset there is replaced only with `overwrite`; a folder holding anything
+        else never (`FileExistsError`).
+        """
+        preset_utils.save_backbone(self, preset_dir, overwrite)
 
 
 def unet_stage(

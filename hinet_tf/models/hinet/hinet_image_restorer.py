@@ -155,9 +155,12 @@ class HINetImageRestorer(keras.Model):
         """A task around `HINetBackbone.from_preset(preset, load_weights, **kwargs)` (uncompiled)."""
         return cls(cls.backbone_cls.from_preset(preset, load_weights=load_weights, **kwargs))
 
-    def save_to_preset(self, preset_dir):
-        """Writes the backbone's preset (`config.json`, `model.weights.h5`, `metadata.json`) into `preset_dir`."""
-        self.backbone.save_to_preset(preset_dir)
+    def save_to_preset(self, preset_dir, overwrite=False):
+        """Writes the backbone's preset (`config.json`, `model.weights.h5`, `metadata.json`) into `preset_dir`.
+
+        An existing preset there is replaced only with `overwrite`.
+        """
+        self.backbone.save_to_preset(preset_dir, overwrite)
 
 
 def image_restorer(model):
