@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
 from hinet_tf.cli.main import main
 from hinet_tf.complexity import count_macs
 
@@ -29,6 +30,13 @@ def test_info_prints_parameters_and_both_mac_counts(capsys):
     output = capsys.readouterr().out
     assert "22,176,518" in output
     assert "39.54 G true, 42.88 G as the paper counts" in output
+
+
+def test_info_describes_a_keras_file_as_restore_and_export_take_it(tmp_path, capsys):
+    HINetImageRestorer(HINetBackbone(width=4, depth=3)).save(tmp_path / "m.keras")
+    assert main(["info", str(tmp_path / "m.keras"), "--size", "32", "32"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith(f"{tmp_path / 'm.keras'}: a .keras model") and "width             4" in output
 
 
 def test_info_rejects_unknown_presets_and_sizes(capsys):

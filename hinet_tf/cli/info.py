@@ -7,14 +7,14 @@ from hinet_tf.cli.errors import CLIError
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "info",
-        help="print a preset's configuration, parameters and MACs",
+        help="print a model's configuration, parameters and MACs",
         description=(
             "Print a preset's configuration, parameter count and MACs (true and as the paper counts), "
             "and the backends `hinet restore --backend auto` chose on this CPU, with the times behind them."
         ),
     )
     parser.add_argument(
-        "preset", metavar="PRESET", help="a preset name (e.g. hinet_1x, hinet_gopro) or a preset directory"
+        "preset", metavar="MODEL", help="a preset name (e.g. hinet_1x, hinet_gopro), a preset directory or a .keras file"
     )
     parser.add_argument("--size", type=at_least(1), nargs=2, default=(256, 256), metavar=("H", "W"), help="input size")
     parser.set_defaults(func=run)
@@ -25,8 +25,14 @@ def run(args):
     from hinet_tf.models import PRESETS
     from hinet_tf.models import HINetBackbone
 
+    is_file = args.preset.endswith(".keras")
     try:
-        backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
+        if is_file:
+            from hinet_tf.convert.converter import load_backbone_file
+
+            backbone = load_backbone_file(args.preset)
+        else:
+            backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
     except (ValueError, FileNotFoundError) as error:
         raise CLIError(str(error)) from None
     height, width = args.size
@@ -34,6 +40,7 @@ def run(args):
         raise CLIError(f"--size must be multiples of {backbone.size_multiple}, got {height} x {width}")
     macs = count_macs(backbone, height, width)
     description = PRESETS[args.preset]["description"] if args.preset in PRESETS else "a preset directory"
+    description = "a .keras model" if is_file else description
     print(f"{args.preset}: {description}")
     for key, value in backbone.get_config().items():
         if key not in ("name", "trainable", "dtype"):
