@@ -95,6 +95,8 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
             f"Preset {preset} holds a {config.get('class_name')}, not a {cls.__name__}; "
             f"call {config.get('class_name')}.from_preset instead."
         )
+    architecture = {key: value for key, value in kwargs.items() if key not in ("dtype", "name", "trainable")}
+    overrides = [f"{key}={value!r}" for key, value in architecture.items() if config["config"].get(key) != value]
     config["config"] = {**config["config"], **kwargs}
     try:
         backbone = keras.saving.deserialize_keras_object(config)
@@ -108,7 +110,7 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
             raise ValueError(
                 f"{weights} is missing: the preset has no weights (in Python, load_weights=False gives random ones)."
             )
-        read_weights(backbone, weights, f"its {CONFIG_FILE}")
+        read_weights(backbone, weights, f"its {CONFIG_FILE}" + (f" with {', '.join(overrides)}" if overrides else ""))
     return backbone
 
 

@@ -83,6 +83,14 @@ def test_a_keras_file_whose_lambda_names_a_function_is_refused_in_one_line(prese
         assert "\n" not in message and f"Model {path} is not a valid .keras file (Could not locate function '_double'" in message
 
 
+def test_an_override_that_changes_a_preset_s_architecture_is_named_with_the_weights(presets):
+    with pytest.raises(ValueError) as error:
+        HINetBackbone.from_preset(presets / "w4", width=8)
+    weights = presets / "w4" / preset_utils.MODEL_WEIGHTS_FILE
+    assert str(error.value).startswith(f"{weights} does not fit its config.json with width=8: it holds the weights")
+    assert HINetBackbone.from_preset(presets / "w4", load_weights=False, width=8).width == 8
+
+
 def test_initial_weights_of_a_preset_of_another_width_are_named(presets):
     with pytest.raises(ValueError, match=r"^train.init_weights: .*w8 does not fit this model \(the config's model"):
         load_initial_weights(HINetBackbone(width=4, depth=3), presets / "w8")
