@@ -203,7 +203,7 @@ def _file_samples(pairs, with_folder=False):
     """Samples of image file pairs, whose headers and sizes are checked now, before any model runs."""
     for degraded, target in pairs:
         sizes = [(header.width, header.height) for header in (read_header(degraded), read_header(target))]
-        if sizes[0] != sizes[1]:
+        if sorted(sizes[0]) != sorted(sizes[1]):  # up to a quarter turn: the EXIF orientation is applied on reading
             (width, height), (target_width, target_height) = sizes
             raise ValueError(f"{degraded} is {width}x{height} but its target {target} is {target_width}x{target_height}")
 

@@ -59,6 +59,15 @@ def test_headers_are_checked_when_listing_and_bad_outputs_are_named(tmp_path):
     PIL.Image.open(tmp_path / "target" / "b.png").crop((0, 0, 40, 36)).save(tmp_path / "target" / "b.png")
     with pytest.raises(ValueError, match=r"input/b.png is 44x36 but its target .*target/b.png is 40x36"):
         evaluation.list_test_sets(tmp_path, "pairs")
+    turned = tmp_path / "turned"  # the input stored a quarter turn away, read upright by its EXIF orientation
+    degraded, target = write_noisy_pair(turned, "c.png", 2, 5)
+    exif = PIL.Image.Exif()
+    exif[274] = 6
+    PIL.Image.fromarray(np.rot90(np.round(degraded * 255).astype(np.uint8))).save(turned / "input" / "c.jpg", exif=exif)
+    PIL.Image.fromarray(np.round(target * 255).astype(np.uint8)).save(turned / "target" / "c.jpg")
+    for folder in ("input", "target"):
+        (turned / folder / "c.png").unlink()
+    assert [sample.name for sample in evaluation.list_test_sets(turned, "pairs")["pairs"]] == ["c.jpg"]
     (tmp_path / "input" / "a.png").write_text("not an image")
     with pytest.raises(ImageError, match="a.png: not a PNG file"):
         evaluation.list_test_sets(tmp_path, "pairs")

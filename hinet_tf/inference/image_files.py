@@ -126,7 +126,8 @@ def plan_outputs(inputs, output):
     for path in inputs:
         if path.is_dir():
             files, skipped = list_images(path)
-            files = [file for file in files if output.resolve() not in file.resolve().parents]
+            if path.resolve() in output.resolve().parents:  # the output lies inside: not an input
+                files = [file for file in files if output.resolve() not in file.resolve().parents]
             if skipped:
                 names = describe_names(str(file.relative_to(path)) for file in skipped)
                 warnings.warn(

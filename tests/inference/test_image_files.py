@@ -29,6 +29,8 @@ def test_plan_leaves_out_an_output_folder_inside_the_input_folder(tmp_path):
     _photo(tmp_path / "in" / "out" / "a.png")  # the first run's output
     jobs = image_files.plan_outputs([tmp_path / "in"], tmp_path / "in" / "out")
     assert jobs == [(photo, tmp_path / "in" / "out" / "a.png")]
+    same = image_files.plan_outputs([tmp_path / "in"], tmp_path / "in")  # each output is its input: refused later
+    assert (photo, photo) in same
 
 
 def test_plan_refuses_an_output_format_it_cannot_write(tmp_path):
