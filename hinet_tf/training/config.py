@@ -27,11 +27,16 @@ class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, but `3e-5` and `1e3` (no dot, YAML 1.1 strings) are floats, as in YAML 1.2."""
 
 
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
-    list("-+0123456789."),
-)
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, quoting the strings `_Loader` would read as floats (a `data.root` of "1e5")."""
+
+
+for _yaml_class in (_Loader, _Dumper):
+    _yaml_class.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9_]+)[eE][-+]?[0-9]+$"),
+        list("-+0123456789."),
+    )
 
 
 def read_yaml(text):
@@ -368,4 +373,4 @@ def _problem(config):
 
 def dump_config(config):
     """The `Config` as YAML text, in the order of its sections and keys."""
-    return yaml.safe_dump(config.to_dict(), sort_keys=False, default_flow_style=None)
+    return yaml.dump(config.to_dict(), Dumper=_Dumper, sort_keys=False, default_flow_style=None)

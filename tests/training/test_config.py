@@ -112,6 +112,8 @@ def test_yaml_exponent_without_dot_is_a_number(tmp_path):
     assert camera["shot_noise"] == [3e-5, 1.2e-2] and all(type(number) is float for number in camera["shot_noise"])
     assert camera["gaussian_sigma"] == [0, 10.0] and type(camera["gaussian_sigma"][1]) is float
     assert config_lib.parse_override("train.seed=1e3") == ("train", "seed", 1000.0)
+    named = config_lib.validate({"data": {"root": "1e5"}})  # a folder named like a number stays a name
+    assert config_lib.validate(config_lib.read_yaml(config_lib.dump_config(named))).data.root == "1e5"
 
 
 def test_bad_override_and_missing_file():

@@ -118,6 +118,8 @@ class HINetImageRestorer(keras.Model):
 
     def stage_loss(self, target, outputs, sample_weight=None):
         """The compiled loss summed over the stage outputs with `stage_weights`; updates the stage PSNRs."""
+        if sample_weight is not None and not isinstance(self.loss, (losses_lib.PSNRLoss, losses_lib.L1Loss)):
+            raise ValueError("sample_weight weighs images: it needs a loss of one value per image (psnr, psnr_y, l1).")
         total = 0.0
         for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
             psnr.update_state(target, output)

@@ -57,6 +57,9 @@ def test_sample_weights_weigh_each_image_s_loss_in_evaluate_and_fit():
     restorer.fit(degraded, target, sample_weight=np.zeros(4, "float32"), batch_size=4, epochs=1, verbose=0)
     after = [keras.ops.convert_to_numpy(weight) for weight in restorer.trainable_weights]
     assert all(np.array_equal(old, new) for old, new in zip(before, after))  # zero weights: no gradient
+    restorer.compile(loss=keras.losses.MeanSquaredError())  # one value per pixel: the weights would meet the width
+    with pytest.raises(ValueError, match="sample_weight weighs images: it needs a loss of one value per image"):
+        restorer.evaluate(degraded, target, sample_weight=weights, batch_size=4, verbose=0)
 
 
 def test_compile_names_what_it_takes_instead_of_metrics_and_loss_weights():
