@@ -84,14 +84,19 @@ def run(args):
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
     from hinet_tf.benchmark import OVERLAP
-    from hinet_tf.benchmark import case_config
     from hinet_tf.benchmark import run_benchmark
+    from hinet_tf.training.config import load_config
+    from hinet_tf.training.config import validate
 
-    for width in args.widths:  # the recipe at each width, before tens of minutes of timing
+    try:  # the recipe at each width, before tens of minutes of timing
+        config = load_config(args.config) if args.config else validate({})
+    except ValueError as error:
+        raise CLIError(str(error)) from None
+    for width in args.widths:
         try:
-            case_config({"config": args.config, "width": width})
+            config.replace(model={"width": width})
         except ValueError as error:
-            raise CLIError(f"--widths {width}: {error}" if "model" in str(error) else str(error)) from None
+            raise CLIError(f"--widths {width}: {error}") from None
     for tile in args.tiles:
         try:
             check_tile(tile, USUAL_MULTIPLE, OVERLAP)
