@@ -194,6 +194,7 @@ def check_run_dir(config, run_dir):
 
     A folder is a run's only if it holds the run's `config.yaml`, so files of anything else
     are never touched. A run is continued when `train.steps` is the only change, raised.
+    Returns the steps of the run already there, or None.
 
     Raises:
         ValueError: the folder cannot be written, holds something other than a run, a
@@ -240,6 +241,7 @@ def check_run_dir(config, run_dir):
             f"{run_dir} already holds a finished run of {steps} steps ({MODEL_FILE}); raise train.steps "
             f"(e.g. --set train.steps={2 * steps}) to continue it, or choose another --out folder"
         )
+    return saved_steps
 
 
 def is_finished(out_dir):
@@ -318,7 +320,7 @@ def setup(config, run_dir, log=print):
     """
     require_tensorflow("hinet train (tf.data, tf.distribute)")
     run_dir = Path(run_dir)
-    check_run_dir(config, run_dir)  # before the slow part: building the model and checking the data
+    saved_steps = check_run_dir(config, run_dir)  # before the slow part: building the model and checking the data
     train_config = config.train
     keras.utils.set_random_seed(train_config.seed)
     keras.mixed_precision.set_global_policy("mixed_float16" if train_config.mixed_precision else "float32")
@@ -368,8 +370,7 @@ def setup(config, run_dir, log=print):
     run = TrainingRun(model, fit_arguments, out_dir, backup_dir)
     with strategy.scope():
         if continuing:
-            finished = config_lib.read_yaml((run_dir / CONFIG_FILE).read_text())["train"]["steps"]  # not raised yet
-            _continue_finished_run(run, config, finished, log)
+            _continue_finished_run(run, config, saved_steps, log)
         fit_arguments["initial_epoch"] = fit_arguments["callbacks"][-1].restore(model)
     if is_chief and (run_dir / CONFIG_FILE).read_text() != config_lib.dump_config(config):
         atomic_write_text(run_dir / CONFIG_FILE, config_lib.dump_config(config))  # after the backup: steps raised
