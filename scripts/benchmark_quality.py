@@ -91,6 +91,7 @@ from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.image_io import ImageError
+from hinet_tf.utils.image_io import eight_bit
 from hinet_tf.utils.image_io import read_stored
 
 SIGMAS = (15, 25, 50)
@@ -234,10 +235,9 @@ class ModelDenoiser:
 def load_uint8_image(path):
     """The image's grey or RGB samples as uint8 (H, W, 1 or 3); 16-bit samples are rounded to 8 bits (value / 257)."""
     try:
-        samples = read_stored(path).colour_samples
+        return eight_bit(read_stored(path).colour_samples)
     except ImageError as error:
         raise SystemExit(str(error)) from None
-    return np.round(samples / 257).astype(np.uint8) if samples.dtype == np.uint16 else samples
 
 
 def as_rgb(image):

@@ -123,11 +123,12 @@ def plan_outputs(inputs, output):
             raise ValueError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         return [(inputs[0], output)]
     jobs = []
+    resolved_output = output.resolve()
     for path in inputs:
         if path.is_dir():
             files, skipped = list_images(path)
-            if path.resolve() in output.resolve().parents:  # the output lies inside: not an input
-                files = [file for file in files if output.resolve() not in file.resolve().parents]
+            if path.resolve() in resolved_output.parents:  # the output lies inside: not an input
+                files = [file for file in files if resolved_output not in file.resolve().parents]
             if skipped:
                 names = describe_names(str(file.relative_to(path)) for file in skipped)
                 warnings.warn(
@@ -172,7 +173,7 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
     memory holds the photo once and a row of tiles. Each output keeps its input's format,
     bit depth, alpha and colour profile, and is written whole or not at all. `on_done(count)` is called after each file. Errors that would fail
     every file (a model with non-finite output, a backend that cannot convert) are raised,
-    with the file's name added. Greyscale files restored by a colour model get one `UserWarning`.
+    with the file's name added. Grayscale files restored by a colour model get one `UserWarning`.
     """
     failures = []
     gray = []

@@ -283,8 +283,8 @@ def write_stored(path, image, overwrite=False):
     array = image.samples
     if format_name in OPAQUE_FORMATS and array.shape[-1] in (2, 4):
         raise ImageError(f"{path}: {format_name} cannot store the alpha channel; write PNG, TIFF or WebP")
-    if format_name in EIGHT_BIT_FORMATS and array.dtype == np.uint16:
-        array = np.round(array / np.float32(257)).astype(np.uint8)
+    if format_name in EIGHT_BIT_FORMATS:
+        array = eight_bit(array)
     profile = image.icc_profile
     profile = profile if profile and _profile_fits(profile, image.colour_samples.shape[-1]) else None
     if format_name == "PNG":
@@ -490,6 +490,11 @@ def _encode_pillow(array, format_name, icc_profile=None):
         buffer, format=format_name.upper(), **options
     )
     return buffer.getvalue()
+
+
+def eight_bit(samples):
+    """8-bit samples as they are; 16-bit ones rounded to 8 bits (value / 257), as 8-bit files are written."""
+    return np.round(samples / np.float32(257)).astype(np.uint8) if samples.dtype == np.uint16 else samples
 
 
 def _tifffile():
