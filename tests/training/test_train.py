@@ -574,8 +574,11 @@ def _check_run_files(run_dir):
 def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp_path, deadline):
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
-    # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm.
-    command = _train_command(photos, run_dir, "train.steps=16", "train.steps_per_epoch=1")
+    # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm. Enough
+    # epochs that an idle machine (0.1 s an epoch) is still training when the kill lands, 1.5 s at most after
+    # a second epoch began.
+    epochs = 40
+    command = _train_command(photos, run_dir, f"train.steps={epochs}", "train.steps_per_epoch=1")
     rng = np.random.default_rng(15)
     for kill in (signal.SIGKILL, signal.SIGTERM):
         process = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -598,11 +601,11 @@ def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp
     assert f"Resuming from the backup in {run_dir / 'backup'}: epoch {backed_up}, step {backed_up}." in result.stdout
     assert "\x1b[" not in result.stdout and "\r" not in result.stdout  # a pipe gets plain lines
     first_epoch = next(line for line in result.stdout.splitlines() if line.startswith("Epoch "))
-    assert first_epoch == f"Epoch {backed_up + 1}/16"  # it went on from the backup, not from epoch 1
+    assert first_epoch == f"Epoch {backed_up + 1}/{epochs}"  # it went on from the backup, not from epoch 1
     _check_run_files(run_dir)
-    assert len(_history(run_dir)) == 16
+    assert len(_history(run_dir)) == epochs
     # The step counter came back with the weights.
-    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 16
+    assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == epochs
     assert not list(run_dir.glob(".*")), "a temporary file was left behind"
 
 
