@@ -575,7 +575,7 @@ def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     # One step per epoch: most of the time goes into writing checkpoints, where a kill does harm. Enough
-    # epochs that an idle machine (0.1 s an epoch) is still training when the kill lands, 1.5 s at most after
+    # epochs that an idle machine is still training when the kill lands, 1.5 s at most after
     # a second epoch began.
     epochs = 40
     command = _train_command(photos, run_dir, f"train.steps={epochs}", "train.steps_per_epoch=1")
