@@ -26,8 +26,15 @@ from hinet_tf.version import __version__
 COMMANDS = (restore, evaluate, train, prepare, convert, export, benchmark, info)
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, pointing to `--help` instead of printing the usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="hinet",
         description="HINet image restoration (denoising, deblurring, deraining) with Keras 3 / TensorFlow.",
     )

@@ -109,7 +109,7 @@ def plan_outputs(inputs, output):
     """Pairs each input image with its output path: `[(input, output)]`, in order.
 
     A file goes to `output/<name>`, or to `output` itself when it is the only input and
-    `output` has an image suffix; a folder's images go to `output/<path inside the folder>`.
+    `output` has an image suffix and is not a folder; a folder's images go to `output/<path inside the folder>`.
     Its other files are skipped with a `UserWarning` naming them. Files under `output`, when it
     lies inside the folder, are left out: a rerun would otherwise restore its own outputs.
 
@@ -118,7 +118,7 @@ def plan_outputs(inputs, output):
     """
     output = Path(output)
     inputs = [Path(path) for path in inputs]
-    if len(inputs) == 1 and not inputs[0].is_dir() and is_image_suffix(output):
+    if len(inputs) == 1 and not inputs[0].is_dir() and not output.is_dir() and is_image_suffix(output):
         if not is_supported(output):
             raise ValueError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         return [(inputs[0], output)]

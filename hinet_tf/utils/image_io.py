@@ -45,6 +45,8 @@ EIGHT_BIT_FORMATS = ("JPEG", "BMP", "WebP")
 OPAQUE_FORMATS = ("JPEG", "BMP")
 # Listed in folders and refused by name, not skipped: a GIF is often an animation.
 REFUSED_FORMATS = {".gif": "GIF"}
+# Image formats of cameras and phones that Pillow does not register: an output so named is a file, not a folder.
+CAMERA_SUFFIXES = (".heic", ".heif", ".avif", ".jxl", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".orf", ".rw2")
 JPEG_QUALITY = 95
 JPEG_STRIP_BYTES = 16 * 2**20  # a JPEG is decoded in strips of this size
 TF_ALIGNMENT = 64  # bytes; TensorFlow shares the memory of arrays aligned so, and copies others
@@ -158,11 +160,11 @@ def is_listed(path):
 
 
 def is_image_suffix(path):
-    """Whether `path`'s suffix names an image format: one of ours or any that Pillow knows."""
+    """Whether `path`'s suffix names an image format: one of ours, a camera's or any that Pillow knows."""
     import PIL.Image
 
     suffix = Path(path).suffix.lower()
-    return suffix in FORMATS or suffix in PIL.Image.registered_extensions()
+    return suffix in (*FORMATS, *CAMERA_SUFFIXES) or suffix in PIL.Image.registered_extensions()
 
 
 def format_names():

@@ -47,6 +47,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ("restore", "in.png", "-o", "out", "--tile", "0"): (
             "hinet restore: error: argument --tile: must be at least 1, got 0"
         ),
+        ("restore", "in2.png", "-o", "out.heic"): "hinet: error: out.heic: cannot write '.heic' images",
         ("restore", "in.png", "-o", "out", "--tile", "32"): (
             "hinet: error: The overlap (32) must be smaller than the tile (32)."
         ),
@@ -85,6 +86,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         assert code == 2, (argv, errors)
         assert any(line.startswith(message) for line in errors), (argv, errors)
         assert loaded == [], f"hinet {' '.join(argv)} imported {', '.join(loaded)} before refusing"
+    assert outcomes[2][1] == ["hinet restore: error: argument --tile: must be at least 1, got 0 (see hinet restore --help)"]
     assert (tmp_path / "restored.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "a_file", "in.png", "in2.png", "model.tflite", "report.json", "restored.png"

@@ -36,6 +36,12 @@ def test_plan_leaves_out_an_output_folder_inside_the_input_folder(tmp_path):
 def test_plan_refuses_an_output_format_it_cannot_write(tmp_path):
     with pytest.raises(ValueError, match=r"out.gif: cannot write '.gif' images"):
         image_files.plan_outputs([_photo(tmp_path / "a.png")], tmp_path / "out.gif")
+    with pytest.raises(ValueError, match=r"out.heic: cannot write '.heic' images"):  # not made a folder
+        image_files.plan_outputs([tmp_path / "a.png"], tmp_path / "out.heic")
+    (tmp_path / "photos.jpg").mkdir()  # an existing folder is a folder, whatever its name
+    assert image_files.plan_outputs([tmp_path / "a.png"], tmp_path / "photos.jpg") == [
+        (tmp_path / "a.png", tmp_path / "photos.jpg" / "a.png")
+    ]
 
 
 def test_checks_keep_existing_outputs_inputs_and_shared_outputs_and_read_headers(tmp_path):
