@@ -23,20 +23,6 @@ def float_signature(model, shape=(None, None, None)):
     return restore
 
 
-def float32_model(model):
-    """The image restorer of `model` computing in float32: itself, or a float32 copy of a mixed-precision one.
-
-    LiteRT has no float16 kernels for the ops a mixed-precision graph casts to float16.
-    """
-    model = image_restorer(model)
-    if model.dtype_policy.compute_dtype == "float32":
-        return model
-    backbone = model.backbone
-    copy = type(model)(type(backbone).from_config({**backbone.get_config(), "dtype": "float32"}))
-    copy.set_weights(model.get_weights())
-    return copy
-
-
 def input_shape(model, tile=None):
     """The (batch, height, width) of an export: any size, or one tile of `tile` pixels (checked)."""
     if tile is None:

@@ -22,9 +22,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hinet_tf.export.graph import float32_model
 from hinet_tf.export.graph import float_signature
 from hinet_tf.export.graph import input_shape
+from hinet_tf.models import float32_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
 from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.backend import require_tensorflow
@@ -80,7 +80,7 @@ def export_litert(model, path, tile=None, quantization="float32", calibration=No
         size = " x ".join(map(str, np.shape(calibration)[1:3]))
         raise ValueError(f"The calibration tiles are {size}, not the export tile {tile} x {tile}.")
     check_replaceable(path, overwrite)  # before the slow conversion
-    model = float32_model(model)
+    model = float32_restorer(model)
     return convert_function(float_signature(model, shape), [model], path, quantization, overwrite, calibration)
 
 

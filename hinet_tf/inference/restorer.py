@@ -11,6 +11,7 @@ from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
 from hinet_tf.inference.errors import NonFiniteOutputError
+from hinet_tf.models import float32_restorer
 from hinet_tf.models import image_restorer
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
@@ -57,9 +58,12 @@ class Restorer:
     def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None):
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]
-        self.models = [image_restorer(model) for model in models]
-        if not self.models:
+        if not models:
             raise ValueError("Restorer needs at least one model.")
+        self._on_gpu = bool(tf.config.list_physical_devices("GPU"))
+        # Mixed precision pays on a GPU only; on a CPU and in the converted runtimes a model computes in float32.
+        as_restorer = image_restorer if self._on_gpu and backend in ("keras", "auto") else float32_restorer
+        self.models = [as_restorer(model) for model in models]
         self.size_multiple = math.lcm(*(getattr(model, "size_multiple", 1) for model in self.models))
         channels = {model.inputs[0].shape[-1] for model in self.models}
         if len(channels) != 1:
@@ -146,7 +150,7 @@ class Restorer:
     def _choose_backend(self, spec, log, threads):
         """The fastest backend on this CPU for a full tile (`backend_choice`), or TensorFlow with a GPU or no other."""
         runners = {"keras": lambda: self._run_on_tensorflow}
-        if not tf.config.list_physical_devices("GPU"):
+        if not self._on_gpu:
             for name, module in (("onnx", onnx_backend), ("litert", litert_backend)):
                 if module.is_available():
                     runners[name] = lambda name=name: self._select_backend(name, spec, log, threads)[1]

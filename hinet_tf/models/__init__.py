@@ -11,6 +11,7 @@ _PUBLIC = {
     "HINetImageRestorer": "hinet_tf.models.hinet.hinet_image_restorer",
     "PRESETS": "hinet_tf.models.hinet.hinet_presets",
     "image_restorer": "hinet_tf.models.hinet.hinet_image_restorer",
+    "float32_restorer": "hinet_tf.models.hinet.hinet_image_restorer",
 }
 _ATTRIBUTES = {"PRESETS": "backbone_presets"}
 

@@ -198,3 +198,16 @@ def test_bad_settings_raise(tiny_model, restorer):
         Restorer(tiny_model, tile=64, overlap=64)
     with pytest.raises(ValueError, match="channels"):
         restorer(random_image(16, 16, channels=4))
+
+
+@pytest.mark.parametrize("backend", ["keras", "onnx", "litert"])
+def test_a_mixed_precision_model_restores_in_float32_on_the_cpu_backends(backend):
+    keras.utils.set_random_seed(3)
+    model = HINetBackbone(width=4, depth=2)
+    mixed = HINetBackbone.from_config({**model.get_config(), "dtype": "mixed_float16"})
+    mixed.set_weights(model.get_weights())
+    restorer = Restorer(mixed, tile=16, overlap=4, backend=backend)  # onnxruntime and LiteRT have no float16 kernels
+    assert [model.dtype_policy.compute_dtype for model in restorer.models] == ["float32"]
+    image = random_image(20, 24)
+    np.testing.assert_allclose(restorer(image), Restorer(model, tile=16, overlap=4)(image), atol=1e-4)
+    assert mixed.dtype_policy.name == "mixed_float16"  # the user's model is left as it was

@@ -175,3 +175,18 @@ def image_restorer(model):
     if len(getattr(model, "outputs", None) or [None]) != 1:
         raise ValueError(f"{model.name} returns {len(model.outputs)} images; wrap it in a model returning one.")
     return model
+
+
+def float32_restorer(model):
+    """`image_restorer(model)` computing in float32: itself, or a float32 copy of a mixed-precision HINet.
+
+    LiteRT and onnxruntime have no float16 kernels for a mixed-precision graph's casts, and
+    TensorFlow runs float16 slowly on a CPU. The model itself is left as it is.
+    """
+    model = image_restorer(model)
+    if model.dtype_policy.compute_dtype == "float32" or not isinstance(model, HINetImageRestorer):
+        return model
+    backbone = model.backbone
+    copy = type(model)(type(backbone).from_config({**backbone.get_config(), "dtype": "float32"}))
+    copy.set_weights(model.get_weights())
+    return copy
