@@ -151,6 +151,18 @@ def test_both_training_steps_update_the_weights():
         assert np.isfinite(first) and second != first  # the first step changed the weights the second saw
 
 
+def test_failed_cases_are_reported_and_the_command_fails_after_writing_the_report(tmp_path, capsys, monkeypatch):
+    failed = {"task": "latency", "path": "onnx", "width": 4, "round": 0, "error": "onnxruntime: no such kernel"}
+    timed = {"task": "latency", "path": "keras", "width": 4, "round": 0, "median_s": 0.5, "peak_rss_mib": 300.0}
+    report = {"results": [timed, failed], "summary": benchmark.summarize([timed, failed])}
+    monkeypatch.setattr(benchmark, "run_benchmark", lambda *args: report)
+    assert main(["benchmark", "--widths", "4", "--tasks", "latency", "-o", str(tmp_path / "b.json")]) == 2
+    output = capsys.readouterr()
+    assert "error: onnxruntime: no such kernel" in output.out
+    assert output.err.splitlines() == ["hinet: error: 1 of 2 benchmark processes failed (their errors are above)"]
+    assert json.loads((tmp_path / "b.json").read_text())["results"][1] == failed
+
+
 def test_the_report_is_not_overwritten_without_asking(tmp_path, capsys):
     report = tmp_path / "benchmark.json"
     report.write_text(json.dumps({"keep": True}))

@@ -114,4 +114,5 @@ def run(args):
         print(_row(row))
     atomic_write_text(args.output, json.dumps(report, indent=2), args.overwrite)
     print(f"Wrote {args.output}")
-    return 1 if errors else 0
+    if errors:
+        raise CLIError(f"{len(errors)} of {len(report['results'])} benchmark processes failed (their errors are above)")
