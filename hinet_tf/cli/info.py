@@ -1,4 +1,4 @@
-"""`hinet info`: a preset's configuration, parameters and MACs, and the backends `auto` chose on this CPU."""
+"""`hinet info`: a model's configuration, parameters and MACs, and the backends `auto` chose for it on this CPU."""
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.errors import CLIError
@@ -10,7 +10,7 @@ def add_parser(subparsers):
         help="print a model's configuration, parameters and MACs",
         description=(
             "Print a preset's configuration, parameter count and MACs (true and as the paper counts), "
-            "and the backends `hinet restore --backend auto` chose on this CPU, with the times behind them."
+            "and the backends `hinet restore --backend auto` chose for it on this CPU, with the times behind them."
         ),
     )
     parser.add_argument(
@@ -24,15 +24,17 @@ def run(args):
     from hinet_tf.complexity import count_macs
     from hinet_tf.models import PRESETS
     from hinet_tf.models import HINetBackbone
+    from hinet_tf.models.loading import is_untrained_preset
 
     is_file = args.preset.endswith(".keras")
+    untrained = is_untrained_preset(args.preset)
     try:
         if is_file:
             from hinet_tf.convert.converter import load_backbone_file
 
             backbone = load_backbone_file(args.preset)
-        else:
-            backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
+        else:  # with the weights `hinet restore` runs, which key its backend choices
+            backbone = HINetBackbone.from_preset(args.preset, load_weights=not untrained)
     except (ValueError, FileNotFoundError) as error:
         raise CLIError(str(error)) from None
     height, width = args.size
@@ -48,19 +50,24 @@ def run(args):
     print(f"  {'parameters':<17} {backbone.count_params():,}")
     print(f"  {'weight tensors':<17} {len(backbone.weights)}")
     print(f"  MACs at 1x3x{height}x{width}: {macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")
-    _print_backend_choices()
+    _print_backend_choices(None if untrained else backbone)
 
 
-def _print_backend_choices():
-    """The choices `Restorer(backend="auto")` cached for this CPU, one line each with its times."""
+def _print_backend_choices(backbone):
+    """The choices `Restorer(backend="auto")` cached for `backbone` on this CPU, one line each with its times."""
     from hinet_tf.inference.backend_choice import cached_choices
+    from hinet_tf.inference.conversion_cache import fingerprint
+    from hinet_tf.models import float32_restorer
     from hinet_tf.utils.machine import cpu_description
     from hinet_tf.utils.machine import cpu_label
 
     cpu = cpu_description()
     print(f"{cpu_label(cpu)}, {cpu['cores']} cores, {' '.join(cpu['isa_flags']) or 'no ISA flags known'}")
-    choices = cached_choices()
+    if backbone is None:
+        print("  backend choices: none (an architecture without weights, which `hinet restore` does not run)")
+        return
+    choices = cached_choices(fingerprint([float32_restorer(backbone)]))  # the model as the Restorer keys it
     if not choices:
-        print("  backend choices: none measured on this CPU yet (the first `hinet restore` measures)")
+        print("  backend choices: none measured for this model on this CPU yet (the first `hinet restore` measures)")
     for choice in choices:
         print(f"  {choice.summary()}")

@@ -77,7 +77,7 @@ def choice_path(models, tile_shape, threads, **options):
     return cache_dir(FOLDER) / f"{key}.json"
 
 
-def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_models=""):
+def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_models="", model_keys=()):
     """Returns `(BackendChoice, runner)`: the cached choice at `path`, or the fastest of `runners`, measured now.
 
     Args:
@@ -88,6 +88,8 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         log: called with one line when a measurement starts.
         clock: seconds as a float (time.perf_counter).
         describe_models: what the models are, written into the cache file for `hinet info`.
+        model_keys: each model's `fingerprint`, written into the cache file, by which
+            `hinet info MODEL` finds the model's choices.
 
     A backend that fails to convert or run is left out with one warning; if all fail, the
     first one's error is raised. An unreadable cache file is measured again, and an
@@ -128,6 +130,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         "tile_shape": list(tile.shape),
         "runs": RUNS,
         "models": describe_models,
+        "model_keys": list(model_keys),
         "cpu": cpu_description(),
         "runtimes": library_versions(RUNTIMES),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -139,8 +142,11 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
     return choice, best[1]
 
 
-def cached_choices():
-    """The `BackendChoice`s cached for this CPU, newest first (unreadable files are skipped)."""
+def cached_choices(model_key):
+    """The `BackendChoice`s cached for this CPU of the model of `fingerprint` `model_key`, newest first.
+
+    Unreadable files are skipped.
+    """
     cpu = cpu_description()
     found = []
     for path in cache_dir(FOLDER).glob("*.json"):
@@ -148,7 +154,7 @@ def cached_choices():
             choice, entry = _load(path)
         except _UNREADABLE:
             continue
-        if entry.get("cpu") == cpu:
+        if entry.get("cpu") == cpu and model_key in entry.get("model_keys", ()):
             found.append((str(entry.get("measured_at")), choice))
     return [choice for _, choice in sorted(found, key=lambda item: item[0], reverse=True)]
 

@@ -10,6 +10,7 @@ from hinet_tf.inference import backend_choice
 from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference import tiling
+from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.inference.errors import NonFiniteOutputError
 from hinet_tf.models import float32_restorer
 from hinet_tf.models import image_restorer
@@ -162,7 +163,10 @@ class Restorer:
         path = backend_choice.choice_path(self.models, shape, threads or os.cpu_count(), **options)
         tile = np.random.default_rng(0).random(shape, np.float32)
         models = ", ".join(f"{model.name} ({model.count_params():,} parameters)" for model in self.models)
-        self.backend_choice, run = backend_choice.choose(path, runners, tile, log=log, describe_models=models)
+        keys = [fingerprint([model]) for model in self.models]
+        self.backend_choice, run = backend_choice.choose(
+            path, runners, tile, log=log, describe_models=models, model_keys=keys
+        )
         return self.backend_choice.backend, run
 
     def _serving(self, shape):

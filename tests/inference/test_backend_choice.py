@@ -258,10 +258,15 @@ def test_restore_verbose_and_info_show_the_choice_and_its_times(tmp_path, identi
     captured = capsys.readouterr()
     assert "Choosing" not in captured.out and "backend onnx" not in captured.out and captured.err == ""
 
+    assert main(["info", str(identity_model_path), "--size", "16", "16"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "the fastest" in line]
+    assert len(lines) == 1 and lines[0].startswith("  backend onnx, the fastest") and "onnx 0.100 s" in lines[0]
+    assert "litert left out: LiteRT conversion failed" in lines[0]
+    HINetBackbone(width=4, depth=3).save(tmp_path / "other.keras")  # another model: its own choices, here none
+    assert main(["info", str(tmp_path / "other.keras"), "--size", "16", "16"]) == 0
+    assert "backend choices: none measured for this model on this CPU yet" in capsys.readouterr().out
     assert main(["info", "hinet_0.5x"]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert any(line.strip().startswith("backend onnx, the fastest") and "onnx 0.100 s" in line for line in lines)
-    assert any("litert left out: LiteRT conversion failed" in line for line in lines)
+    assert "backend choices: none (an architecture without weights" in capsys.readouterr().out
 
 
 @pytest.mark.slow
