@@ -31,6 +31,7 @@ FOLDER = "backend_choices"
 RUNTIMES = ("onnxruntime", "onnx", "tf2onnx", "ai-edge-litert")
 RUNS = 3
 WARMUP = 1
+ENTRY_FORMAT = 2  # in the key: entries of format 1 lack the models' fingerprints that `hinet info` looks for
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +74,7 @@ def choice_path(models, tile_shape, threads, **options):
         threads=threads,
         cpu=cpu_description(),
         runtimes=library_versions(RUNTIMES),
+        entry_format=ENTRY_FORMAT,
     )
     return cache_dir(FOLDER) / f"{key}.json"
 
