@@ -145,7 +145,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
 
 
 def cached_choices(model_key):
-    """The `BackendChoice`s cached for this CPU of the model of `fingerprint` `model_key`, newest first.
+    """The `BackendChoice`s cached on this CPU for the model whose `fingerprint` is `model_key`, newest first.
 
     Unreadable files are skipped.
     """

@@ -109,8 +109,8 @@ def plan_outputs(inputs, output):
     """Pairs each input image with its output path: `[(input, output)]`, in order.
 
     A file goes to `output/<name>`, or to `output` itself when it is the only input and
-    `output` has an image suffix and is not a folder; a folder's images go to `output/<path inside the folder>`.
-    Its other files are skipped with a `UserWarning` naming them. Files under `output`, when it
+    `output` has an image suffix and is not a folder; a folder's images go to
+    `output/<path inside the folder>`. Its other files are skipped with a `UserWarning` naming them. Files under `output`, when it
     lies inside the folder, are left out: a rerun would otherwise restore its own outputs.
 
     Raises:
