@@ -110,8 +110,9 @@ def plan_outputs(inputs, output):
 
     A file goes to `output/<name>`, or to `output` itself when it is the only input and
     `output` has an image suffix and is not a folder; a folder's images go to
-    `output/<path inside the folder>`. Its other files are skipped with a `UserWarning` naming them. Files under `output`, when it
-    lies inside the folder, are left out: a rerun would otherwise restore its own outputs.
+    `output/<path inside the folder>`. Its other files are skipped with a `UserWarning`
+    naming them. Files under `output`, when it lies inside the folder, are left out: a rerun
+    would otherwise restore its own outputs.
 
     Raises:
         ValueError: `output` is an image file of a format that cannot be written.
