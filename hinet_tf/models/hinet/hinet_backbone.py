@@ -17,7 +17,8 @@ class HINetBackbone(keras.Model):
     """HINet: two U-Net stages joined by supervised attention and cross-stage feature fusion.
 
     Takes NHWC float images in [0, 1] and returns `[stage1_image, stage2_image]`, each
-    already including the input image (float32 under any dtype policy). Height and width
+    already including the input image (float32 under any dtype policy; with `num_stages=1`
+    the one image alone, as Keras returns a single output). Height and width
     must be multiples of `size_multiple` (`2 ** (depth - 1)`); `HINetImageRestorer` takes
     any size. Layer names follow the official state dict (`down_path_1_0` is `down_path_1.0`).
 

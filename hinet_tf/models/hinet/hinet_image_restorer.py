@@ -49,7 +49,7 @@ class HINetImageRestorer(keras.Model):
 
         # === Functional Model ===
         images = keras.Input((None, None, backbone.in_channels), name="images")
-        restored = crop(backbone(pad(images))[-1], images)
+        restored = crop(keras.tree.flatten(backbone(pad(images)))[-1], images)
         super().__init__(inputs=images, outputs=restored, name=name, **kwargs)
 
         # === Config ===
@@ -81,17 +81,21 @@ class HINetImageRestorer(keras.Model):
             stage_weights: one weight per stage; defaults to 1 for each.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
         """
-        if kwargs.get("loss_weights"):
+        if kwargs.get("loss_weights") is not None:
             raise ValueError("Use `stage_weights` for the loss weight of each stage.")
-        if kwargs.get("metrics") or kwargs.get("weighted_metrics"):
+        if kwargs.get("metrics") is not None or kwargs.get("weighted_metrics") is not None:
             raise ValueError("HINetImageRestorer logs the PSNR of each stage and of the final image; it takes no metrics.")
         if isinstance(optimizer, str) and optimizer.lower() == "adam":
             optimizer = TorchAdam(global_clipnorm=DEFAULT_CLIP_NORM)
-        stage_weights = tuple(stage_weights) if stage_weights is not None else (1.0,) * self.num_stages
-        if len(stage_weights) != self.num_stages:
-            raise ValueError(f"stage_weights needs {self.num_stages} values (one per stage), got {stage_weights}.")
-        self.stage_weights = stage_weights
-        super().compile(optimizer=optimizer, loss=losses_lib.get(loss), **kwargs)
+        stage_weights = (1.0,) * self.num_stages if stage_weights is None else stage_weights
+        if not isinstance(stage_weights, (list, tuple)) or len(stage_weights) != self.num_stages:
+            raise ValueError(f"stage_weights needs {self.num_stages} values (one per stage), got {stage_weights!r}.")
+        loss = losses_lib.get(loss)
+        if getattr(loss, "y_channel", False) and self.backbone.in_channels != 3:
+            channels = self.backbone.in_channels
+            raise ValueError(f"The psnr_y loss compares the Y channel of RGB images; this model takes {channels} channels.")
+        self.stage_weights = tuple(stage_weights)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
         if keras.config.backend() == "tensorflow":
             from hinet_tf.utils.keras_internals import take_gradients_as_reduced
 
@@ -114,12 +118,15 @@ class HINetImageRestorer(keras.Model):
 
     def stage_outputs(self, images, training=None):
         """Every stage's restored image, each cropped to the input's size."""
-        return [self.crop(output, images) for output in self.backbone(self.pad(images), training=training)]
+        outputs = keras.tree.flatten(self.backbone(self.pad(images), training=training))  # one stage: one tensor
+        return [self.crop(output, images) for output in outputs]
 
     def stage_loss(self, target, outputs, sample_weight=None):
         """The compiled loss summed over the stage outputs with `stage_weights`; updates the stage PSNRs."""
         if sample_weight is not None and not isinstance(self.loss, (losses_lib.PSNRLoss, losses_lib.L1Loss)):
             raise ValueError("sample_weight weighs images: it needs a loss of one value per image (psnr, psnr_y, l1).")
+        if sample_weight is not None and keras.ops.ndim(sample_weight) != 1:
+            raise ValueError(f"sample_weight weighs images: one value per image, got shape {tuple(sample_weight.shape)}.")
         total = 0.0
         for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
             psnr.update_state(target, output)

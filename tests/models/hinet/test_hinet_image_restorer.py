@@ -109,3 +109,29 @@ def test_image_restorer_wraps_backbones_only():
     inputs = keras.Input((None, None, 3))
     with pytest.raises(ValueError, match="returns 2 images"):
         image_restorer(keras.Model(inputs, [inputs, inputs]))
+
+
+def test_a_one_stage_model_trains_and_evaluates():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3, num_stages=1))
+    restorer.compile(loss="l1")
+    degraded, target = _images(3, 16, 16, seed=1), _images(3, 16, 16, seed=2)  # a batch of more than one image
+    history = restorer.fit(degraded, target, batch_size=3, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][0]) and "psnr_stage1" in history and "psnr_stage2" not in history
+    assert restorer.predict(degraded, verbose=0).shape == degraded.shape
+
+
+def test_compile_and_training_refuse_what_cannot_work_in_one_line():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    for empty in ({"metrics": []}, {"weighted_metrics": []}):  # Keras would build metrics that never update
+        with pytest.raises(ValueError, match="it takes no metrics"):
+            restorer.compile(**empty)
+    with pytest.raises(ValueError, match=r"stage_weights needs 2 values \(one per stage\), got 0.5"):
+        restorer.compile(stage_weights=0.5)
+    grey = HINetImageRestorer(HINetBackbone(width=4, depth=3, in_channels=1))
+    with pytest.raises(ValueError, match="psnr_y loss compares the Y channel of RGB images; this model takes 1 channels"):
+        grey.compile(loss="psnr_y")
+    restorer.compile(loss="l1")
+    degraded, target = _images(2, 16, 16, seed=1), _images(2, 16, 16, seed=2)
+    with pytest.raises(ValueError, match=r"one value per image, got shape \((None|2), 16, 16\)"):
+        restorer.evaluate(degraded, target, sample_weight=np.ones((2, 16, 16), "float32"), verbose=0)
+    assert np.isfinite(restorer.evaluate(degraded, target, verbose=0)[0])  # still usable after the refusals
