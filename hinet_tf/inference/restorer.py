@@ -83,12 +83,15 @@ class Restorer:
             self.backend, self._run_batch = self._select_backend(backend, spec, log, threads)
 
     def __call__(self, image):
-        """Restores an (H, W, C) or (H, W) float array; returns float32 of the same shape.
+        """Restores an (H, W, C) or (H, W) image: floats in [0, 1], or 8- or 16-bit samples.
+
+        Returns float32 in [0, 1] (unclipped) of the same shape.
 
         Raises:
+            ValueError: not one image of those kinds, or it holds NaN or infinite values.
             NonFiniteOutputError: the result holds NaN or infinite values.
         """
-        image = np.asarray(image, np.float32)
+        image = _checked_image(image, integers_only=False)
         squeeze = image.ndim == 2
         if squeeze:
             image = image[..., None]
@@ -96,12 +99,14 @@ class Restorer:
         return restored[..., 0] if squeeze else restored
 
     def restore_in_place(self, samples):
-        """Restores 8- or 16-bit samples (H, W, C), e.g. a decoded photo, in place.
+        """Restores 8- or 16-bit samples (H, W, C) or (H, W), e.g. a decoded photo, in place.
 
         Beside the image, memory holds one row of tiles, whatever the image's size. The
         results are rounded to the samples' levels as `hinet restore` writes them; after an
         error, the rows restored so far stay restored.
         """
+        samples = _checked_image(samples, integers_only=True)
+        samples = samples[..., None] if samples.ndim == 2 else samples  # a view: written through to the caller's array
         peak = np.iinfo(samples.dtype).max
         for top, rows in tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap):
             rows = np.clip(rows, 0.0, 1.0, out=rows)  # in the band's own memory: no temporaries of its size
@@ -189,3 +194,19 @@ class Restorer:
                     total += dihedral.inverse_transform(output, index)
         count = len(self.models) * sum(len(group) for group in groups)
         return total / float(count)
+
+
+def _checked_image(image, integers_only):
+    """`image` as an array if it is one image (H, W[, C]) of 8- or 16-bit samples or of finite floats; else ValueError."""
+    image = np.asarray(image)
+    kinds = "8- or 16-bit samples" if integers_only else "floats in [0, 1] or 8- or 16-bit samples"
+    if image.ndim not in (2, 3):
+        raise ValueError(f"Restorer takes one image (height, width[, channels]) at a time, got shape {image.shape}.")
+    if image.dtype in (np.uint8, np.uint16):
+        return image
+    if integers_only or image.dtype.kind != "f":
+        raise ValueError(f"Restorer takes {kinds}, got {image.dtype}.")
+    image = image.astype(np.float32, copy=False)
+    if not np.isfinite(image).all():
+        raise ValueError("The image holds NaN or infinite values.")
+    return image

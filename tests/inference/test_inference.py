@@ -198,6 +198,22 @@ def test_bad_settings_raise(tiny_model, restorer):
         Restorer(tiny_model, tile=64, overlap=64)
     with pytest.raises(ValueError, match="channels"):
         restorer(random_image(16, 16, channels=4))
+    with pytest.raises(ValueError, match=r"one image \(height, width\[, channels\]\) at a time, got shape \(2, 16, 16, 3\)"):
+        restorer(np.zeros((2, 16, 16, 3), np.float32))
+    with pytest.raises(ValueError, match="The image holds NaN or infinite values"):  # not blamed on the weights
+        restorer(np.full((16, 16, 3), np.nan, np.float32))
+    for array, kind in ((np.zeros((16, 16, 3), np.int16), "int16"), (np.zeros((16, 16, 3), np.float32), "float32")):
+        with pytest.raises(ValueError, match=f"takes 8- or 16-bit samples, got {kind}"):
+            restorer.restore_in_place(array)
+
+
+def test_integer_samples_are_scaled_whether_restored_whole_or_in_place(restorer):
+    image = random_image(24, 20, channels=1)[..., 0]
+    samples = np.round(image * 65535).astype(np.uint16)  # 2-D, as a grey 16-bit photo decodes
+    expected = restorer(samples / np.float32(65535))
+    np.testing.assert_allclose(restorer(samples), expected, atol=1e-6)  # scaled to [0, 1], not fed as 0-65535
+    restorer.restore_in_place(samples)
+    np.testing.assert_array_equal(samples, np.round(np.clip(expected, 0, 1) * 65535))
 
 
 @pytest.mark.parametrize("backend", ["keras", "onnx", "litert"])
