@@ -10,7 +10,7 @@ class ReflectPadToMultiple(keras.layers.Layer):
 
     The mirror excludes the edge pixel (as `numpy.pad(mode="reflect")`) and is built from
     slices, flips and concatenations, which LiteRT converts with dynamic shapes. Height
-    and width must be at least `multiple`.
+    and width must be more than half of `multiple` (checked where the size is known).
     """
 
     def __init__(self, multiple, **kwargs):
@@ -23,6 +23,12 @@ class ReflectPadToMultiple(keras.layers.Layer):
             if isinstance(size, int) and size % self.multiple == 0:
                 continue  # a known multiple: no empty slice (tf2onnx turns one into a wrong Reshape)
             pad = (self.multiple - size % self.multiple) % self.multiple
+            if isinstance(size, int) and pad >= size:  # the mirror would need more rows than the image has
+                side = "height" if axis == 1 else "width"
+                raise ValueError(
+                    f"Images must be more than {self.multiple // 2} pixels high and wide to be reflect-padded to "
+                    f"multiples of {self.multiple}; got {side} {size}."
+                )
             start, stop = size - 1 - pad, size - 1
             mirrored = images[:, start:stop] if axis == 1 else images[:, :, start:stop]
             images = ops.concatenate([images, ops.flip(mirrored, axis=axis)], axis=axis)

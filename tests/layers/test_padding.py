@@ -1,6 +1,7 @@
 """Reflect-padding to the size multiple and cropping back, eagerly and in a graph of dynamic shape."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from hinet_tf.layers.padding import CropToMatch
@@ -15,6 +16,13 @@ def test_padding_is_numpy_reflect_padding_eagerly_and_in_a_dynamic_graph():
     graph = tf.function(pad, input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
     np.testing.assert_array_equal(graph(tf.constant(images)).numpy(), expected)
     np.testing.assert_array_equal(pad(expected), expected)  # multiples pass unchanged
+
+
+def test_an_image_too_small_to_mirror_is_refused_in_one_line():
+    pad = ReflectPadToMultiple(16)
+    np.testing.assert_array_equal(pad(np.ones((1, 9, 16, 3), "float32")).shape, (1, 16, 16, 3))  # the smallest
+    with pytest.raises(ValueError, match="more than 8 pixels high and wide to be reflect-padded to multiples of 16; got height 8"):
+        pad(np.ones((1, 8, 16, 3), "float32"))
 
 
 def test_crop_takes_the_reference_height_and_width():
