@@ -27,7 +27,7 @@ def export_saved_model(model, path, overwrite=False):
     - `serving_uint8`: uint8 to uint8, for clients that send and want plain pixels.
 
     Inside the graph, images are reflect-padded to the model's size multiple and the
-    result is cropped back; height and width must be more than half that multiple (9 of 16).
+    result is cropped back; height and width must be more than half that multiple (at least 9 pixels for 16).
     """
     require_tensorflow("SavedModel export")
     model = image_restorer(model)

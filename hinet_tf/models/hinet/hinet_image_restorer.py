@@ -19,7 +19,7 @@ class HINetImageRestorer(keras.Model):
 
     `__call__` and `predict` return the final stage's image only. Inside the graph, images
     are reflect-padded at the bottom and right to the backbone's size multiple and the
-    result is cropped back (height and width must be more than half that multiple: 9 of 16).
+    result is cropped back (height and width must be more than half that multiple: at least 9 pixels for 16).
     Training sums the loss over every stage (the paper's Eq. 1) and logs `loss`, `psnr`
     (the final image) and `psnr_stage1`, `psnr_stage2`.
 
