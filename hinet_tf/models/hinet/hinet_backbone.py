@@ -60,6 +60,8 @@ class HINetBackbone(keras.Model):
     ):
         check_model_keywords(type(self).__name__, kwargs)
         hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
+        if not isinstance(skip_connections, bool):  # "no" would be taken as True
+            raise ValueError(f"skip_connections must be True or False, got {skip_connections!r}.")
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 

@@ -74,6 +74,8 @@ def test_invalid_arguments_are_rejected():
     assert HINetBackbone(width=5, depth=3, hin_levels=(1, 2)).count_params() > 0  # halves of 10 and 20 channels
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetBackbone: widht"):
         HINetBackbone(widht=4, depth=3)  # keras.Model would drop it and build the default width
+    with pytest.raises(ValueError, match="skip_connections must be True or False, got 'no'"):
+        HINetBackbone(width=4, depth=3, skip_connections="no")
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
         HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)
     with pytest.raises(ValueError, match="HINetImageRestorer takes a HINetBackbone, got None"):
