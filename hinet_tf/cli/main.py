@@ -17,6 +17,8 @@ from hinet_tf.cli import restore
 from hinet_tf.cli import train
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import warnings_as_messages
+from hinet_tf.utils.atomic import may_interrupt
+from hinet_tf.utils.atomic import request_stop
 from hinet_tf.utils.messages import one_line
 from hinet_tf.utils.quiet import native_stderr_silenced_while_importing
 from hinet_tf.utils.quiet import silence_native_stderr_at_exit
@@ -61,21 +63,29 @@ def quiet_tensorflow_logs():
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt():
-    """Turns SIGTERM into KeyboardInterrupt, so that a terminated command removes its temporary files."""
+def interrupts_stop_writes():
+    """Turns Ctrl-C and SIGTERM into KeyboardInterrupt and stops every later write (`atomic.request_stop`).
+
+    A terminated command removes its temporary files, and writes nothing more even where the
+    interrupt is swallowed (raised inside a garbage-collection callback, as while TensorFlow loads).
+    """
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt
+        request_stop()
+        if may_interrupt():  # else it comes at the end of the folder swap under way
+            raise KeyboardInterrupt
 
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        request_stop(False)  # the next command in this process writes again
 
 
 def main(argv=None):
@@ -86,7 +96,7 @@ def main(argv=None):
         silence_native_stderr_at_exit()
         quiet = native_stderr_silenced_while_importing("tensorflow")
     try:
-        with sigterm_as_interrupt(), quiet, warnings_as_messages():
+        with interrupts_stop_writes(), quiet, warnings_as_messages():
             return args.func(args) or 0
     except CLIError as error:
         print(f"hinet: error: {one_line(error)}", file=sys.stderr)

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.utils.atomic import recover_directory
 
 
 def check_model_source(spec):
@@ -20,6 +21,7 @@ def check_model_source(spec):
     if str(spec) in backbone_presets:
         return
     path = Path(spec)
+    recover_directory(path)  # a preset whose swap a kill interrupted lies under another name
     if path.is_dir():
         return
     if not path.is_file():

@@ -13,6 +13,11 @@ SavedModel folder holds `saved_model.pb`, `variables/`, ... and nothing else). A
 else the user has is refused with its name. Without `overwrite` the rule holds at the
 rename itself, not only at a check before it: a file is hard-linked into place (which fails
 if the name was taken meanwhile), a folder renamed onto a name that must be free.
+
+After `request_stop` (the command line's Ctrl-C and SIGTERM) no write lands: each raises
+KeyboardInterrupt before its rename, even where the interrupt itself was swallowed (Python
+drops one raised inside a garbage-collection callback). The two renames of a folder swap
+are not cut by one: the interrupt comes when both are done (`may_interrupt`).
 """
 
 import contextlib
@@ -44,6 +49,35 @@ class FolderLayout:
     name: str
     marker: str
     entries: tuple
+
+
+_stop = {"requested": False, "deferring": 0}
+
+
+def request_stop(requested=True):
+    """From now on every write of this process raises KeyboardInterrupt instead of landing (False: writes again)."""
+    _stop["requested"] = requested
+
+
+def may_interrupt():
+    """Whether a signal handler may raise KeyboardInterrupt now: not between the renames of a folder swap."""
+    return not _stop["deferring"]
+
+
+def _check_not_stopped():
+    if _stop["requested"]:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """A block that a stop request does not cut: it raises KeyboardInterrupt when the block is done."""
+    _stop["deferring"] += 1
+    try:
+        yield
+    finally:
+        _stop["deferring"] -= 1
+    _check_not_stopped()
 
 
 def temporary_prefix(path):
@@ -81,6 +115,7 @@ def atomic_write(path, overwrite=True):
             with open(temporary, "rb+") as file:
                 os.fsync(file.fileno())
             os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes files private
+            _check_not_stopped()
             if overwrite:
                 os.replace(temporary, path)
             else:
@@ -108,10 +143,11 @@ def atomic_directory(path, layout, overwrite=True):
     Its files are synced to disk, then it is renamed to `path`. An existing folder of
     `layout` (a `FolderLayout`) is replaced by a swap: it is renamed to `previous_path(path)`,
     the new folder renamed into place, and the old one deleted. `path` always holds the
-    old folder or the new one, whole, except between the two renames of a swap, when it is
-    missing and the old folder lies whole under `previous_path`: the next `atomic_directory`
-    or `recover_directory` of `path` renames it back (or, once the new folder is in place,
-    deletes it). On an error the temporary folder is removed.
+    old folder or the new one, whole, except between the two renames of a swap (Ctrl-C and
+    SIGTERM wait for both), when a kill leaves it missing and the old folder whole under
+    `previous_path`: the next `atomic_directory` or `recover_directory` of `path` renames it
+    back (or, once the new folder is in place, deletes it). On an error the temporary folder
+    is removed.
 
     Raises:
         FileExistsError: `path` is not replaceable (`check_replaceable`).
@@ -126,13 +162,15 @@ def atomic_directory(path, layout, overwrite=True):
             os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
             yield temporary
             _sync_tree(temporary)
+            _check_not_stopped()
             try:
                 os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
             except OSError as error:
                 if error.errno not in _TAKEN:
                     raise
                 check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
-                _swap(temporary, path)
+                with _interrupts_deferred():  # an interrupt between the renames would leave `path` missing
+                    _swap(temporary, path)
             _sync_folder(path.parent)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)

@@ -2,6 +2,7 @@
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,34 @@ def test_running_out_of_memory_on_one_image_fails_that_image_only(tmp_path, iden
     large = tmp_path / "in" / "large.png"
     assert f"{large}: not enough memory to restore an image of this size" in capsys.readouterr().err
     assert sorted(path.name for path in out.iterdir()) == ["small.png"]
+
+
+def test_an_interrupt_swallowed_while_loading_still_stops_the_run_before_it_writes(
+    tmp_path, identity_model_path, monkeypatch, capsys
+):
+    from hinet_tf.inference import Restorer
+
+    build = Restorer.__init__
+
+    def interrupted_and_swallowed(self, *args, **kwargs):  # as Python drops one raised in a gc callback
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # the handler runs between these bytecodes
+                pass
+        except KeyboardInterrupt:
+            pass
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Restorer, "__init__", interrupted_and_swallowed)
+    write_png(tmp_path / "in.png", pixels(0, (20, 20, 3)))
+    (tmp_path / "out.png").write_bytes(b"the user's file")
+    argv = ["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "out.png"), "--overwrite"]
+    assert main([*argv, "--model", str(identity_model_path), "--backend", "keras"]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "hinet: interrupted"
+    assert (tmp_path / "out.png").read_bytes() == b"the user's file"  # it asked to stop: nothing replaced
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["in.png", "out.png"]
+    monkeypatch.undo()
+    assert main([*argv, "--model", str(identity_model_path), "--backend", "keras"]) == 0  # the next run writes
 
 
 @pytest.fixture(scope="module")

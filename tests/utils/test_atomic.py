@@ -1,8 +1,12 @@
 """The one atomic-write helper: the target is the old file or the complete new one, never a part."""
 
+import os
+import signal
+
 import keras
 import pytest
 
+from hinet_tf.cli.main import interrupts_stop_writes
 from hinet_tf.utils import atomic
 from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import atomic_directory
@@ -26,6 +30,41 @@ def test_the_target_appears_only_when_the_block_succeeds(tmp_path):
     atomic_write_text(target, "new")
     assert target.read_text() == "new"
     assert [path.name for path in tmp_path.iterdir()] == ["best.keras"]
+
+
+def test_after_a_stop_request_no_write_lands(tmp_path):
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    atomic.request_stop()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write_text(target, "new")
+        with pytest.raises(KeyboardInterrupt), atomic_directory(tmp_path / "model", LAYOUT) as folder:
+            (folder / "saved_model.pb").write_text("new")
+    finally:
+        atomic.request_stop(False)
+    assert [path.name for path in tmp_path.iterdir()] == ["report.json"] and target.read_text() == "old"
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+
+
+def test_an_interrupt_waits_for_both_renames_of_a_folder_swap(tmp_path, monkeypatch):
+    target = tmp_path / "model"
+    with atomic_directory(target, LAYOUT) as folder:
+        (folder / "saved_model.pb").write_text("old")
+    rename = atomic.os.rename
+
+    def interrupted_after_the_first_rename(source, destination):
+        rename(source, destination)
+        if destination == atomic.previous_path(target):
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(atomic.os, "rename", interrupted_after_the_first_rename)
+    with interrupts_stop_writes():  # the command line's handler
+        with pytest.raises(KeyboardInterrupt), atomic_directory(target, LAYOUT) as folder:
+            (folder / "saved_model.pb").write_text("new")
+    assert (target / "saved_model.pb").read_text() == "new"  # the swap finished; the interrupt came after
+    assert [path.name for path in tmp_path.iterdir()] == ["model"]
 
 
 def test_the_temporary_file_keeps_the_suffixes_keras_needs(tmp_path):
