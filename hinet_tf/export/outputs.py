@@ -5,10 +5,9 @@ from pathlib import Path
 from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import check_replaceable
 
-# What TensorFlow writes into a SavedModel folder: `--overwrite` replaces only such a folder.
-SAVED_MODEL = FolderLayout(
-    "a SavedModel", "saved_model.pb", ("saved_model.pb", "fingerprint.pb", "variables", "assets", "assets.extra")
-)
+# What TensorFlow writes into a SavedModel folder: `--overwrite` replaces only such a folder. Not
+# `assets.extra`: TF Serving's warm-up requests, which a user adds and a new export would drop.
+SAVED_MODEL = FolderLayout("a SavedModel", "saved_model.pb", ("saved_model.pb", "fingerprint.pb", "variables", "assets"))
 FOLDER_FORMATS = {"savedmodel": SAVED_MODEL}
 FILE_SUFFIXES = {"tflite": ".tflite", "onnx": ".onnx"}  # the other formats write one file
 

@@ -221,8 +221,8 @@ def check_replaceable(path, overwrite, layout=None):
         foreign = [name for name in names if name not in layout.entries and not name.startswith(scratch)]
         if foreign:
             raise FileExistsError(
-                f"{path} holds {describe_names(foreign)}, which {layout.name} does not hold; "
-                "it is not replaced: choose another name, or empty the folder first"
+                f"{path} holds {describe_names(foreign)}, which writing {layout.name} there would delete; "
+                "it is not replaced: choose another name, or move them first"
             )
         if layout.marker not in names:
             raise FileExistsError(

@@ -50,7 +50,7 @@ def test_export_overwrite_replaces_an_export_and_nothing_else(tmp_path, small_mo
     (project / "src" / "main.py").write_text("code")
     export = ["export", str(small_model_path), "--overwrite", "--format"]
     assert main([*export, "savedmodel", "-o", str(project)]) == 2
-    assert f"{project} holds src, which a SavedModel does not hold" in one_error(capsys)
+    assert f"{project} holds src, which writing a SavedModel there would delete" in one_error(capsys)
     assert (project / "src" / "main.py").read_text() == "code"
 
     folder = tmp_path / "d.tflite"
@@ -61,6 +61,10 @@ def test_export_overwrite_replaces_an_export_and_nothing_else(tmp_path, small_mo
     saved_model = tmp_path / "sm"
     assert main([*export, "savedmodel", "-o", str(saved_model)]) == 0
     atomic.check_replaceable(saved_model, True, SAVED_MODEL)  # what TensorFlow wrote is recognised as ours
+    (saved_model / "assets.extra").mkdir()  # TF Serving's warm-up requests, added by the user
+    assert main([*export, "savedmodel", "-o", str(saved_model)]) == 2
+    assert f"{saved_model} holds assets.extra, which writing a SavedModel there would delete" in one_error(capsys)
+    assert (saved_model / "assets.extra").is_dir()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["d.tflite", "proj", "sm"]
 
 
@@ -71,7 +75,7 @@ def test_convert_overwrite_replaces_a_preset_and_nothing_else(tmp_path, capsys):
     (folder / "README.md").write_text("mine")
     argv = ["convert", str(DATA / "hinet_wf8_hin3-4.npz"), "--preset-dir", str(folder), "--overwrite"]
     assert main(argv) == 2
-    assert f"{folder} holds README.md, which a preset does not hold" in one_error(capsys)
+    assert f"{folder} holds README.md, which writing a preset there would delete" in one_error(capsys)
     assert sorted(path.name for path in folder.iterdir()) == ["README.md", "config.json"]
 
 

@@ -138,7 +138,7 @@ def test_overwrite_replaces_only_a_file_or_a_folder_of_the_layout(tmp_path):
     project = tmp_path / "proj"
     (project / "src").mkdir(parents=True)
     (project / "src" / "main.py").write_text("code")
-    with pytest.raises(FileExistsError, match=r"proj holds src, which a SavedModel does not hold"):
+    with pytest.raises(FileExistsError, match=r"proj holds src, which writing a SavedModel there would delete"):
         with atomic_directory(project, LAYOUT, overwrite=True) as temporary:
             (temporary / "saved_model.pb").write_text("export")
     assert (project / "src" / "main.py").read_text() == "code"
