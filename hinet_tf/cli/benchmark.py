@@ -80,6 +80,8 @@ def _row(result):
 
 
 def run(args):
+    if os.path.isdir(args.output):
+        raise CLIError(f"{args.output} is a folder; -o takes the report's file name")
     if os.path.exists(args.output) and not args.overwrite:
         raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing

@@ -56,7 +56,8 @@ def write_shards(records, out_dir, split, num_shards, overwrite=False):
     existing = [out_dir / name for name in names + [index_path.name] if (out_dir / name).exists()]
     existing += [path for path in out_dir.glob(f"{split}-*.tfrecord") if path.name not in names]
     if existing and not overwrite:
-        raise ValueError(f"{out_dir} already holds split {split!r} ({existing[0].name}); pass overwrite to replace it.")
+        held = f"{out_dir} already holds split {split!r} ({existing[0].name})"
+        raise ValueError(f"{held}; pass overwrite=True (`--overwrite`) to replace it.")
     count = 0
     with contextlib.ExitStack() as shards:
         temporaries = [shards.enter_context(atomic_write(out_dir / name)) for name in names]
