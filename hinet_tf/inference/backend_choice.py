@@ -3,12 +3,12 @@
 Which runtime is fastest depends on the CPU (TensorFlow's oneDNN, onnxruntime's MLAS and
 LiteRT's XNNPACK each have their own kernels per instruction set), so the first time a
 model runs at a tile shape on a machine, every installed backend restores a tile of that
-shape `RUNS` times after `WARMUP` untimed runs, and the lowest median wins. The choice and
-the times behind it are kept beside the conversions, in
-`$HINET_CACHE/backend_choices/<key>.json` (see `conversion_cache`), the key a fingerprint
-of the models and their options, the tile shape, the threads, the runtimes' versions and
-the CPU (`utils.machine.cpu_description`): later runs read it; another CPU, model or
-runtime measures again.
+shape `RUNS` times after `WARMUP` untimed runs, the backends taking turns (a passing load
+then slows each alike), and the lowest median wins. The choice and the times behind it are
+kept beside the conversions, in `$HINET_CACHE/backend_choices/<key>.json` (see
+`conversion_cache`), the key a fingerprint of the models and their options, the tile shape,
+the threads, the runtimes' versions and the CPU (`utils.machine.cpu_description`): later
+runs read it; another CPU, model or runtime measures again.
 """
 
 import dataclasses
@@ -106,25 +106,35 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
     shape = "x".join(map(str, tile.shape))
     if log is not None:
         log(f"Choosing the fastest backend for this CPU (once): timing {', '.join(runners)} on {shape} tiles.")
-    seconds, left_out, errors = {}, {}, []
-    best = None
+    built, times, left_out, errors = {}, {}, {}, []
+
+    def leave_out(name, error):
+        built.pop(name, None)
+        left_out[name] = first_line(error)
+        errors.append(error)
+        warnings.warn(f"Backend {name} left out of the choice: {left_out[name]}", stacklevel=3)
+
     for name, build in runners.items():
         try:
-            runner = build()
-            seconds[name] = _median_seconds(runner, tile, clock)
+            built[name] = build()
+            for _ in range(WARMUP):
+                built[name](tile)
         except Exception as error:  # noqa: BLE001 (any failure of one runtime leaves it out; the others still serve)
-            left_out[name] = first_line(error)
-            errors.append(error)
-            warnings.warn(f"Backend {name} left out of the choice: {left_out[name]}", stacklevel=2)
-            continue
-        slower = (name, runner)
-        if best is None or seconds[name] < seconds[best[0]]:
-            best, slower = slower, best
-        with native_stderr_silenced():  # the slower runtime is freed before the next loads; LiteRT logs its teardown
-            del runner, slower
-    if best is None:
+            leave_out(name, error)
+    for _ in range(RUNS):  # the backends take turns, so that a passing load weighs on each alike
+        for name in list(built):
+            try:
+                times.setdefault(name, []).append(_call_seconds(built[name], tile, clock))
+            except Exception as error:  # noqa: BLE001
+                leave_out(name, error)
+    if not built:
         raise errors[0]
-    choice = BackendChoice(best[0], seconds, left_out, tuple(tile.shape), describe_models, True, path)
+    seconds = {name: statistics.median(times[name]) for name in runners if name in built}
+    best = min(seconds, key=seconds.get)
+    run = built.pop(best)
+    with native_stderr_silenced():  # the slower runtimes are freed; LiteRT logs its teardown
+        built.clear()
+    choice = BackendChoice(best, seconds, left_out, tuple(tile.shape), describe_models, True, path)
     entry = {
         "backend": choice.backend,
         "seconds": seconds,
@@ -141,7 +151,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         atomic_write_text(path, json.dumps(entry, indent=2))
     except OSError as error:  # an unwritable cache costs a measurement per run, not the restoration
         warnings.warn(f"Could not cache the backend choice in {path} ({error}); the next run measures again.", stacklevel=2)
-    return choice, best[1]
+    return choice, run
 
 
 def cached_choices(model_key):
@@ -190,6 +200,6 @@ def _load(path):
     return choice, entry
 
 
-def _median_seconds(runner, tile, clock):
-    """The median seconds of `RUNS` calls of `runner(tile)` after `WARMUP` untimed ones."""
-    return statistics.median(wall_times(lambda: runner(tile), RUNS, WARMUP, clock))
+def _call_seconds(runner, tile, clock):
+    """The seconds of one call of `runner(tile)`."""
+    return wall_times(lambda: runner(tile), 1, 0, clock)[0]

@@ -94,6 +94,22 @@ def test_the_fastest_backend_is_measured_once_then_reused_from_the_cache(tmp_pat
     assert "onnx 0.300 s" in again.summary() and "measured before" in again.summary()
 
 
+def test_the_backends_take_turns_so_that_a_passing_load_does_not_decide(tmp_path):
+    class BusyAtFirst(FakeRunner):  # the machine is busy during the first four calls of any backend
+        def __call__(self, tiles):
+            self.clock.now += 1.0 if self.clock.calls < 4 else 0.0
+            self.clock.calls += 1
+            return super().__call__(tiles)
+
+    clock = FakeClock()
+    clock.calls = 0
+    times = {"keras": 0.2, "onnx": 0.3}
+    builds = {name: lambda seconds=seconds: BusyAtFirst(clock, seconds) for name, seconds in times.items()}
+    choice, _ = _choose(tmp_path / "choice.json", builds, clock, [])
+    assert choice.backend == "keras"  # timed one after the other, its four calls would all have been slowed
+    assert choice.seconds == pytest.approx({"keras": 0.2, "onnx": 0.3})
+
+
 class NoisyTeardown(FakeRunner):
     """Writes to the native stderr when freed, as LiteRT's runtime notes each accelerator it destroys."""
 
@@ -191,7 +207,7 @@ def fake_backends(monkeypatch):
     monkeypatch.setattr(onnx_backend, "ONNXTileRunner", FakeONNX)
     monkeypatch.setattr(litert_backend, "is_available", lambda: True)
     monkeypatch.setattr(litert_backend, "LiteRTTileRunner", FailingLiteRT)
-    monkeypatch.setattr(backend_choice, "_median_seconds", _run_once_and_say_seconds)
+    monkeypatch.setattr(backend_choice, "_call_seconds", _run_once_and_say_seconds)
     return built
 
 
