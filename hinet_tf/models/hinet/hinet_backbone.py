@@ -1,5 +1,7 @@
 """The HINet network (Chen et al., CVPR-W 2021, Figure 2): image -> (stage1 image, stage2 image)."""
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -60,6 +62,7 @@ class HINetBackbone(keras.Model):
     ):
         check_model_keywords(type(self).__name__, kwargs)
         hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
+        width, depth, in_channels, num_extra_blocks = map(int, (width, depth, in_channels, num_extra_blocks))  # np.int64
         if not isinstance(skip_connections, bool):  # "no" would be taken as True
             raise ValueError(f"skip_connections must be True or False, got {skip_connections!r}.")
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
@@ -193,7 +196,7 @@ def check_arguments(width, depth, hin_levels, norm, num_stages, in_channels=3, n
     counts = {"width": (width, 1), "depth": (depth, 2), "in_channels": (in_channels, 1)}
     counts["num_extra_blocks"] = (num_extra_blocks, 0)
     for name, (value, minimum) in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
             raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
     if norm not in NORMALIZATIONS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {', '.join(NORMALIZATIONS)}.")

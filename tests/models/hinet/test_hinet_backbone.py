@@ -76,6 +76,9 @@ def test_invalid_arguments_are_rejected():
         HINetBackbone(widht=4, depth=3)  # keras.Model would drop it and build the default width
     with pytest.raises(ValueError, match="skip_connections must be True or False, got 'no'"):
         HINetBackbone(width=4, depth=3, skip_connections="no")
+    swept = HINetBackbone(width=np.int64(4), depth=np.int64(3))  # sizes from a numpy sweep
+    assert type(swept.get_config()["width"]) is int
+    assert swept.count_params() == HINetBackbone(width=4, depth=3).count_params()
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
         HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)
     with pytest.raises(ValueError, match="HINetImageRestorer takes a HINetBackbone, got None"):
