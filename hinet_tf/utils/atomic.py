@@ -205,6 +205,8 @@ def check_replaceable(path, overwrite, layout=None):
     folder even without `overwrite`. Call it before slow work that would write `path`.
     """
     path = Path(path)
+    if layout is not None and path.name in ("", ".."):  # `.` or `..`: a folder cannot be renamed onto it
+        raise FileExistsError(f"{path} is not a name {layout.name} can be written to: name a folder, e.g. {path / 'out'}")
     if not os.path.lexists(path):
         return
     if layout is None:

@@ -143,6 +143,10 @@ def test_overwrite_replaces_only_a_file_or_a_folder_of_the_layout(tmp_path):
             (temporary / "saved_model.pb").write_text("export")
     assert (project / "src" / "main.py").read_text() == "code"
 
+    for name in (".", ".."):  # rename(2) cannot put a folder there
+        with pytest.raises(FileExistsError, match=f"{name} is not a name a SavedModel can be written to"):
+            atomic.check_replaceable(name, True, LAYOUT)
+
     unmarked = tmp_path / "unmarked"
     (unmarked / "variables").mkdir(parents=True)  # known names, but no saved_model.pb
     with pytest.raises(FileExistsError, match="unmarked is not a SavedModel .no saved_model.pb."):
