@@ -83,9 +83,11 @@ def interrupts_stop_writes():
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-        request_stop(False)  # the next command in this process writes again
+        try:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
+        finally:
+            request_stop(False)  # the next command in this process writes again
 
 
 def main(argv=None):

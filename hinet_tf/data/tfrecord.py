@@ -17,6 +17,7 @@ from hinet_tf.data import sidd_blocks
 from hinet_tf.data.decode import decode_image
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_not_stopped
 
 SIDD_BLOCKS = "sidd_blocks"  # the split of the SIDD validation blocks
 _FEATURES = {
@@ -65,6 +66,7 @@ def write_shards(records, out_dir, split, num_shards, overwrite=False):
             files = [writers.enter_context(tf.io.TFRecordWriter(str(path))) for path in temporaries]
             for count, (degraded, target, name) in enumerate(records, start=1):
                 files[(count - 1) % num_shards].write(_example(degraded, target, name))
+        check_not_stopped()  # an interrupt requested: the old split stays as it is
         index_path.unlink(missing_ok=True)  # until the new index is written, the split reads as missing
         for path in existing:
             if path.name not in names:
@@ -111,7 +113,7 @@ def read_index(folder, split):
     """The `<split>.json` index of a prepared folder; ValueError naming what is missing."""
     path = Path(folder) / f"{split}.json"
     if not path.is_file():
-        available = sorted(p.stem for p in Path(folder).glob("*.json"))
+        available = sorted(p.stem for p in Path(folder).glob("[!.]*.json"))  # not a killed write's temporaries
         raise ValueError(
             f"No TFRecord split {split!r} in {folder} (missing {path.name}; found: {available or 'none'})."
         )

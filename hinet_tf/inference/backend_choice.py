@@ -161,7 +161,7 @@ def cached_choices(model_key):
     """
     cpu = cpu_description()
     found = []
-    for path in cache_dir(FOLDER).glob("*.json"):
+    for path in cache_dir(FOLDER).glob("[!.]*.json"):  # not the temporaries of a killed write
         try:
             choice, entry = _load(path)
         except _UNREADABLE:

@@ -64,7 +64,8 @@ def may_interrupt():
     return not _stop["deferring"]
 
 
-def _check_not_stopped():
+def check_not_stopped():
+    """Raises KeyboardInterrupt after `request_stop`: for a writer about to delete what a write replaces."""
     if _stop["requested"]:
         raise KeyboardInterrupt
 
@@ -77,7 +78,7 @@ def _interrupts_deferred():
         yield
     finally:
         _stop["deferring"] -= 1
-    _check_not_stopped()
+    check_not_stopped()
 
 
 def temporary_prefix(path):
@@ -115,7 +116,7 @@ def atomic_write(path, overwrite=True):
             with open(temporary, "rb+") as file:
                 os.fsync(file.fileno())
             os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes files private
-            _check_not_stopped()
+            check_not_stopped()
             if overwrite:
                 os.replace(temporary, path)
             else:
@@ -143,8 +144,8 @@ def atomic_directory(path, layout, overwrite=True):
     Its files are synced to disk, then it is renamed to `path`. An existing folder of
     `layout` (a `FolderLayout`) is replaced by a swap: it is renamed to `previous_path(path)`,
     the new folder renamed into place, and the old one deleted. `path` always holds the
-    old folder or the new one, whole, except between the two renames of a swap (Ctrl-C and
-    SIGTERM wait for both), when a kill leaves it missing and the old folder whole under
+    old folder or the new one, whole, except between the two renames of a swap (the command
+    line's Ctrl-C and SIGTERM wait for both), when a kill leaves it missing and the old folder whole under
     `previous_path`: the next `atomic_directory` or `recover_directory` of `path` renames it
     back (or, once the new folder is in place, deletes it). On an error the temporary folder
     is removed.
@@ -162,15 +163,14 @@ def atomic_directory(path, layout, overwrite=True):
             os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
             yield temporary
             _sync_tree(temporary)
-            _check_not_stopped()
+            check_not_stopped()
             try:
                 os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
             except OSError as error:
                 if error.errno not in _TAKEN:
                     raise
                 check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
-                with _interrupts_deferred():  # an interrupt between the renames would leave `path` missing
-                    _swap(temporary, path)
+                _swap(temporary, path)
             _sync_folder(path.parent)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -179,10 +179,11 @@ def atomic_directory(path, layout, overwrite=True):
 def _swap(new, path):
     """Puts the folder `new` in the place of the folder `path`, which is then deleted."""
     previous = previous_path(path)
-    os.rename(path, previous)
-    os.rename(new, path)
-    _sync_folder(path.parent)
-    shutil.rmtree(previous, ignore_errors=True)  # if a kill leaves it, `recover_directory` deletes it
+    with _interrupts_deferred():  # an interrupt between the renames would leave `path` missing
+        os.rename(path, previous)
+        os.rename(new, path)
+        _sync_folder(path.parent)
+        shutil.rmtree(previous, ignore_errors=True)  # if a kill leaves it, `recover_directory` deletes it
 
 
 def recover_directory(path):

@@ -13,6 +13,7 @@ from hinet_tf.data import synthetic
 from hinet_tf.data import tfrecord
 from hinet_tf.data.decode import read_image
 from hinet_tf.inference import read_image as inference_read_image
+from hinet_tf.utils import atomic
 
 from helpers.images import png_header_only
 
@@ -198,6 +199,13 @@ def test_a_failed_tfrecord_rewrite_leaves_the_old_split_whole(tmp_path):
         tfrecord.write_shards(failing_records(), shards, "train", 2, overwrite=True)
     assert {path.name: path.read_bytes() for path in shards.iterdir()} == before  # no temporary files either
     assert len(list(tfrecord.tfrecord_pairs(shards, "train"))) == 3
+    atomic.request_stop()  # Ctrl-C during a rewrite into one shard: the old index and shards are not deleted
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tfrecord.write_shards(tfrecord.file_records(pairs[:1]), shards, "train", 1, overwrite=True)
+    finally:
+        atomic.request_stop(False)
+    assert {path.name: path.read_bytes() for path in shards.iterdir()} == before
 
 
 def test_an_image_bomb_in_the_training_data_is_named(tmp_path):
