@@ -62,9 +62,12 @@ class HINetBackbone(keras.Model):
     ):
         check_model_keywords(type(self).__name__, kwargs)
         hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
-        width, depth, in_channels, num_extra_blocks = map(int, (width, depth, in_channels, num_extra_blocks))  # np.int64
-        if not isinstance(skip_connections, bool):  # "no" would be taken as True
+        if skip_connections not in (True, False):  # "no" would be taken as True
             raise ValueError(f"skip_connections must be True or False, got {skip_connections!r}.")
+        width, depth, in_channels, num_stages, num_extra_blocks = (
+            int(value) for value in (width, depth, in_channels, num_stages, num_extra_blocks)  # numpy's integers too
+        )
+        skip_connections = bool(skip_connections)
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 
@@ -200,7 +203,7 @@ def check_arguments(width, depth, hin_levels, norm, num_stages, in_channels=3, n
             raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}.")
     if norm not in NORMALIZATIONS:
         raise ValueError(f"Unknown norm {norm!r}; choose one of {', '.join(NORMALIZATIONS)}.")
-    if num_stages not in (1, 2):
+    if isinstance(num_stages, (bool, float)) or num_stages not in (1, 2):
         raise ValueError(f"num_stages must be 1 or 2, got {num_stages}.")
     if hin_levels is not None and not isinstance(hin_levels, (list, tuple)):
         raise ValueError(f"hin_levels must be a list of levels or None, got {hin_levels!r}.")

@@ -88,13 +88,13 @@ class HINetImageRestorer(keras.Model):
         if isinstance(optimizer, str) and optimizer.lower() == "adam":
             optimizer = TorchAdam(global_clipnorm=DEFAULT_CLIP_NORM)
         stage_weights = (1.0,) * self.num_stages if stage_weights is None else stage_weights
-        if not isinstance(stage_weights, (list, tuple)) or len(stage_weights) != self.num_stages:
+        if not hasattr(stage_weights, "__len__") or len(stage_weights) != self.num_stages:
             raise ValueError(f"stage_weights needs {self.num_stages} values (one per stage), got {stage_weights!r}.")
         loss = losses_lib.get(loss)
         if getattr(loss, "y_channel", False) and self.backbone.in_channels != 3:
             channels = self.backbone.in_channels
             raise ValueError(f"The psnr_y loss compares the Y channel of RGB images; this model takes {channels} channels.")
-        self.stage_weights = tuple(stage_weights)
+        self.stage_weights = tuple(float(weight) for weight in stage_weights)
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
         if keras.config.backend() == "tensorflow":
             from hinet_tf.utils.keras_internals import take_gradients_as_reduced
@@ -126,7 +126,7 @@ class HINetImageRestorer(keras.Model):
         if sample_weight is not None and not isinstance(self.loss, (losses_lib.PSNRLoss, losses_lib.L1Loss)):
             raise ValueError("sample_weight weighs images: it needs a loss of one value per image (psnr, psnr_y, l1).")
         if sample_weight is not None and keras.ops.ndim(sample_weight) != 1:
-            raise ValueError(f"sample_weight weighs images: one value per image, got shape {tuple(sample_weight.shape)}.")
+            raise ValueError(f"sample_weight weighs images: one value per image, got shape {sample_weight.shape}.")
         total = 0.0
         for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
             psnr.update_state(target, output)

@@ -1,5 +1,7 @@
 """HINetBackbone: sizes, outputs, options, dtype policies and serialisation."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -76,8 +78,10 @@ def test_invalid_arguments_are_rejected():
         HINetBackbone(widht=4, depth=3)  # keras.Model would drop it and build the default width
     with pytest.raises(ValueError, match="skip_connections must be True or False, got 'no'"):
         HINetBackbone(width=4, depth=3, skip_connections="no")
-    swept = HINetBackbone(width=np.int64(4), depth=np.int64(3))  # sizes from a numpy sweep
-    assert type(swept.get_config()["width"]) is int
+    swept = HINetBackbone(width=np.int64(4), depth=np.int64(3), num_stages=np.int64(2), skip_connections=np.bool_(1))
+    assert json.loads(json.dumps(swept.get_config()))["width"] == 4  # a numpy sweep's sizes, stored as JSON types
+    with pytest.raises(ValueError, match="num_stages must be 1 or 2, got True"):
+        HINetBackbone(width=4, depth=3, num_stages=True)
     assert swept.count_params() == HINetBackbone(width=4, depth=3).count_params()
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
         HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)

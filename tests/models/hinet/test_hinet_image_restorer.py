@@ -130,7 +130,8 @@ def test_compile_and_training_refuse_what_cannot_work_in_one_line():
     grey = HINetImageRestorer(HINetBackbone(width=4, depth=3, in_channels=1))
     with pytest.raises(ValueError, match="psnr_y loss compares the Y channel of RGB images; this model takes 1 channels"):
         grey.compile(loss="psnr_y")
-    restorer.compile(loss="l1")
+    restorer.compile(loss="l1", stage_weights=np.array([0.5, 1.0]))  # any sequence of two numbers
+    assert restorer.stage_weights == (0.5, 1.0)
     degraded, target = _images(2, 16, 16, seed=1), _images(2, 16, 16, seed=2)
     with pytest.raises(ValueError, match=r"one value per image, got shape \((None|2), 16, 16\)"):
         restorer.evaluate(degraded, target, sample_weight=np.ones((2, 16, 16), "float32"), verbose=0)
