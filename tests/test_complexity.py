@@ -41,7 +41,7 @@ def test_info_describes_a_keras_file_as_restore_and_export_take_it(tmp_path, cap
 
 def test_info_rejects_unknown_presets_and_sizes(capsys):
     assert main(["info", "hinet_9x"]) == 2
-    assert "Unknown preset 'hinet_9x'" in capsys.readouterr().err
+    assert "Model hinet_9x does not exist; pass a .keras file, a preset directory or a preset" in capsys.readouterr().err
     assert main(["info", "hinet_0.5x", "--size", "100", "100"]) == 2
     assert "multiples of 16" in capsys.readouterr().err
     with pytest.raises(SystemExit):

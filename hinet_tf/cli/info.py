@@ -25,18 +25,19 @@ def run(args):
     from hinet_tf.models import PRESETS
     from hinet_tf.models import HINetBackbone
     from hinet_tf.models.loading import is_untrained_preset
+    from hinet_tf.models.loading import load_model
 
     is_file = args.preset.endswith(".keras")
     untrained = is_untrained_preset(args.preset)
-    try:
-        if is_file:
-            from hinet_tf.convert.converter import load_backbone_file
-
-            backbone = load_backbone_file(args.preset)
-        else:  # with the weights `hinet restore` runs, which key its backend choices
-            backbone = HINetBackbone.from_preset(args.preset, load_weights=not untrained)
+    try:  # with the weights, and as `hinet restore` loads it: its backend choices are keyed so
+        model = None if untrained else load_model(args.preset)
+        backbone = getattr(model, "backbone", None)
+        if untrained:
+            backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
     except (ValueError, FileNotFoundError) as error:
         raise CLIError(str(error)) from None
+    if not isinstance(backbone, HINetBackbone):  # `load_model` returns other models of images as they are
+        raise CLIError(f"{args.preset} holds no HINet model")
     height, width = args.size
     if height % backbone.size_multiple or width % backbone.size_multiple:
         raise CLIError(f"--size must be multiples of {backbone.size_multiple}, got {height} x {width}")
@@ -50,11 +51,11 @@ def run(args):
     print(f"  {'parameters':<17} {backbone.count_params():,}")
     print(f"  {'weight tensors':<17} {len(backbone.weights)}")
     print(f"  MACs at 1x3x{height}x{width}: {macs.true / 1e9:.2f} G true, {macs.paper / 1e9:.2f} G as the paper counts")
-    _print_backend_choices(None if untrained else backbone)
+    _print_backend_choices(model)
 
 
-def _print_backend_choices(backbone):
-    """The choices `Restorer(backend="auto")` cached for `backbone` on this CPU, one line each with its times."""
+def _print_backend_choices(model):
+    """The choices `Restorer(backend="auto")` cached for `model` on this CPU, one line each with its times."""
     from hinet_tf.inference.backend_choice import cached_choices
     from hinet_tf.inference.conversion_cache import fingerprint
     from hinet_tf.models import float32_restorer
@@ -63,10 +64,10 @@ def _print_backend_choices(backbone):
 
     cpu = cpu_description()
     print(f"{cpu_label(cpu)}, {cpu['cores']} cores, {' '.join(cpu['isa_flags']) or 'no ISA flags known'}")
-    if backbone is None:
+    if model is None:
         print("  backend choices: none (an architecture without weights, which `hinet restore` does not run)")
         return
-    choices = cached_choices(fingerprint([float32_restorer(backbone)]))  # the model as the Restorer keys it
+    choices = cached_choices(fingerprint([float32_restorer(model)]))  # the model as the Restorer keys it
     if not choices:
         print("  backend choices: none measured for this model on this CPU yet (the first `hinet restore` measures)")
     for choice in choices:

@@ -18,6 +18,7 @@ from hinet_tf.inference import litert_backend
 from hinet_tf.inference import onnx_backend
 from hinet_tf.inference.errors import ConversionError
 from hinet_tf.models import HINetBackbone
+from hinet_tf.models import HINetImageRestorer
 
 NO_GPU = pytest.mark.skipif(bool(tf.config.list_physical_devices("GPU")), reason="auto takes TensorFlow on a GPU")
 TILE = np.zeros((1, 16, 16, 3), np.float32)
@@ -278,6 +279,11 @@ def test_restore_verbose_and_info_show_the_choice_and_its_times(tmp_path, identi
     lines = [line for line in capsys.readouterr().out.splitlines() if "the fastest" in line]
     assert len(lines) == 1 and lines[0].startswith("  backend onnx, the fastest") and "onnx 0.100 s" in lines[0]
     assert "litert left out: LiteRT conversion failed" in lines[0]
+    named = tmp_path / "named.keras"  # a task saved under its own name: info loads it as restore does
+    HINetImageRestorer(HINetBackbone(width=4, depth=3), name="denoiser").save(named)
+    assert main(["restore", str(tmp_path / "in.png"), "-o", str(tmp_path / "named_out"), "--model", str(named)]) == 0
+    assert main(["info", str(named), "--size", "16", "16"]) == 0
+    assert "  backend onnx, the fastest for denoiser" in capsys.readouterr().out
     HINetBackbone(width=4, depth=3).save(tmp_path / "other.keras")  # another model: its own choices, here none
     assert main(["info", str(tmp_path / "other.keras"), "--size", "16", "16"]) == 0
     assert "backend choices: none measured for this model on this CPU yet" in capsys.readouterr().out
