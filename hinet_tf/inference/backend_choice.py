@@ -31,7 +31,9 @@ FOLDER = "backend_choices"
 RUNTIMES = ("onnxruntime", "onnx", "tf2onnx", "ai-edge-litert")
 RUNS = 3
 WARMUP = 1
-ENTRY_FORMAT = 2  # in the key: entries of format 1 lack the models' fingerprints that `hinet info` looks for
+# In the key, so that older entries are measured again: 1 lacked the models' fingerprints that
+# `hinet info` looks for, 2 timed the backends one after another.
+ENTRY_FORMAT = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,6 +145,7 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
         "runs": RUNS,
         "models": describe_models,
         "model_keys": list(model_keys),
+        "entry_format": ENTRY_FORMAT,
         "cpu": cpu_description(),
         "runtimes": library_versions(RUNTIMES),
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -155,18 +158,20 @@ def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_mode
 
 
 def cached_choices(model_key):
-    """The `BackendChoice`s cached on this CPU for the model whose `fingerprint` is `model_key`, newest first.
+    """The `BackendChoice`s in use on this CPU for the model whose `fingerprint` is `model_key`, newest first.
 
-    Unreadable files are skipped.
+    Entries of other runtime versions or of an older format, which `choose` no longer reads,
+    and unreadable files are left out.
     """
-    cpu = cpu_description()
+    current = {"cpu": cpu_description(), "runtimes": library_versions(RUNTIMES), "entry_format": ENTRY_FORMAT}
     found = []
     for path in cache_dir(FOLDER).glob("[!.]*.json"):  # not the temporaries of a killed write
         try:
             choice, entry = _load(path)
         except _UNREADABLE:
             continue
-        if entry.get("cpu") == cpu and model_key in entry.get("model_keys", ()):
+        in_use = all(entry.get(field) == value for field, value in current.items())  # as `choice_path` keys it
+        if in_use and model_key in entry.get("model_keys", ()):
             found.append((str(entry.get("measured_at")), choice))
     return [choice for _, choice in sorted(found, key=lambda item: item[0], reverse=True)]
 

@@ -95,6 +95,19 @@ def test_the_fastest_backend_is_measured_once_then_reused_from_the_cache(tmp_pat
     assert "onnx 0.300 s" in again.summary() and "measured before" in again.summary()
 
 
+def test_info_lists_only_the_choices_in_use_for_its_model(tmp_path, monkeypatch):
+    monkeypatch.setenv("HINET_CACHE", str(tmp_path))
+    clock = FakeClock()
+    for key, seconds in (("mine", 0.1), ("other", 0.2)):
+        builds, _ = fake_runners(clock, keras=seconds, onnx=0.3)
+        path = backend_choice.choice_path([], (1, 16, 16, 3), 2, key=key)
+        backend_choice.choose(path, builds, TILE, clock=clock, model_keys=[key])
+    assert [choice.seconds["keras"] for choice in backend_choice.cached_choices("mine")] == [pytest.approx(0.1)]
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "model_keys": ["mine"], "entry_format": 2}))  # one restore no longer reads
+    assert len(backend_choice.cached_choices("mine")) == 1
+
+
 def test_the_backends_take_turns_so_that_a_passing_load_does_not_decide(tmp_path):
     class BusyAtFirst(FakeRunner):  # the machine is busy during the first four calls of any backend
         def __call__(self, tiles):
