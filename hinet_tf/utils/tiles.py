@@ -1,5 +1,7 @@
 """The rule for tiles: a tile fits the model's size multiple, and neighbouring tiles overlap by less than a tile."""
 
+import numbers
+
 # Every shipped preset and official HINet (depth 5) pads its inputs to multiples of 16.
 USUAL_MULTIPLE = 16
 
@@ -9,9 +11,9 @@ def check_tile(tile, multiple=1, overlap=0):
 
     The tile is checked first: with a tile that no model can take, the overlap is moot.
     """
-    if tile <= 0 or tile % multiple:
-        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile}.")
-    if not 0 <= overlap < tile:
+    if not isinstance(tile, numbers.Integral) or tile <= 0 or tile % multiple:
+        raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile!r}.")
+    if not isinstance(overlap, numbers.Integral) or not 0 <= overlap < tile:
         raise ValueError(f"The overlap ({overlap}) must be smaller than the tile ({tile}).")
 
 
@@ -21,5 +23,5 @@ def check_tile_before_loading(tile, overlap):
     Any other tile is checked once the model is loaded, against its own multiple first, so
     that `--tile 15` is told that it is no multiple of 16, not that it is below the overlap.
     """
-    if tile % USUAL_MULTIPLE == 0:
+    if isinstance(tile, numbers.Integral) and tile % USUAL_MULTIPLE == 0:
         check_tile(tile, overlap=overlap)

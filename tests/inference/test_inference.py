@@ -197,6 +197,9 @@ def test_bad_settings_raise(tiny_model, restorer):
         Restorer(tiny_model, tile=100)
     with pytest.raises(ValueError, match="overlap"):
         Restorer(tiny_model, tile=64, overlap=64)
+    for tile in (None, 64.0):  # not a TypeError from the arithmetic
+        with pytest.raises(ValueError, match=f"positive multiple of 16, got {tile!r}"):
+            Restorer(tiny_model, tile=tile)
     with pytest.raises(ValueError, match="channels"):
         restorer(random_image(16, 16, channels=4))
     with pytest.raises(ValueError, match=r"one image \(height, width\[, channels\]\) at a time, got shape \(2, 16, 16, 3\)"):
