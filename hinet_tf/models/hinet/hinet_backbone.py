@@ -64,10 +64,12 @@ class HINetBackbone(keras.Model):
         hin_levels = check_arguments(width, depth, hin_levels, norm, num_stages, in_channels, num_extra_blocks)
         if skip_connections not in (True, False):  # "no" would be taken as True
             raise ValueError(f"skip_connections must be True or False, got {skip_connections!r}.")
+        if isinstance(relu_slope, bool) or not isinstance(relu_slope, numbers.Real):
+            raise ValueError(f"relu_slope must be a number, got {relu_slope!r}.")
         width, depth, in_channels, num_stages, num_extra_blocks = (
             int(value) for value in (width, depth, in_channels, num_stages, num_extra_blocks)  # numpy's integers too
         )
-        skip_connections = bool(skip_connections)
+        skip_connections, relu_slope = bool(skip_connections), float(relu_slope)
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 

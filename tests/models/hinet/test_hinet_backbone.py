@@ -82,6 +82,8 @@ def test_invalid_arguments_are_rejected():
     assert json.loads(json.dumps(swept.get_config()))["width"] == 4  # a numpy sweep's sizes, stored as JSON types
     with pytest.raises(ValueError, match="num_stages must be 1 or 2, got True"):
         HINetBackbone(width=4, depth=3, num_stages=True)
+    with pytest.raises(ValueError, match="relu_slope must be a number, got 'x'"):
+        HINetBackbone(width=4, depth=3, relu_slope="x")
     assert swept.count_params() == HINetBackbone(width=4, depth=3).count_params()
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
         HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)
