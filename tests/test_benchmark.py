@@ -170,7 +170,7 @@ def test_the_report_is_not_overwritten_without_asking(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
     assert json.loads(report.read_text()) == {"keep": True}
     assert main(["benchmark", "--widths", "4", "-o", str(tmp_path), "--overwrite"]) == 2  # before any timing
-    assert f"{tmp_path} is a folder; -o takes the report's file name" in capsys.readouterr().err
+    assert f"{tmp_path} is a folder; a file is written there" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flag", [["--runs", "0"], ["--threads", "0"], ["--rounds", "0"]])

@@ -1,12 +1,12 @@
 """`hinet benchmark`: the time and memory of `hinet restore`'s and `hinet train`'s code paths, against the official model."""
 
 import json
-import os
 from pathlib import Path
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.tiles import USUAL_MULTIPLE
 from hinet_tf.utils.tiles import check_tile
 
@@ -80,10 +80,10 @@ def _row(result):
 
 
 def run(args):
-    if os.path.isdir(args.output):
-        raise CLIError(f"{args.output} is a folder; -o takes the report's file name")
-    if os.path.exists(args.output) and not args.overwrite:
-        raise CLIError(f"{args.output} exists; pass --overwrite to replace it")
+    try:  # the report's rule (a file, replaced only with --overwrite), before tens of minutes of timing
+        check_replaceable(args.output, args.overwrite)
+    except FileExistsError as error:
+        raise CLIError(str(error)) from None
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
     from hinet_tf.benchmark import OVERLAP
     from hinet_tf.benchmark import run_benchmark

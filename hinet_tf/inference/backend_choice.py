@@ -67,10 +67,12 @@ class BackendChoice:
         return line + "".join(f"; {name} left out: {reason}" for name, reason in self.left_out.items())
 
 
-def choice_path(models, tile_shape, threads, **options):
-    """The cache file of the choice for `models` (with `options`) at `tile_shape` and `threads` on this CPU."""
+def choice_path(model_keys, tile_shape, threads, **options):
+    """The cache file of the choice for the models of `fingerprint`s `model_keys` (with `options`) at `tile_shape` and
+    `threads` on this CPU."""
     key = fingerprint(
-        models,
+        [],
+        model_keys=list(model_keys),
         **options,
         tile_shape=list(tile_shape),
         threads=threads,

@@ -55,7 +55,8 @@ def restore_paths(
     and files that cannot be restored are reported, not restored (see `check_jobs`). `models`
     are paths or preset names (None: the default preset); several are averaged. `log` gets
     one line when `auto` times the backends; `on_done(done, total)` is called once the model
-    is loaded (`done` 0) and after each file. Skipped files and backends left out of `auto` are `UserWarning`s.
+    is loaded (`done` 0) and after each file. Skipped files and backends left out of `auto`
+    are `UserWarning`s.
 
     Raises:
         ValueError: bad tile or overlap, an output that cannot be written, no images found, or

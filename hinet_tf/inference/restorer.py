@@ -165,10 +165,10 @@ class Restorer:
         shape = (1, self.tile, self.tile, self.channels)
         # A new ONNX graph may run at another speed: it is measured again.
         options = {"tta": self.tta, "onnx_graph": onnx_backend.GRAPH_VERSION}
-        path = backend_choice.choice_path(self.models, shape, threads or os.cpu_count(), **options)
+        keys = [fingerprint([model]) for model in self.models]  # the weights are hashed once
+        path = backend_choice.choice_path(keys, shape, threads or os.cpu_count(), **options)
         tile = np.random.default_rng(0).random(shape, np.float32)
         models = ", ".join(f"{model.name} ({model.count_params():,} parameters)" for model in self.models)
-        keys = [fingerprint([model]) for model in self.models]
         self.backend_choice, run = backend_choice.choose(
             path, runners, tile, log=log, describe_models=models, model_keys=keys
         )

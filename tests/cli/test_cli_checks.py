@@ -71,7 +71,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ),
         ("prepare", "pairs", "absent", "shards"): "hinet: error: Dataset folder absent does not exist.",
         ("convert", "absent.pth", "-o", "m.keras"): "hinet: error: absent.pth: no such file",
-        ("benchmark", "-o", "report.json"): "hinet: error: report.json exists; pass --overwrite to replace it",
+        ("benchmark", "-o", "report.json"): "hinet: error: report.json already exists; pass overwrite=True (`--overwrite`)",
     }
     result = subprocess.run(
         [sys.executable, "-c", RUN_EACH, json.dumps(list(refusals))],

@@ -100,7 +100,7 @@ def test_info_lists_only_the_choices_in_use_for_its_model(tmp_path, monkeypatch)
     clock = FakeClock()
     for key, seconds in (("mine", 0.1), ("other", 0.2)):
         builds, _ = fake_runners(clock, keras=seconds, onnx=0.3)
-        path = backend_choice.choice_path([], (1, 16, 16, 3), 2, key=key)
+        path = backend_choice.choice_path([key], (1, 16, 16, 3), 2)
         backend_choice.choose(path, builds, TILE, clock=clock, model_keys=[key])
     assert [choice.seconds["keras"] for choice in backend_choice.cached_choices("mine")] == [pytest.approx(0.1)]
     entry = json.loads(path.read_text())
@@ -181,15 +181,17 @@ def test_an_unwritable_cache_costs_a_warning_not_the_choice(tmp_path):
     assert len(caught) == 1 and (choice.backend, runner) == ("onnx", runners["onnx"])
 
 
-def test_the_cache_key_changes_with_the_cpu_the_tile_and_the_threads(model, monkeypatch):
-    path = backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=False)
-    assert path == backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=False)
-    assert path != backend_choice.choice_path([model], (1, 32, 32, 3), 2, tta=False)
-    assert path != backend_choice.choice_path([model], (1, 16, 16, 3), 1, tta=False)
-    assert path != backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=True)
+def test_the_cache_key_changes_with_the_model_the_cpu_the_tile_and_the_threads(monkeypatch):
+    model = ["the model's fingerprint"]
+    path = backend_choice.choice_path(model, (1, 16, 16, 3), 2, tta=False)
+    assert path != backend_choice.choice_path(["another model's"], (1, 16, 16, 3), 2, tta=False)
+    assert path == backend_choice.choice_path(model, (1, 16, 16, 3), 2, tta=False)
+    assert path != backend_choice.choice_path(model, (1, 32, 32, 3), 2, tta=False)
+    assert path != backend_choice.choice_path(model, (1, 16, 16, 3), 1, tta=False)
+    assert path != backend_choice.choice_path(model, (1, 16, 16, 3), 2, tta=True)
     other_cpu = {**backend_choice.cpu_description(), "isa_flags": ["avx2", "fma"], "cpu": "AMD EPYC"}
     monkeypatch.setattr(backend_choice, "cpu_description", lambda: other_cpu)
-    assert path != backend_choice.choice_path([model], (1, 16, 16, 3), 2, tta=False)
+    assert path != backend_choice.choice_path(model, (1, 16, 16, 3), 2, tta=False)
 
 
 @pytest.fixture
