@@ -17,6 +17,7 @@ The quantization names, one vocabulary for the API and `hinet export --quantizat
 
 import tempfile
 import warnings
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -27,6 +28,7 @@ from hinet_tf.export.graph import input_shape
 from hinet_tf.models import float32_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
 from hinet_tf.utils.atomic import check_replaceable
+from hinet_tf.utils.atomic import temporary_prefix
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.quiet import native_stderr_silenced
 
@@ -89,9 +91,11 @@ def convert_function(function, models, path, quantization="float32", overwrite=T
 
     The function is the file's `serving_default` signature; `models` are the Keras models
     whose variables it reads (`Restorer` converts its tile function, with test-time
-    augmentation and every model of an ensemble, this way).
+    augmentation and every model of an ensemble, this way). The intermediate SavedModel is a
+    hidden temporary beside `path`, as every write's is, so a killed export leaves nothing elsewhere.
     """
-    with tempfile.TemporaryDirectory() as saved_model:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=Path(path).parent, prefix=temporary_prefix(path)) as saved_model:
         archive = keras.export.ExportArchive()
         for model in models:
             archive.track(model)

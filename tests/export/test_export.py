@@ -1,5 +1,7 @@
 """SavedModel and LiteRT export: signatures, dynamic sizes, outputs against Keras."""
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -236,3 +238,21 @@ def test_litert_refuses_to_overwrite_before_converting(model, exported, monkeypa
 
 def _converter_must_not_run(*args, **kwargs):
     raise AssertionError("converted although the file would not be written")
+
+
+def test_litert_conversion_keeps_its_saved_model_beside_the_output(model, tmp_path, monkeypatch):
+    from hinet_tf.export import litert
+
+    folders = []
+
+    def interrupted_conversion(saved_model, *args, **kwargs):
+        folders.append(Path(saved_model))
+        assert (Path(saved_model) / "saved_model.pb").is_file()
+        raise KeyboardInterrupt  # as a Ctrl-C during the conversion
+
+    monkeypatch.setattr(litert, "convert_saved_model", interrupted_conversion)
+    with pytest.raises(KeyboardInterrupt):
+        export_litert(model, tmp_path / "out" / "model.tflite")
+    (folder,) = folders
+    assert folder.parent == tmp_path / "out" and folder.name.startswith(".model.tflite.")
+    assert list((tmp_path / "out").iterdir()) == []
