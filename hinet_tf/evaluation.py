@@ -29,7 +29,7 @@ from hinet_tf.data.sidd_blocks import read_validation_blocks
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
 from hinet_tf.models.model_source import check_model_source
-from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import atomic_write_texts
 from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.image_io import read_header
@@ -172,8 +172,8 @@ def evaluate_model(
         "overlap": overlap,
         "tta": tta,
     }
-    atomic_write_text(reports[0], result.to_csv(), overwrite)
-    atomic_write_text(reports[1], json.dumps({**settings, **result.summary, "images": result.rows}, indent=2), overwrite)
+    summary = json.dumps({**settings, **result.summary, "images": result.rows}, indent=2)
+    atomic_write_texts({reports[0]: result.to_csv(), reports[1]: summary}, overwrite)
     return result, reports
 
 

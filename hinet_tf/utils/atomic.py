@@ -65,8 +65,8 @@ def may_interrupt():
 
 
 def check_not_stopped():
-    """Raises KeyboardInterrupt after `request_stop`: for a writer about to delete what a write replaces."""
-    if _stop["requested"]:
+    """Raises KeyboardInterrupt after `request_stop` (at the end of a deferred block if in one)."""
+    if _stop["requested"] and not _stop["deferring"]:
         raise KeyboardInterrupt
 
 
@@ -135,6 +135,20 @@ def atomic_write_bytes(path, data, overwrite=True):
 def atomic_write_text(path, text, overwrite=True):
     """Writes `text` (UTF-8) to `path` atomically."""
     atomic_write_bytes(path, text.encode(), overwrite)
+
+
+def atomic_write_texts(texts, overwrite=True):
+    """Writes each `{path: text}` atomically, as files that belong together (one report in two formats).
+
+    All are written before the first is renamed into place, and an interrupt waits for the
+    last rename, so a Ctrl-C or SIGTERM leaves every old file or every new one.
+    """
+    with contextlib.ExitStack() as stack:
+        for path, text in texts.items():
+            stack.enter_context(atomic_write(path, overwrite)).write_bytes(text.encode())
+        check_not_stopped()
+        with _interrupts_deferred():
+            stack.close()  # each file's sync and rename
 
 
 @contextlib.contextmanager

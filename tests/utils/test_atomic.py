@@ -12,6 +12,7 @@ from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import atomic_directory
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import atomic_write_texts
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import current_umask
 
@@ -65,6 +66,39 @@ def test_an_interrupt_waits_for_both_renames_of_a_folder_swap(tmp_path, monkeypa
             (folder / "saved_model.pb").write_text("new")
     assert (target / "saved_model.pb").read_text() == "new"  # the swap finished; the interrupt came after
     assert [path.name for path in tmp_path.iterdir()] == ["model"]
+
+
+def test_files_written_together_are_all_old_or_all_new_after_an_interrupt(tmp_path, monkeypatch):
+    reports = {tmp_path / "metrics.csv": "csv", tmp_path / "metrics.json": "json"}
+    atomic_write_texts({path: "old " + text for path, text in reports.items()})
+    replace = atomic.os.replace
+    renamed = []
+
+    def interrupted_after_the_first_rename(source, destination):
+        replace(source, destination)
+        renamed.append(destination)
+        if len(renamed) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(atomic.os, "replace", interrupted_after_the_first_rename)
+    with interrupts_stop_writes(), pytest.raises(KeyboardInterrupt):
+        atomic_write_texts({path: "new " + text for path, text in reports.items()})
+    assert [path.read_text() for path in reports] == ["new csv", "new json"]  # the interrupt came after both
+
+    mkstemp = atomic.tempfile.mkstemp
+    created = []
+
+    def interrupted_after_the_first_file(**kwargs):
+        if created:
+            os.kill(os.getpid(), signal.SIGTERM)
+        created.append(mkstemp(**kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", interrupted_after_the_first_file)
+    with interrupts_stop_writes(), pytest.raises(KeyboardInterrupt):
+        atomic_write_texts({path: "third" for path in reports})
+    assert [path.read_text() for path in reports] == ["new csv", "new json"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["metrics.csv", "metrics.json"]
 
 
 def test_the_temporary_file_keeps_the_suffixes_keras_needs(tmp_path):
