@@ -7,6 +7,7 @@ directories looked up in the source checkout's `saved_models/`, then in the inst
 
 import datetime
 import json
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -77,6 +78,8 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
             architecture-only preset, or weights that are damaged or do not fit the config;
             the message is one line and names the file.
     """
+    if not isinstance(preset, (str, os.PathLike)):
+        raise ValueError(f"A preset is a name or a directory, got {preset!r}; the built-in names: {', '.join(presets)}.")
     if str(preset) in presets and "config" in presets[str(preset)]:
         if load_weights:
             raise ValueError(_no_weights_message(str(preset), presets[str(preset)]))

@@ -70,6 +70,8 @@ class HINetBackbone(keras.Model):
             int(value) for value in (width, depth, in_channels, num_stages, num_extra_blocks)  # numpy's integers too
         )
         skip_connections, relu_slope = bool(skip_connections), float(relu_slope)
+        if dtype is not None and not keras.dtype_policies.get(dtype).compute_dtype.startswith(("float", "bfloat")):
+            raise ValueError(f"dtype must be a floating-point type or policy, got {dtype!r}.")
         unet = dict(width=width, depth=depth, hin_levels=hin_levels, norm=norm, relu_slope=relu_slope,
                     skip_connections=skip_connections, num_extra_blocks=num_extra_blocks, dtype=dtype)  # fmt: skip
 

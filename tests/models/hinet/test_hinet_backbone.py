@@ -84,6 +84,8 @@ def test_invalid_arguments_are_rejected():
         HINetBackbone(width=4, depth=3, num_stages=True)
     with pytest.raises(ValueError, match="relu_slope must be a number, got 'x'"):
         HINetBackbone(width=4, depth=3, relu_slope="x")
+    with pytest.raises(ValueError, match="dtype must be a floating-point type or policy, got 'int32'"):
+        HINetBackbone(width=4, depth=3, dtype="int32")
     assert swept.count_params() == HINetBackbone(width=4, depth=3).count_params()
     with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to HINetImageRestorer: foo"):
         HINetImageRestorer(HINetBackbone(width=4, depth=3), foo=3)

@@ -50,6 +50,8 @@ def test_unknown_presets_and_folders_that_are_no_presets_are_clear_errors(tmp_pa
         HINetBackbone.from_preset("hinet_3x")
     with pytest.raises(ValueError, match="not a preset directory"):
         HINetBackbone.from_preset(tmp_path)
+    with pytest.raises(ValueError, match="A preset is a name or a directory, got None; the built-in names: hinet_"):
+        HINetImageRestorer.from_preset(None)
 
 
 def test_convert_cli_writes_a_preset_of_the_official_checkpoint(tmp_path, capsys):
