@@ -124,14 +124,20 @@ class HINetImageRestorer(keras.Model):
     def stage_loss(self, target, outputs, sample_weight=None):
         """The compiled loss summed over the stage outputs with `stage_weights`; updates the stage PSNRs."""
         if sample_weight is not None and not isinstance(self.loss, (losses_lib.PSNRLoss, losses_lib.L1Loss)):
-            raise ValueError("sample_weight weighs images: it needs a loss of one value per image (psnr, psnr_y, l1).")
+            self._refuse("sample_weight weighs images: it needs a loss of one value per image (psnr, psnr_y, l1).")
         if sample_weight is not None and keras.ops.ndim(sample_weight) != 1:
-            raise ValueError(f"sample_weight weighs images: one value per image, got shape {sample_weight.shape}.")
+            self._refuse(f"sample_weight weighs images: one value per image, got shape {sample_weight.shape}.")
         total = 0.0
         for weight, output, psnr in zip(self.stage_weights, outputs, self.stage_psnrs):
             psnr.update_state(target, output)
             total = total + weight * super().compute_loss(y=target, y_pred=output, sample_weight=sample_weight)
         return total
+
+    def _refuse(self, message):
+        """Raises ValueError(message) from a step being traced, dropping the step functions: the next `fit` or
+        `evaluate` traces new ones (TensorFlow refuses to create the optimizer's variables in a second trace)."""
+        self.train_function = self.test_function = None
+        raise ValueError(message)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """The stage loss of inputs `x` against `y`, as keras-hub's BASNet; `y_pred` (the final image) is not needed."""
