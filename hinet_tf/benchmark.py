@@ -117,11 +117,6 @@ def needs_conversion(case):
     return case["task"] != "train" and case["path"] in ("litert", "onnx")
 
 
-def needs_preparation(case):
-    """Whether a case needs a conversion or a photo file made before it is timed (`prepare_case`)."""
-    return needs_conversion(case) or case["task"] == "photo"
-
-
 def prepare_case(case):
     """Converts a case's model for its backend and writes a photo case's JPEG (in the cache), timing nothing."""
     if case["task"] == "photo" and not photo_path(case).exists():
@@ -265,9 +260,10 @@ def run_benchmark(paths, tasks, widths, threads=2, rounds=3, runs=5, warmup=2, t
                     if path in (TRAIN_PATHS if task == "train" else PATHS)
                 ]
                 prepared = set()
-                for case in filter(needs_preparation, cases):  # in processes of their own, before any timing
+                # Conversions and photo files (`prepare_case`), in processes of their own, before any timing.
+                for case in cases:
                     key = (case["path"], case.get("tile"), case.get("megapixels"))
-                    if key not in prepared:
+                    if (needs_conversion(case) or case["task"] == "photo") and key not in prepared:
                         prepared.add(key)
                         result = run_in_subprocess(case, threads, 1, 0, timeout, True, cache)
                         if "error" in result:

@@ -90,15 +90,13 @@ def random_rgb_to_camera():
     return rgb_to_camera / tf.reduce_sum(rgb_to_camera, axis=-1, keepdims=True)
 
 
-def random_gains():
-    """`(brightness, red, blue)` gains: `1 / N(0.8, 0.1)`, `U(1.9, 2.4)` and `U(1.5, 1.9)`."""
-    brightness = 1.0 / tf.random.normal([], 0.8, 0.1)
-    return brightness, tf.random.uniform([], 1.9, 2.4), tf.random.uniform([], 1.5, 1.9)
-
-
 def random_camera():
-    """The parameters of `unprocess` and `process` for one image, drawn at random."""
-    brightness, red, blue = random_gains()
+    """The parameters of `unprocess` and `process` for one image, drawn at random.
+
+    The gains: brightness `1 / N(0.8, 0.1)`, red `U(1.9, 2.4)`, blue `U(1.5, 1.9)`.
+    """
+    brightness = 1.0 / tf.random.normal([], 0.8, 0.1)
+    red, blue = tf.random.uniform([], 1.9, 2.4), tf.random.uniform([], 1.5, 1.9)
     return {"rgb_to_camera": random_rgb_to_camera(), "brightness": brightness, "red": red, "blue": blue}
 
 

@@ -286,11 +286,6 @@ def _is_run_scratch(path):
     return path.name == "workers" or path.name.startswith(tuple(temporary_prefix(name) for name in ATOMIC_FILES))
 
 
-def _save_model(model, path):
-    with atomic_write(path) as temporary:
-        model.save(temporary)
-
-
 @dataclasses.dataclass
 class TrainingRun:
     """Everything `model.fit` needs, set up by `setup`: call `fit(run)`, then `finish(run)`."""
@@ -380,7 +375,8 @@ def setup(config, run_dir, log=print):
 def finish(run, log=print):
     """Saves the trained model as `model.keras` and removes the crash backup."""
     path = run.out_dir / MODEL_FILE
-    _save_model(run.model, path)
+    with atomic_write(path) as temporary:
+        run.model.save(temporary)
     log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} optimizer steps.")
     shutil.rmtree(run.backup_dir, ignore_errors=True)
 

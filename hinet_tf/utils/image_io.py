@@ -154,11 +154,6 @@ def is_supported(path):
     return Path(path).suffix.lower() in FORMATS
 
 
-def is_listed(path):
-    """Whether a folder's file is taken as an image: supported, or refused by name (GIF)."""
-    return Path(path).suffix.lower() in (*FORMATS, *REFUSED_FORMATS)
-
-
 def is_image_suffix(path):
     """Whether `path`'s suffix names an image format: one of ours, a camera's or any that Pillow knows."""
     import PIL.Image
@@ -174,14 +169,14 @@ def format_names():
 
 
 def list_images(folder):
-    """`(images, skipped)`: the files under `folder` taken as images (`is_listed`) and the others, sorted.
+    """`(images, skipped)`: the files under `folder` taken as images and the others, sorted.
 
-    Hidden files are in neither list.
+    Images are the supported files and those refused by name (GIF). Hidden files are in neither list.
     """
     images, skipped = [], []
     for file in sorted(Path(folder).rglob("*")):
         if file.is_file() and not file.name.startswith("."):
-            (images if is_listed(file) else skipped).append(file)
+            (images if file.suffix.lower() in (*FORMATS, *REFUSED_FORMATS) else skipped).append(file)
     return images, skipped
 
 
