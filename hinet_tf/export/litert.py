@@ -104,16 +104,13 @@ def convert_function(function, models, path, quantization="float32", overwrite=T
         return convert_saved_model(saved_model, path, quantization, overwrite=overwrite, calibration=calibration)
 
 
-def convert_saved_model(
-    saved_model, path, quantization="float32", signature="serving_default", overwrite=True, calibration=None
-):
-    """Converts one signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`.
+def convert_saved_model(saved_model, path, quantization="float32", overwrite=True, calibration=None):
+    """Converts the `serving_default` signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`.
 
-    `calibration` holds the representative inputs of the "int8" and "int16x8" quantizations,
-    for a signature whose input is `images`.
+    `calibration` holds the representative `images` of the "int8" and "int16x8" quantizations.
     """
     check_quantization(quantization, calibration is not None and len(calibration) > 0)
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[signature])
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=["serving_default"])
     if quantization != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "fp16":
