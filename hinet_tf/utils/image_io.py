@@ -52,9 +52,10 @@ JPEG_STRIP_BYTES = 16 * 2**20  # a JPEG is decoded in strips of this size
 TF_ALIGNMENT = 64  # bytes; TensorFlow shares the memory of arrays aligned so, and copies others
 # Above any camera's photos (a 61 MP full-frame sensor, a 102 MP medium-format one is 11648 x 8736).
 DEFAULT_MAX_PIXELS = 120_000_000
+JPEG_SIGNATURE = b"\xff\xd8\xff"
 SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPEG",
+    JPEG_SIGNATURE: "JPEG",
     b"II*\x00": "TIFF",
     b"MM\x00*": "TIFF",
     b"II+\x00": "TIFF",  # BigTIFF
