@@ -1,21 +1,11 @@
 """Latency, training step time and peak memory of the code paths that `hinet restore` and `hinet train` run.
 
-Each case runs in a fresh Python process (`python -m hinet_tf.benchmark CASE_JSON`) so that
-its peak resident memory is its own and no path warms another's caches. The paths:
-
-- `keras`, `litert`, `onnx`: inference through `Restorer(model, tile, overlap, backend=...)`
-  exactly as `hinet restore` builds it; a backend's one-off conversion runs first in a
-  process of its own (`prepare_case`), so the timed process finds it in the cache;
-- `keras` training: one step of the model `trainer.build_model(config)` compiles;
-- `photo`: a JPEG photo of 1, 12 or 24 megapixels restored file to file as `hinet restore`
-  does (`restore_files`: read, restore in place, write), in tiles of a chosen size (the
-  tile-size sweep), for seconds per megapixel and peak memory, which the tiles should bound;
-  the photo is written beforehand, in a process of its own;
-- `torch`: the official PyTorch architecture (`convert.official_torch`), forward with
-  `torch.no_grad()` or the official training step (needs torch);
-- `torch_onnx`: the official model exported by `torch.onnx.export` (NCHW, fixed shape) and
-  run by onnxruntime, the fastest runtime of the official model on a CPU (needs torch and
-  onnxruntime; inference only).
+The cases are those of `hinet benchmark --help`. Each runs in a fresh Python process
+(`python -m hinet_tf.benchmark CASE_JSON`) so that its peak resident memory is its own and no
+path warms another's caches; a backend's conversion and a photo case's JPEG are made first, in
+processes of their own (`prepare_case`). `torch` is the official architecture
+(`convert.official_torch`); `torch_onnx` its `torch.onnx.export` (NCHW, fixed shape) on
+onnxruntime, the fastest runtime of the official model on a CPU.
 """
 
 import argparse

@@ -58,18 +58,15 @@ def check_quantization(quantization, calibrated=False, fixed_size=True):
 
 
 def export_litert(model, path, tile=None, quantization="float32", calibration=None, overwrite=False):
-    """Converts `model` to a `.tflite` file at `path` with one `serving_default` signature.
+    """Converts `model`, an image restorer or a `HINetBackbone`, to a `.tflite` file at `path`.
 
-    The signature takes float32 NHWC `images` in [0, 1] and returns `restored`, whatever
-    the quantization (an integer model quantises and dequantises inside).
+    Its one signature, `serving_default`, takes float32 NHWC `images` in [0, 1] and returns
+    `restored`, whatever the `quantization` (one of `QUANTIZATIONS`, see the module's docstring).
 
     Args:
-        model: an image restorer (`HINetImageRestorer`; a `HINetBackbone` is wrapped in one).
-        path: the `.tflite` file to write.
         tile: None for a model of any height and width (batch 1 or more, padded inside
             the graph; runs on the CPU/XNNPACK), or a tile size for a fixed 1 x tile x tile
             model, which GPU delegates and integer accelerators need (the caller tiles the image).
-        quantization: one of `QUANTIZATIONS` (see the module's docstring).
         calibration: for "int8" and "int16x8", representative inputs, float32 (N, tile, tile, C)
             in [0, 1] (`hinet_tf.export.calibration.calibration_set` draws them from photos).
         overwrite: replace an existing `path`; otherwise, or if `path` is a folder, it raises

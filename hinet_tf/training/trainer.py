@@ -1,19 +1,8 @@
 """Trains HINet from a validated config with `model.fit`, on every visible GPU or several machines.
 
-A run folder holds:
-
-- `config.yaml`: the resolved config (a rerun must match it, and then resumes);
-- `backup/`: the `AtomicBackup` state, rewritten after every epoch;
-- `best.keras` (highest validation PSNR, scored as the official recipes do) and
-  `last.keras` (the official last checkpoint), after every epoch;
-- `logs/`: TensorBoard summaries, against optimizer steps; `history.csv`: the metrics of every epoch;
-- `model.keras`: the final model, written when training completes.
-
-Rerunning the command resumes an interrupted run; raising `train.steps` continues a
-finished one, with its optimizer's state.
-
-Under `MultiWorkerMirroredStrategy` the chief writes the run folder; every other worker
-keeps its backup and final model in `workers/worker_<index>/`.
+The run folder, and how a rerun resumes or continues it, is described in docs/training.md
+("Validation and the run folder"). Under `MultiWorkerMirroredStrategy` the chief writes the
+run folder; every other worker keeps its backup and final model in `workers/worker_<index>/`.
 """
 
 import dataclasses
