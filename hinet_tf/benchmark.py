@@ -1,21 +1,11 @@
 """Latency, training step time and peak memory of the code paths that `hinet restore` and `hinet train` run.
 
-Each case runs in a fresh Python process (`python -m hinet_tf.benchmark CASE_JSON`) so that
-its peak resident memory is its own and no path warms another's caches. The paths:
-
-- `keras`, `litert`, `onnx`: inference through `Restorer(model, tile, overlap, backend=...)`
-  exactly as `hinet restore` builds it; a backend's one-off conversion runs first in a
-  process of its own (`prepare_case`), so the timed process finds it in the cache;
-- `keras` training: one step of the model `trainer.build_model(config)` compiles;
-- `photo`: a JPEG photo of 1, 12 or 24 megapixels restored file to file as `hinet restore`
-  does (`restore_files`: read, restore in place, write), in tiles of a chosen size (the
-  tile-size sweep), for seconds per megapixel and peak memory, which the tiles should bound;
-  the photo is written beforehand, in a process of its own;
-- `torch`: the official PyTorch architecture (`convert.official_torch`), forward with
-  `torch.no_grad()` or the official training step (needs torch);
-- `torch_onnx`: the official model exported by `torch.onnx.export` (NCHW, fixed shape) and
-  run by onnxruntime, the fastest runtime of the official model on a CPU (needs torch and
-  onnxruntime; inference only).
+The cases are those of `hinet benchmark --help`. Each runs in a fresh Python process
+(`python -m hinet_tf.benchmark CASE_JSON`) so that its peak resident memory is its own and no
+path warms another's caches; a backend's conversion and a photo case's JPEG are made first, in
+processes of their own (`prepare_case`). `torch` is the official architecture
+(`convert.official_torch`); `torch_onnx` its `torch.onnx.export` (NCHW, fixed shape) on
+onnxruntime, the fastest runtime of the official model on a CPU.
 """
 
 import argparse
@@ -115,11 +105,6 @@ def _restorer(case, log=None, threads=None):
 def needs_conversion(case):
     """Whether a case's backend converts the model first (LiteRT and onnxruntime inference)."""
     return case["task"] != "train" and case["path"] in ("litert", "onnx")
-
-
-def needs_preparation(case):
-    """Whether a case needs a conversion or a photo file made before it is timed (`prepare_case`)."""
-    return needs_conversion(case) or case["task"] == "photo"
 
 
 def prepare_case(case):
@@ -265,9 +250,10 @@ def run_benchmark(paths, tasks, widths, threads=2, rounds=3, runs=5, warmup=2, t
                     if path in (TRAIN_PATHS if task == "train" else PATHS)
                 ]
                 prepared = set()
-                for case in filter(needs_preparation, cases):  # in processes of their own, before any timing
+                # Conversions and photo files (`prepare_case`), in processes of their own, before any timing.
+                for case in cases:
                     key = (case["path"], case.get("tile"), case.get("megapixels"))
-                    if key not in prepared:
+                    if (needs_conversion(case) or case["task"] == "photo") and key not in prepared:
                         prepared.add(key)
                         result = run_in_subprocess(case, threads, 1, 0, timeout, True, cache)
                         if "error" in result:

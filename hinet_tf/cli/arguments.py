@@ -2,7 +2,7 @@
 
 import argparse
 
-from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 from hinet_tf.utils.atomic import check_writable
 
 
@@ -23,8 +23,6 @@ def at_least(minimum):
 
 def check_output_folder(folder):
     """Raises CLIError unless files can be written into `folder`; commands call it before loading a model."""
-    try:
+    with reported(ValueError):
         check_writable(folder)
-    except ValueError as error:
-        raise CLIError(str(error)) from None
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.tiles import USUAL_MULTIPLE
 from hinet_tf.utils.tiles import check_tile
@@ -80,30 +81,23 @@ def _row(result):
 
 
 def run(args):
-    try:  # the report's rule (a file, replaced only with --overwrite), before tens of minutes of timing
+    # The report's rule (a file, replaced only with --overwrite), before tens of minutes of timing.
+    with reported(FileExistsError):
         check_replaceable(args.output, args.overwrite)
-    except FileExistsError as error:
-        raise CLIError(str(error)) from None
     check_output_folder(Path(args.output).parent)  # before tens of minutes of timing
     from hinet_tf.benchmark import OVERLAP
     from hinet_tf.benchmark import run_benchmark
     from hinet_tf.training.config import load_config
     from hinet_tf.training.config import validate
 
-    try:  # the recipe at each width, before tens of minutes of timing
+    with reported(ValueError):  # the recipe at each width, before tens of minutes of timing
         config = load_config(args.config) if args.config else validate({})
-    except ValueError as error:
-        raise CLIError(str(error)) from None
     for width in args.widths:
-        try:
+        with reported(ValueError, prefix=f"--widths {width}: "):
             config.replace(model={"width": width})
-        except ValueError as error:
-            raise CLIError(f"--widths {width}: {error}") from None
     for tile in args.tiles:
-        try:
+        with reported(ValueError, prefix="--tiles: "):
             check_tile(tile, USUAL_MULTIPLE, OVERLAP)
-        except ValueError as error:
-            raise CLIError(f"--tiles: {error}") from None
     from hinet_tf.utils.atomic import atomic_write_text
 
     report = run_benchmark(

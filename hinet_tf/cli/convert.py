@@ -3,6 +3,7 @@
 import pathlib
 
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".npz")
 CONFIG_KEYS = ("width", "depth", "hin_levels", "in_channels", "relu_slope")
@@ -82,10 +83,8 @@ def _to_keras(source, output, args):
     from hinet_tf.convert import CheckpointError
     from hinet_tf.convert import convert_checkpoint
 
-    try:
+    with reported(CheckpointError, ValueError, FileExistsError):
         backbone = convert_checkpoint(source, output, args.preset_dir, args.preset, overwrite=args.overwrite)
-    except (CheckpointError, ValueError, FileExistsError) as error:
-        raise CLIError(str(error)) from error
     _print_backbone(backbone, f"{source}: HINet")
     for written in (output, args.preset_dir):
         if written is not None:
@@ -97,15 +96,11 @@ def _to_pytorch(source, output, args):
     from hinet_tf.convert import load_backbone_file
     from hinet_tf.convert import save_pytorch_checkpoint
 
-    try:
+    with reported(ValueError):
         backbone = load_backbone_file(source)
-    except ValueError as error:
-        raise CLIError(str(error)) from error
     _print_backbone(backbone, f"{source}: HINet")
-    try:
+    with reported(ValueError, CheckpointError):
         save_pytorch_checkpoint(backbone, output, overwrite=args.overwrite)
-    except (ValueError, CheckpointError) as error:
-        raise CLIError(str(error)) from error
     print(f"wrote {output} ({len(backbone.weights)} tensors, official key layout)")
 
 

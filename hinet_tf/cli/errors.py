@@ -11,6 +11,15 @@ class CLIError(Exception):
     """A user-facing failure: printed as `hinet: error: ...` with a non-zero exit code."""
 
 
+@contextlib.contextmanager
+def reported(*errors, prefix=""):
+    """Turns the `errors` raised inside the block into CLIError(f"{prefix}{error}"), without their traceback."""
+    try:
+        yield
+    except errors as error:
+        raise CLIError(f"{prefix}{error}") from None
+
+
 def warn(message):
     """Prints `message` as one line, `hinet: warning: ...`, on standard error."""
     print(f"hinet: warning: {one_line(str(message).strip())}", file=sys.stderr)

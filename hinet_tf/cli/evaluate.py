@@ -1,7 +1,7 @@
 """`hinet evaluate`: PSNR and SSIM of a model on a test set (`hinet_tf.evaluation`), printed and saved."""
 
 from hinet_tf.cli.arguments import at_least
-from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 
 def add_parser(subparsers):
@@ -38,7 +38,7 @@ def run(args):
     from hinet_tf.evaluation import evaluate_model
     from hinet_tf.utils.image_io import ImageError
 
-    try:
+    with reported(OSError, ValueError, ImageError):
         result, reports = evaluate_model(
             args.model,
             args.data,
@@ -52,8 +52,6 @@ def run(args):
             overwrite=args.overwrite,
             on_image=_print_image,
         )
-    except (OSError, ValueError, ImageError) as error:
-        raise CLIError(str(error)) from None
     sets = result.summary["sets"]
     for set_name, values in sets.items():
         print(f"{set_name}: {values['count']} images, PSNR {values['psnr']:.2f} dB, SSIM {values['ssim']:.4f}")

@@ -1,7 +1,7 @@
 """`hinet export`: a model as a SavedModel (TF Serving), a LiteRT `.tflite` file or an ONNX file."""
 
 from hinet_tf.cli.arguments import at_least
-from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 
 def add_parser(subparsers):
@@ -49,7 +49,7 @@ def run(args):
     from hinet_tf.export.exporter import export_model
     from hinet_tf.utils.image_io import ImageError
 
-    try:
+    with reported(FileNotFoundError, FileExistsError, ImportError, ValueError, ImageError):
         report = export_model(
             args.model,
             args.output,
@@ -60,8 +60,6 @@ def run(args):
             calibration_tiles=args.calibration_tiles,
             overwrite=args.overwrite,
         )
-    except (FileNotFoundError, FileExistsError, ImportError, ValueError, ImageError) as error:
-        raise CLIError(str(error)) from None
     print(f"wrote {report.output}")
     if report.quantization_psnr is not None:
         print(f"{args.quantization}: {report.quantization_psnr:.2f} dB PSNR against the float model on {report.measured_on}")

@@ -2,6 +2,7 @@
 
 from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 
 def add_parser(subparsers):
@@ -29,13 +30,12 @@ def run(args):
 
     is_file = args.preset.endswith(".keras")
     untrained = is_untrained_preset(args.preset)
-    try:  # with the weights, and as `hinet restore` loads it: its backend choices are keyed so
+    # With the weights, and as `hinet restore` loads it: its backend choices are keyed so.
+    with reported(ValueError, FileNotFoundError):
         model = None if untrained else load_model(args.preset)
         backbone = getattr(model, "backbone", None)
         if untrained:
             backbone = HINetBackbone.from_preset(args.preset, load_weights=False)
-    except (ValueError, FileNotFoundError) as error:
-        raise CLIError(str(error)) from None
     if not isinstance(backbone, HINetBackbone):  # `load_model` returns other models of images as they are
         raise CLIError(f"{args.preset} holds no HINet model")
     height, width = args.size

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 
 def add_parser(subparsers):
@@ -43,9 +44,7 @@ def run(args):
     check_output_folder(args.out)  # before the shards' module imports TensorFlow
     from hinet_tf.data import tfrecord
 
-    try:
+    with reported(ValueError):
         tfrecord.prepare_splits(
             args.data, args.layout, args.out, args.splits, args.subset, args.shards, args.check == "full", args.overwrite
         )
-    except ValueError as error:
-        raise CLIError(str(error)) from error

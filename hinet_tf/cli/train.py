@@ -4,6 +4,7 @@ from pathlib import Path
 
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 
 def add_parser(subparsers):
@@ -42,10 +43,8 @@ def run(args):
 
     from hinet_tf.training.config import load_config
 
-    try:
+    with reported(ValueError):
         config = load_config(args.config, args.overrides)
-    except ValueError as error:
-        raise CLIError(str(error)) from error
     root = args.data or config.data.root
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
@@ -55,14 +54,10 @@ def run(args):
 
     from hinet_tf.training import trainer
 
-    try:
+    with reported(ValueError):
         run = trainer.setup(config, args.out)
-    except ValueError as error:
-        raise CLIError(str(error)) from error
-    try:
+    with reported(trainer.NonFiniteLoss):
         trainer.fit(run)
-    except trainer.NonFiniteLoss as error:
-        raise CLIError(str(error)) from error
     trainer.finish(run)
 
 

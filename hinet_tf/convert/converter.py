@@ -51,9 +51,6 @@ def from_pytorch(source, **expected_config):
             mapping of names to arrays or tensors. `module.` prefixes are stripped.
         **expected_config: `HINetBackbone` arguments the checkpoint must agree with.
 
-    Returns:
-        A `HINetBackbone` with every variable set from the checkpoint.
-
     Raises:
         CheckpointError: the file is unreadable, is not a HINet checkpoint, disagrees
             with `expected_config`, or has missing, unexpected or wrongly shaped tensors
@@ -75,11 +72,6 @@ def save_pytorch_checkpoint(model, path, overwrite=False):
     A `.pth` path gets the official `{"params": state_dict}` (needs PyTorch), loadable by
     the official code; a `.npz` path gets one array per key (no PyTorch needed). The file
     appears only once complete.
-
-    Raises:
-        ValueError: the model's layout has no official counterpart, or `path` is neither
-            `.pth` nor `.npz`.
-        FileExistsError: `path` exists and `overwrite` is false.
     """
     write_state_dict(to_pytorch_state_dict(model), path, overwrite=overwrite)
 
@@ -94,16 +86,10 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
             `metadata.json`), or None; `HINetImageRestorer.from_preset(preset_dir)` loads it.
         preset: a built-in preset name the checkpoint's configuration must match, or None.
         overwrite: replace an existing `output` file or `preset_dir` preset (a folder
-            holding anything else is never replaced).
+            holding anything else is never replaced: `FileExistsError`, before converting).
 
     Returns:
         The converted `HINetBackbone`.
-
-    Raises:
-        CheckpointError: as `from_pytorch`.
-        ValueError: an unknown `preset`.
-        FileExistsError: `output` or `preset_dir` exists and `overwrite` is false, or
-            either is not replaceable (`hinet_tf.utils.atomic.check_replaceable`).
     """
     expected = {}
     if preset is not None:

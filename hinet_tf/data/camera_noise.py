@@ -1,25 +1,11 @@
 """Real camera noise for clean sRGB photos: unprocess to raw, add sensor noise, process again.
 
-The camera pipeline run backwards and forwards (Brooks et al., "Unprocessing images for learned
-raw denoising", CVPR 2019), with their published parameters:
-
-- `unprocess`: inverse smoothstep tone curve, gamma expansion (2.2), an RGB->camera colour matrix,
-  inverse brightness and white-balance gains (faded to 1 near white, so highlights stay bright),
-  RGGB Bayer mosaic: a raw image of half the resolution and 4 planes (R, Gr, Gb, B);
-- `add_raw_noise`: shot plus read noise, `x + N(0, sqrt(x * shot + read))`, at levels drawn by
-  `random_noise_levels` from the range real sensors have;
-- `process`: the gains (then clipped: the sensor saturates), bilinear demosaicing, the
-  camera->RGB matrix, gamma compression and the smoothstep tone curve, clipped to [0, 1];
-- `reduce_noise`: the camera's own noise reduction, which a camera JPEG has been through: the
-  noise smoothed in luma and more in chroma, whose strength it also lowers. Without it the noise
-  is finer and more colourful than a real camera's (PolyU's residuals: neighbours correlate 0.6,
-  channels 0.5 to 0.76, and about 75% of the noise power is in luma).
-
-`random_camera` draws a camera (colour matrix and gains) per image; `camera_noise` chains it all,
-keeps the zero-mean part of the noise it made, reduces it as the camera would, adds it to the clean image, then JPEG as the
-camera's own encoder. Every function is TensorFlow ops on one float32
-(H, W, 3) image in [0, 1] (even H and W for the mosaic), so it runs inside `tf.data`; random
-draws use TensorFlow's global seed, as the other degradations (`hinet_tf.data.synthetic`).
+The camera pipeline run backwards (`unprocess`) and forwards (`process`) after Brooks et al.,
+"Unprocessing images for learned raw denoising" (CVPR 2019), with their published parameters.
+`camera_noise` chains it all: a random camera, sensor noise, the camera's own noise reduction and
+JPEG. Every function is TensorFlow ops on one float32 (H, W, 3) image in [0, 1] (even H and W for
+the mosaic), so it runs inside `tf.data`; random draws use TensorFlow's global seed, as the other
+degradations (`hinet_tf.data.synthetic`).
 
 Without noise, `process(unprocess(x))` returns `x` up to bilinear demosaicing, except where the
 linear grey exceeds 0.9 (sRGB above about 0.95): there the gains were not fully inverted, so those
@@ -90,15 +76,13 @@ def random_rgb_to_camera():
     return rgb_to_camera / tf.reduce_sum(rgb_to_camera, axis=-1, keepdims=True)
 
 
-def random_gains():
-    """`(brightness, red, blue)` gains: `1 / N(0.8, 0.1)`, `U(1.9, 2.4)` and `U(1.5, 1.9)`."""
-    brightness = 1.0 / tf.random.normal([], 0.8, 0.1)
-    return brightness, tf.random.uniform([], 1.9, 2.4), tf.random.uniform([], 1.5, 1.9)
-
-
 def random_camera():
-    """The parameters of `unprocess` and `process` for one image, drawn at random."""
-    brightness, red, blue = random_gains()
+    """The parameters of `unprocess` and `process` for one image, drawn at random.
+
+    The gains: brightness `1 / N(0.8, 0.1)`, red `U(1.9, 2.4)`, blue `U(1.5, 1.9)`.
+    """
+    brightness = 1.0 / tf.random.normal([], 0.8, 0.1)
+    red, blue = tf.random.uniform([], 1.9, 2.4), tf.random.uniform([], 1.5, 1.9)
     return {"rgb_to_camera": random_rgb_to_camera(), "brightness": brightness, "red": red, "blue": blue}
 
 
@@ -167,7 +151,12 @@ def gaussian_smooth(image, sigma):
 
 
 def reduce_noise(noise, luma_sigma, chroma_sigma, chroma_gain):
-    """A camera's noise reduction on `noise` (H, W, 3): luma and chroma smoothed apart, chroma scaled by `chroma_gain`."""
+    """A camera's noise reduction on `noise` (H, W, 3): luma and chroma smoothed apart, chroma scaled by `chroma_gain`.
+
+    A camera JPEG has been through it: without it the noise is finer and more colourful than a
+    real camera's (PolyU's residuals: neighbours correlate 0.6, channels 0.5 to 0.76, and about
+    75% of the noise power is in luma).
+    """
     ycbcr = apply_color_matrix(noise, tf.constant(RGB_TO_YCBCR))
     luma = gaussian_smooth(ycbcr[..., :1], luma_sigma)
     chroma = chroma_gain * gaussian_smooth(ycbcr[..., 1:], chroma_sigma)

@@ -27,33 +27,32 @@ def image_size(path, full=True):
         raise ValueError(f"Cannot read image {path}: {error}") from error
 
 
-def check_pairs(pairs, full=True, workers=4):
+def check_pairs(pairs, full=True):
     """Checks that every pair is readable and both images have the same size.
 
     Args:
         pairs: `(degraded_path, target_path)` tuples.
         full: decode the whole files (finds truncated files); False reads only the headers.
-        workers: threads decoding in parallel.
 
     Raises:
         ValueError: listing the files at fault.
     """
-    _check([path for pair in pairs for path in pair], pairs, full, workers)
+    _check([path for pair in pairs for path in pair], pairs, full)
 
 
-def check_images(paths, full=True, workers=4):
+def check_images(paths, full=True):
     """Checks that every image file is readable (for clean-only photo folders)."""
-    _check(list(paths), [], full, workers)
+    _check(list(paths), [], full)
 
 
-def _check(paths, pairs, full, workers):
+def _check(paths, pairs, full):
     def size_or_error(path):
         try:
             return image_size(path, full)
         except ValueError as error:
             return error
 
-    with ThreadPoolExecutor(workers) as pool:
+    with ThreadPoolExecutor(4) as pool:  # threads decoding in parallel
         sizes = dict(zip(paths, pool.map(size_or_error, paths)))
     problems = [str(size) for size in sizes.values() if isinstance(size, ValueError)]
     for degraded, target in pairs:

@@ -12,9 +12,8 @@ import tensorflow as tf
 
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.image_io import EXIF_ORIENTATION
+from hinet_tf.utils.image_io import JPEG_SIGNATURE
 from hinet_tf.utils.image_io import UPRIGHT_TRANSFORMS
-
-_JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 def _upright_transform(contents):
@@ -45,7 +44,7 @@ def _decode_png(contents):
 
 def decode_image(contents):
     """Encoded PNG/JPEG bytes -> float32 (H, W, 3) in [0, 1], keeping 16-bit PNG precision."""
-    is_jpeg = tf.equal(tf.strings.substr(contents, 0, 3), _JPEG_MAGIC)
+    is_jpeg = tf.equal(tf.strings.substr(contents, 0, len(JPEG_SIGNATURE)), JPEG_SIGNATURE)
     image = tf.cond(is_jpeg, lambda: _decode_jpeg(contents), lambda: _decode_png(contents))
     return tf.ensure_shape(image, [None, None, 3])
 

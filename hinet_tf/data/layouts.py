@@ -19,15 +19,6 @@ Layouts (`root` is the folder the data set was extracted to):
 Training also reads "photos" (clean images only, `list_images`, degraded on the fly by
 `hinet_tf.data.synthetic`) and "tfrecord" (shards written by `hinet prepare`,
 `hinet_tf.data.tfrecord`): `TRAINING_LAYOUTS`.
-
-`scoring(layout)` is how each layout is scored, by `hinet evaluate` and by validation during
-training: Rain13k on the BT.601 Y channel, SIDD on float outputs, the rest on 8-bit RGB.
-
-Real-noise benchmarks (PolyU) keep each camera crop `NAME_real.*` beside the mean of many shots
-of its scene, `NAME_mean.*`, in one folder: `list_real_noise_pairs`.
-
-Every function raises `ValueError` naming the folder or files at fault: a missing or empty
-folder, or files without a partner.
 """
 
 from pathlib import Path
@@ -104,6 +95,8 @@ def match_by_name(degraded_dir, target_dir, key=lambda path: path.name):
 
 def list_real_noise_pairs(folder):
     """The `(name, noisy_path, mean_path)` of every `NAME_real.*` / `NAME_mean.*` pair in `folder`, sorted by name.
+
+    Real-noise benchmarks (PolyU) keep each camera crop beside the mean of many shots of its scene.
 
     Raises:
         ValueError: a missing or empty folder, an image named neither way, one without its partner,

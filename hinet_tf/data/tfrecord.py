@@ -36,10 +36,6 @@ def _example(degraded_bytes, target_bytes, name):
     return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
 
 
-def shard_names(split, num_shards):
-    return [f"{split}-{index:05d}-of-{num_shards:05d}.tfrecord" for index in range(num_shards)]
-
-
 def write_shards(records, out_dir, split, num_shards, overwrite=False):
     """Writes `(degraded_bytes, target_bytes, name)` records round-robin into shards.
 
@@ -52,7 +48,7 @@ def write_shards(records, out_dir, split, num_shards, overwrite=False):
         the number of records written.
     """
     out_dir = Path(out_dir)
-    names = shard_names(split, num_shards)
+    names = [f"{split}-{index:05d}-of-{num_shards:05d}.tfrecord" for index in range(num_shards)]
     index_path = out_dir / f"{split}.json"
     existing = [out_dir / name for name in names + [index_path.name] if (out_dir / name).exists()]
     existing += [path for path in out_dir.glob(f"{split}-*.tfrecord") if path.name not in names]
@@ -71,7 +67,7 @@ def write_shards(records, out_dir, split, num_shards, overwrite=False):
         for path in existing:
             if path.name not in names:
                 path.unlink(missing_ok=True)  # old shards the new split does not replace
-    _write_json(index_path, {"split": split, "count": count, "shards": names})
+    atomic_write_text(index_path, json.dumps({"split": split, "count": count, "shards": names}, indent=2) + "\n")
     return count
 
 
@@ -142,7 +138,3 @@ def tfrecord_pairs(folder, split, shuffle=False, seed=None):
         return decode_image(example["degraded"]), decode_image(example["target"])
 
     return dataset.map(parse, num_parallel_calls=tf.data.AUTOTUNE)
-
-
-def _write_json(path, value):
-    atomic_write_text(path, json.dumps(value, indent=2) + "\n")

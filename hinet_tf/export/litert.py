@@ -58,18 +58,15 @@ def check_quantization(quantization, calibrated=False, fixed_size=True):
 
 
 def export_litert(model, path, tile=None, quantization="float32", calibration=None, overwrite=False):
-    """Converts `model` to a `.tflite` file at `path` with one `serving_default` signature.
+    """Converts `model`, an image restorer or a `HINetBackbone`, to a `.tflite` file at `path`.
 
-    The signature takes float32 NHWC `images` in [0, 1] and returns `restored`, whatever
-    the quantization (an integer model quantises and dequantises inside).
+    Its one signature, `serving_default`, takes float32 NHWC `images` in [0, 1] and returns
+    `restored`, whatever the `quantization` (one of `QUANTIZATIONS`, see the module's docstring).
 
     Args:
-        model: an image restorer (`HINetImageRestorer`; a `HINetBackbone` is wrapped in one).
-        path: the `.tflite` file to write.
         tile: None for a model of any height and width (batch 1 or more, padded inside
             the graph; runs on the CPU/XNNPACK), or a tile size for a fixed 1 x tile x tile
             model, which GPU delegates and integer accelerators need (the caller tiles the image).
-        quantization: one of `QUANTIZATIONS` (see the module's docstring).
         calibration: for "int8" and "int16x8", representative inputs, float32 (N, tile, tile, C)
             in [0, 1] (`hinet_tf.export.calibration.calibration_set` draws them from photos).
         overwrite: replace an existing `path`; otherwise, or if `path` is a folder, it raises
@@ -104,16 +101,13 @@ def convert_function(function, models, path, quantization="float32", overwrite=T
         return convert_saved_model(saved_model, path, quantization, overwrite=overwrite, calibration=calibration)
 
 
-def convert_saved_model(
-    saved_model, path, quantization="float32", signature="serving_default", overwrite=True, calibration=None
-):
-    """Converts one signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`.
+def convert_saved_model(saved_model, path, quantization="float32", overwrite=True, calibration=None):
+    """Converts the `serving_default` signature of a SavedModel folder (e.g. from `export_saved_model`) to `.tflite`.
 
-    `calibration` holds the representative inputs of the "int8" and "int16x8" quantizations,
-    for a signature whose input is `images`.
+    `calibration` holds the representative `images` of the "int8" and "int16x8" quantizations.
     """
     check_quantization(quantization, calibration is not None and len(calibration) > 0)
-    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=[signature])
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model), signature_keys=["serving_default"])
     if quantization != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if quantization == "fp16":

@@ -86,16 +86,10 @@ def choice_path(model_keys, tile_shape, threads, **options):
 def choose(path, runners, tile, log=None, clock=time.perf_counter, describe_models="", model_keys=()):
     """Returns `(BackendChoice, runner)`: the cached choice at `path`, or the fastest of `runners`, measured now.
 
-    Args:
-        path: the choice's cache file (`choice_path`).
-        runners: `{backend: build}`, `build()` returning the backend's function from a
-            batch of tiles to restored tiles (converting the model if needed).
-        tile: the batch of tiles to time, of the shape the restorer will run.
-        log: called with one line when a measurement starts.
-        clock: seconds as a float (time.perf_counter).
-        describe_models: what the models are, written into the cache file for `hinet info`.
-        model_keys: each model's `fingerprint`, written into the cache file, by which
-            `hinet info MODEL` finds the model's choices.
+    `path` is from `choice_path`; `runners` is `{backend: build}`, `build()` returning the
+    backend's function from a batch of tiles to restored tiles (converting the model if
+    needed); `tile` is the batch timed. `describe_models` and `model_keys` (each model's
+    `fingerprint`) go into the cache file, where `hinet info MODEL` finds the model's choices.
 
     A backend that fails to convert or run is left out with one warning; if all fail, the
     first one's error is raised. An unreadable cache file is measured again, and an

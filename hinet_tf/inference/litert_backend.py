@@ -7,13 +7,9 @@ whole image when a side is shorter), so each shape it feeds is converted to its 
 fixed-shape model: XNNPACK plans a fixed shape once, and a dynamic-shape model cannot run
 on `CompiledModel`.
 
-Each conversion takes seconds to minutes (by model size), so its result is kept in
-`$HINET_CACHE/litert/` (default `~/.cache/hinet-tf/litert/`; see `conversion_cache`) as
-`<fingerprint>_<shape>.tflite`, with XNNPACK's packed weights beside it in
-`<fingerprint>_<shape>.xnnpack_cache`: that file is mapped instead of packing the weights
-into a second copy in memory on every load. One model is loaded at a time. Both files
-are checked against the size and checksum recorded when they were made before LiteRT maps
-them: a damaged one would crash the process, not raise an error.
+The models are cached (`conversion_cache`) as `$HINET_CACHE/litert/<fingerprint>_<shape>.tflite`,
+with XNNPACK's packed weights beside each in `.xnnpack_cache`: that file is mapped instead of
+packing the weights into a second copy in memory on every load. One model is loaded at a time.
 """
 
 import contextlib

@@ -38,11 +38,9 @@ class Restorer:
     provider (`"onnx"`, converted once with a dynamic shape and cached) or on LiteRT with
     XNNPACK (`"litert"`, converted once per tile shape it is fed and cached: the full tile,
     and the whole padded image when a side is shorter than a tile). `"auto"` takes the
-    fastest on this CPU: the first time a model runs at a tile shape on a machine, each
-    installed backend is timed on a full tile and the choice is cached (see
-    `inference.backend_choice`; the `backend_choice` attribute holds it and its times). A
-    backend that fails to convert is left out with a warning. With a GPU visible, or
-    neither the `onnx` nor the `litert` extra installed, it takes TensorFlow unmeasured.
+    fastest on this CPU (`inference.backend_choice`; the `backend_choice` attribute holds the
+    choice and its times); with a GPU visible, or neither the `onnx` nor the `litert` extra
+    installed, it takes TensorFlow unmeasured.
 
     Args:
         models: an image restorer or a list of them (an ensemble), each mapping NHWC to

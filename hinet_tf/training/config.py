@@ -276,9 +276,7 @@ def validate(config):
 
 
 def _checked_value(section, key, value):
-    """`value` as the key `section.key` takes it; ValueError naming an unknown key or a bad value."""
-    if section not in SECTIONS:
-        raise ValueError(_unknown(str(section), list(SECTIONS)))
+    """`value` as the key `section.key` (of a known section) takes it; ValueError naming an unknown key or a bad value."""
     checks = {field.name: field.metadata["check"] for field in dataclasses.fields(SECTIONS[section])}
     if key not in checks:
         raise ValueError(_unknown(f"{section}.{key}", [f"{section}.{name}" for name in checks]))

@@ -1,19 +1,8 @@
 """Trains HINet from a validated config with `model.fit`, on every visible GPU or several machines.
 
-A run folder holds:
-
-- `config.yaml`: the resolved config (a rerun must match it, and then resumes);
-- `backup/`: the `AtomicBackup` state, rewritten after every epoch;
-- `best.keras` (highest validation PSNR, scored as the official recipes do) and
-  `last.keras` (the official last checkpoint), after every epoch;
-- `logs/`: TensorBoard summaries, against optimizer steps; `history.csv`: the metrics of every epoch;
-- `model.keras`: the final model, written when training completes.
-
-Rerunning the command resumes an interrupted run; raising `train.steps` continues a
-finished one, with its optimizer's state.
-
-Under `MultiWorkerMirroredStrategy` the chief writes the run folder; every other worker
-keeps its backup and final model in `workers/worker_<index>/`.
+The run folder, and how a rerun resumes or continues it, is described in docs/training.md
+("Validation and the run folder"). Under `MultiWorkerMirroredStrategy` the chief writes the
+run folder; every other worker keeps its backup and final model in `workers/worker_<index>/`.
 """
 
 import dataclasses
@@ -286,11 +275,6 @@ def _is_run_scratch(path):
     return path.name == "workers" or path.name.startswith(tuple(temporary_prefix(name) for name in ATOMIC_FILES))
 
 
-def _save_model(model, path):
-    with atomic_write(path) as temporary:
-        model.save(temporary)
-
-
 @dataclasses.dataclass
 class TrainingRun:
     """Everything `model.fit` needs, set up by `setup`: call `fit(run)`, then `finish(run)`."""
@@ -380,7 +364,8 @@ def setup(config, run_dir, log=print):
 def finish(run, log=print):
     """Saves the trained model as `model.keras` and removes the crash backup."""
     path = run.out_dir / MODEL_FILE
-    _save_model(run.model, path)
+    with atomic_write(path) as temporary:
+        run.model.save(temporary)
     log(f"Saved {path} after {int(run.model.optimizer.iterations.numpy())} optimizer steps.")
     shutil.rmtree(run.backup_dir, ignore_errors=True)
 

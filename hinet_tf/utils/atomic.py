@@ -1,23 +1,11 @@
 """Atomic file writes, and the rule of what an output may replace.
 
-Everything hinet-tf writes (images, checkpoints, reports, configs, shards) goes through
-`atomic_write`: the data goes to a temporary file in the target's folder, which is flushed
-to disk and renamed over the target. A kill at any instant leaves the previous file or the
-new one, never a part of one; at worst a hidden temporary file (`.NAME.*`) stays behind.
-Folders (a SavedModel, a preset) go through `atomic_directory`, written beside the target
-and swapped in as a whole.
-
-What may be replaced (`check_replaceable`): nothing without `overwrite`; with it, a file by
-a file, and a folder only by a folder of the same layout, recognised by its contents (a
-SavedModel folder holds `saved_model.pb`, `variables/`, ... and nothing else). Anything
-else the user has is refused with its name. Without `overwrite` the rule holds at the
-rename itself, not only at a check before it: a file is hard-linked into place (which fails
-if the name was taken meanwhile), a folder renamed onto a name that must be free.
-
-After `request_stop` (the command line's Ctrl-C and SIGTERM) no write lands: each raises
-KeyboardInterrupt before its rename, even where the interrupt itself was swallowed (Python
-drops one raised inside a garbage-collection callback). The two renames of a folder swap
-are not cut by one: the interrupt comes when both are done (`may_interrupt`).
+Everything hinet-tf writes goes through `atomic_write` (files: images, checkpoints, reports,
+configs, shards) or `atomic_directory` (folders: a SavedModel, a preset, swapped in whole). A
+kill at any instant leaves the previous output or the new one, never a part of one; at worst a
+hidden temporary (`.NAME.*`) stays behind. Without `overwrite`, the replace rule
+(`check_replaceable`) holds at the rename itself, not only at a check before it. After
+`request_stop` (the command line's Ctrl-C and SIGTERM) no write lands.
 """
 
 import contextlib

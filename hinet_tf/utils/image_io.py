@@ -52,9 +52,10 @@ JPEG_STRIP_BYTES = 16 * 2**20  # a JPEG is decoded in strips of this size
 TF_ALIGNMENT = 64  # bytes; TensorFlow shares the memory of arrays aligned so, and copies others
 # Above any camera's photos (a 61 MP full-frame sensor, a 102 MP medium-format one is 11648 x 8736).
 DEFAULT_MAX_PIXELS = 120_000_000
+JPEG_SIGNATURE = b"\xff\xd8\xff"
 SIGNATURES = {
     b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPEG",
+    JPEG_SIGNATURE: "JPEG",
     b"II*\x00": "TIFF",
     b"MM\x00*": "TIFF",
     b"II+\x00": "TIFF",  # BigTIFF
@@ -154,11 +155,6 @@ def is_supported(path):
     return Path(path).suffix.lower() in FORMATS
 
 
-def is_listed(path):
-    """Whether a folder's file is taken as an image: supported, or refused by name (GIF)."""
-    return Path(path).suffix.lower() in (*FORMATS, *REFUSED_FORMATS)
-
-
 def is_image_suffix(path):
     """Whether `path`'s suffix names an image format: one of ours, a camera's or any that Pillow knows."""
     import PIL.Image
@@ -174,14 +170,14 @@ def format_names():
 
 
 def list_images(folder):
-    """`(images, skipped)`: the files under `folder` taken as images (`is_listed`) and the others, sorted.
+    """`(images, skipped)`: the files under `folder` taken as images and the others, sorted.
 
-    Hidden files are in neither list.
+    Images are the supported files and those refused by name (GIF). Hidden files are in neither list.
     """
     images, skipped = [], []
     for file in sorted(Path(folder).rglob("*")):
         if file.is_file() and not file.name.startswith("."):
-            (images if is_listed(file) else skipped).append(file)
+            (images if file.suffix.lower() in (*FORMATS, *REFUSED_FORMATS) else skipped).append(file)
     return images, skipped
 
 

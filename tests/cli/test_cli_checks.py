@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
+
+from hinet_tf.cli.errors import CLIError
+from hinet_tf.cli.errors import reported
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("jax", "keras", "tensorflow", "torch")
@@ -91,3 +95,17 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "a_file", "in.png", "in2.png", "model.tflite", "report.json", "restored.png"
     ]
+
+
+def test_reported_turns_only_the_named_errors_into_cli_errors():
+    with pytest.raises(CLIError) as caught:
+        with reported(KeyError, ValueError, prefix="--tiles: "):
+            raise ValueError("The overlap (32) must be smaller than the tile (32).")
+    assert str(caught.value) == "--tiles: The overlap (32) must be smaller than the tile (32)."
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__  # no traceback of the cause
+    with pytest.raises(TypeError, match="a bug"):  # an error not named is no message for the user
+        with reported(ValueError):
+            raise TypeError("a bug")
+    with reported(ValueError):
+        value = 1
+    assert value == 1
