@@ -49,8 +49,9 @@ def run(args):
     if not root:
         raise CLIError("no training data: give --data DIR (or data.root in the config)")
     _check_data_folder(root)
-    init_weights = config.train.init_weights and str(Path(config.train.init_weights).resolve())
-    config = config.replace(data={"root": str(Path(root).resolve())}, train={"init_weights": init_weights})
+    config = config.replace(
+        data={"root": str(Path(root).resolve())}, train={"init_weights": _init_weights(config.train.init_weights)}
+    )
 
     from hinet_tf.training import trainer
 
@@ -59,6 +60,19 @@ def run(args):
     with reported(trainer.NonFiniteLoss):
         trainer.fit(run)
     trainer.finish(run)
+
+
+def _init_weights(spec):
+    """`train.init_weights` as the run folder's config keeps it: a preset name, or an absolute path that exists."""
+    from hinet_tf.models.hinet.hinet_presets import backbone_presets  # pure Python: no TensorFlow yet
+
+    if not spec or spec in backbone_presets:
+        return spec
+    path = Path(spec).resolve()
+    if not path.exists():
+        where = "" if Path(spec).is_absolute() else f" (a relative path is read from the working folder, {Path.cwd()})"
+        raise CLIError(f"train.init_weights: {spec} does not exist{where}; give a path or a preset name")
+    return str(path)
 
 
 def _check_data_folder(root):

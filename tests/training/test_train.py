@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -249,7 +250,9 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
     HINetBackbone(width=8, depth=3).save(tmp_path / "wider.keras")
     for weights, message in (
         (tmp_path / "wider.keras", f"train.init_weights: {tmp_path / 'wider.keras'} does not fit this model"),
-        (tmp_path / "missing.keras", f"train.init_weights: Model {tmp_path / 'missing.keras'} does not exist"),
+        (tmp_path / "missing.keras", f"train.init_weights: {tmp_path / 'missing.keras'} does not exist; give a path"),
+        ("missing.keras", f"missing.keras does not exist (a relative path is read from the working folder, {Path.cwd()})"),
+        ("hinet_photo_denoise", "train.init_weights: hinet_photo_denoise does not fit this model"),  # a preset name
         (tmp_path / "photos" / "photo_0.png", f"{tmp_path / 'photos' / 'photo_0.png'} is not a .keras file"),
     ):
         assert train(weights, "refused") == 2
