@@ -57,7 +57,7 @@ def run(args):
 
     with reported(ValueError):
         run = trainer.setup(config, args.out)
-    with reported(trainer.NonFiniteLoss):
+    with reported(trainer.NonFiniteLoss, ValueError):
         trainer.fit(run)
     trainer.finish(run)
 

@@ -7,6 +7,7 @@ run folder; every other worker keeps its backup and final model in `workers/work
 
 import dataclasses
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -376,9 +377,18 @@ def fit(run):
     Raises:
         NonFiniteLoss: the loss became NaN or infinite; nothing of that epoch was saved. The
             message names the last finite checkpoint.
+        ValueError: an image that a check of headers only let through does not decode.
     """
     try:
         run.model.fit(**run.fit_arguments)
+    except tf.errors.InvalidArgumentError as error:
+        reason = _decoding_failure(error)
+        if reason is None:
+            raise
+        raise ValueError(
+            f"a training image could not be decoded ({reason}), which a check of headers only does not see: "
+            "check the data with data.check: full (shards: hinet prepare --check full) to name the file"
+        ) from None
     except NonFiniteLoss as error:
         steps_per_epoch = run.fit_arguments["steps_per_epoch"]
         finished_epochs = (int(run.model.optimizer.iterations.numpy()) - 1) // steps_per_epoch
@@ -388,6 +398,15 @@ def fit(run):
         else:
             kept = "no epoch finished, so no checkpoint was saved"
         raise NonFiniteLoss(f"{error}; training stopped and no model was saved: {kept}") from None
+
+
+def _decoding_failure(error):
+    """The reason TensorFlow gives when an image decoder failed in the input pipeline, else None."""
+    lines = error.message.splitlines()
+    for before, line in zip(lines, lines[1:]):
+        if re.search(r"\{\{node [^}]*Decode(Image|Png|Jpeg|Bmp|Gif)\}\}", line):
+            return before.rsplit(": ", 1)[-1].strip()
+    return None
 
 
 def train(config, run_dir, log=print):

@@ -209,6 +209,16 @@ def test_bad_data_stops_before_anything_is_written(tmp_path, capsys):
     assert "extra.png" in capsys.readouterr().err
 
 
+def test_an_image_that_only_a_header_check_let_through_is_one_line(tmp_path, capsys):
+    photos = _photo_folder(tmp_path / "photos")
+    (photos / "photo_1.png").write_bytes((photos / "photo_1.png").read_bytes()[:100])  # a valid header, cut short
+    overrides = _options("data.check=header", "data.val_split=null", "train.steps=2", "train.steps_per_epoch=2")
+    assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(tmp_path / "run"), *overrides]) == 2
+    error = capsys.readouterr().err
+    assert "hinet: error: a training image could not be decoded (" in error and "data.check: full" in error
+    assert len(error.strip().splitlines()) == 1
+
+
 def test_rerun_with_another_config_is_refused(tmp_path, capsys):
     from hinet_tf.training import config as config_lib
     from hinet_tf.training.trainer import prepare_run_dir
