@@ -44,20 +44,35 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 
 
 def read_history(path):
-    """`(columns, rows)` of a history CSV file; `([], [])` if there is none."""
+    """`(columns, rows)` of a history CSV file; `([], [])` if there is none.
+
+    A damaged file (edited by hand, say) is read as far as it can be, with one warning: rows
+    without an epoch number are left out, and a file without an `epoch` column is read as empty.
+    """
     path = Path(path)
     if not path.is_file():
         return [], []
-    with open(path, newline="") as file:
-        reader = csv.DictReader(file)
-        return list(reader.fieldnames or []), list(reader)
+    try:
+        with open(path, newline="", encoding="utf-8") as file:
+            reader = csv.DictReader(file)
+            columns, rows = list(reader.fieldnames or []), list(reader)
+    except (UnicodeDecodeError, csv.Error) as error:
+        columns, rows = [], [error]
+    if "epoch" not in columns:
+        warn(f"{path} is damaged (no epoch column); a new history starts in its place")
+        return [], []
+    kept = [row for row in rows if str(row.get("epoch")).isdigit()]
+    if len(kept) < len(rows):
+        warn(f"{path} is damaged: dropped {len(rows) - len(kept)} row(s) without an epoch number")
+    return columns, kept
 
 
 class HistoryLogger(keras.callbacks.Callback):
     """Logs each epoch's metrics as a row of a CSV file, which a kill at any instant leaves valid.
 
-    Each epoch rewrites the (small) file atomically. A resumed run keeps the columns of the
-    file and replaces rows of epochs it repeats (those after the backup it resumed from).
+    Each epoch rewrites the (small) file atomically. A resumed run keeps the columns and rows
+    of the file (`columns`, `rows`, read once), replacing the rows of epochs it repeats (those
+    after the backup it resumed from).
 
     Args:
         path: the CSV file.
@@ -66,16 +81,16 @@ class HistoryLogger(keras.callbacks.Callback):
     def __init__(self, path):
         super().__init__()
         self.path = Path(path)
+        self.columns, self.rows = read_history(self.path)
 
     def on_epoch_end(self, epoch, logs=None):
-        columns, rows = read_history(self.path)
-        columns = columns or ["epoch", *sorted(logs or {})]
-        rows = [row for row in rows if int(row["epoch"]) < epoch]
-        rows.append({"epoch": epoch, **{key: float(value) for key, value in (logs or {}).items()}})
+        self.columns = self.columns or ["epoch", *sorted(logs or {})]
+        self.rows = [row for row in self.rows if int(row["epoch"]) < epoch]
+        self.rows.append({"epoch": epoch, **{key: float(value) for key, value in (logs or {}).items()}})
         text = io.StringIO()
-        writer = csv.DictWriter(text, columns, extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(text, self.columns, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(self.rows)
         atomic_write_text(self.path, text.getvalue())
 
 

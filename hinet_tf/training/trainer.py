@@ -30,7 +30,6 @@ from hinet_tf.training.callbacks import HistoryLogger
 from hinet_tf.training.callbacks import NonFiniteLoss
 from hinet_tf.training.callbacks import StepScalars
 from hinet_tf.training.callbacks import StopOnNonFiniteLoss
-from hinet_tf.training.callbacks import read_history
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.training.xla_choice import choose_jit_compile
@@ -139,10 +138,14 @@ def load_initial_weights(backbone, path):
         raise ValueError(f"train.init_weights: {error}") from None
 
 
-def _best_so_far(history_path, monitor):
-    """The best `monitor` value logged by an interrupted run, so a resumed run keeps its best checkpoint."""
-    _, rows = read_history(history_path)
-    values = [float(row[monitor]) for row in rows if row.get(monitor) not in (None, "")]
+def _best_so_far(rows, monitor):
+    """The best `monitor` value in the history `rows` of an interrupted run, so a resumed run keeps its best checkpoint."""
+    values = []
+    for row in rows:
+        try:
+            values.append(float(row[monitor]))
+        except (KeyError, TypeError, ValueError):  # not logged that epoch, or a damaged row
+            pass
     return max(values) if values else None
 
 
@@ -169,11 +172,12 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log=print
                     log_images=config.train.log_images,
                 )
             )
+        history = HistoryLogger(run_dir / HISTORY_FILE)
         callbacks += [
-            AtomicCheckpoint(run_dir / "best.keras", monitor, best=_best_so_far(run_dir / HISTORY_FILE, monitor)),
+            AtomicCheckpoint(run_dir / "best.keras", monitor, best=_best_so_far(history.rows, monitor)),
             AtomicCheckpoint(run_dir / "last.keras"),
             StepScalars(log_dir, every=max(1, config.train.steps_per_epoch // SCALARS_PER_EPOCH)),
-            HistoryLogger(run_dir / HISTORY_FILE),
+            history,
         ]
     callbacks.append(AtomicBackup(backup_dir, log=log))
     return callbacks

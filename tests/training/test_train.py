@@ -329,6 +329,36 @@ def test_a_backup_that_does_not_load_gets_one_warning_and_the_run_starts_afresh(
     assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 4
 
 
+@pytest.mark.parametrize(
+    "damaged, warning, kept",
+    [
+        ("garbage\n", "is damaged (no epoch column); a new history starts in its place", []),
+        ("epoch,loss,psnr\n0,-9.0,9.0\nxx,2,\n", "is damaged: dropped 1 row(s) without an epoch number", [0]),
+    ],
+)
+def test_a_damaged_history_gets_one_warning_and_the_run_resumes(tmp_path, capsys, damaged, warning, kept):
+    from hinet_tf.training import trainer
+
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    run = trainer.setup(_config(photos, *QUICK), run_dir)
+
+    class StopBeforeTheSecondEpoch(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    run.fit_arguments["callbacks"].append(StopBeforeTheSecondEpoch())
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(run)
+    (run_dir / "history.csv").write_text(damaged)
+    capsys.readouterr()
+    assert _train_in_process(photos, run_dir, *QUICK) == 0
+    (line,) = _warnings(capsys.readouterr().err)
+    assert line == f"warning: {run_dir / 'history.csv'} {warning}"
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [*kept, 1]
+
+
 def test_a_broken_newest_backup_falls_back_to_the_previous_one(tmp_path, capsys):
     from hinet_tf.training import trainer
 
