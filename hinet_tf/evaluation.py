@@ -182,7 +182,10 @@ def score(restored, target, crop_border=0, y_channel=False, quantize=True, name=
     if restored.shape != target.shape:
         raise ValueError(f"{name}: the restored image {restored.shape} and the target {target.shape} differ in shape")
     options = {"crop_border": crop_border, "y_channel": y_channel, "quantize": quantize}
-    return {"psnr": psnr(restored, target, **options), "ssim": ssim(restored, target, **options)}
+    try:
+        return {"psnr": psnr(restored, target, **options), "ssim": ssim(restored, target, **options)}
+    except ValueError as error:  # a border too wide for the image
+        raise ValueError(f"{name}: {error}") from None
 
 
 def summarise(rows, set_names):

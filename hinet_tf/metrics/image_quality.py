@@ -60,6 +60,9 @@ def _prepare(restored, target, crop_border, y_channel, quantize):
     restored, target = _to_255(restored, quantize), _to_255(target, quantize)
     if restored.shape != target.shape:
         raise ValueError(f"Images differ in shape: {restored.shape} and {target.shape}.")
+    if 2 * crop_border >= min(target.shape[:2]):
+        height, width = target.shape[:2]
+        raise ValueError(f"A border of {crop_border} pixels leaves nothing of a {width}x{height} image to score.")
     if crop_border:
         restored = restored[crop_border:-crop_border, crop_border:-crop_border]
         target = target[crop_border:-crop_border, crop_border:-crop_border]

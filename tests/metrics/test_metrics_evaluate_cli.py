@@ -33,6 +33,12 @@ def test_pairs_layout_reports_per_image_and_mean(tmp_path, identity_model_path, 
 
     assert main([*argv, "-o", str(reports)]) == 2  # reports exist: not replaced without --overwrite
     assert "--overwrite" in capsys.readouterr().err
+    before = (reports / "metrics.json").read_bytes()
+    size = PIL.Image.open(tmp_path / "data" / "input" / "a.png").size
+    assert main([*argv, "-o", str(reports), "--overwrite", "--crop-border", str(min(size) // 2)]) == 2
+    error = capsys.readouterr().err
+    assert f"a.png: A border of {min(size) // 2} pixels leaves nothing of a {size[0]}x{size[1]} image to score." in error
+    assert (reports / "metrics.json").read_bytes() == before  # no report of NaN scores
 
 
 def test_rain13k_averages_the_five_test_sets_on_the_y_channel(tmp_path, identity_model_path):

@@ -59,6 +59,8 @@ def test_psnr_crop_border_ignores_the_border():
     restored[:4] = 255
     assert psnr(restored, target) < 10
     assert psnr(restored, target, crop_border=4) == math.inf
+    with pytest.raises(ValueError, match="A border of 10 pixels leaves nothing of a 20x20 image to score"):
+        psnr(restored, target, crop_border=10)
 
 
 def test_y_channel_ssim_matches_scikit_image_away_from_the_border(photo_pair):
