@@ -44,23 +44,22 @@ def read_yaml(text):
     return yaml.load(text, Loader=_Loader)
 
 
-def _number(low=None, high=None, integer=False, low_open=False):
+def _number(low=None, high=None, integer=False, low_open=False, high_open=False):
+    if integer and high is None:
+        high = 2**31 - 1  # the counts and sizes TensorFlow's int32 shapes and steps take
+
     def check(value):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"must be a number, got {value!r}")
         if not math.isfinite(value):
             raise ValueError(f"must be a finite number, got {value!r}")
-        if integer:
-            if value != int(value):
-                raise ValueError(f"must be an integer, got {value!r}")
-            value = int(value)
-        else:
-            value = float(value)
+        if integer and value != int(value):
+            raise ValueError(f"must be an integer, got {value!r}")
         if low is not None and (value <= low if low_open else value < low):
             raise ValueError(f"must be {'>' if low_open else '>='} {low}, got {value!r}")
-        if high is not None and value > high:
-            raise ValueError(f"must be <= {high}, got {value!r}")
-        return value
+        if high is not None and (value >= high if high_open else value > high):
+            raise ValueError(f"must be {'<' if high_open else '<='} {high}, got {value!r}")
+        return int(value) if integer else float(value)
 
     return check
 
@@ -158,8 +157,8 @@ class OptimizerConfig(_Section):
 
     learning_rate: float = _key(2e-4, _number(0, low_open=True))
     min_learning_rate: float = _key(1e-7, _number(0))
-    beta_1: float = _key(0.9, _number(0, 1))
-    beta_2: float = _key(0.99, _number(0, 1))
+    beta_1: float = _key(0.9, _number(0, 1, high_open=True))  # Adam divides by 1 - beta ** step
+    beta_2: float = _key(0.99, _number(0, 1, high_open=True))
     epsilon: float = _key(1e-8, _number(0, low_open=True))
     warmup_steps: int = _key(0, _number(0, integer=True))
     clip_norm: float | None = _key(0.01, _optional(_number(0, low_open=True)))

@@ -5,6 +5,7 @@ The run folder, and how a rerun resumes or continues it, is described in docs/tr
 run folder; every other worker keeps its backup and final model in `workers/worker_<index>/`.
 """
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -305,7 +306,8 @@ def setup(config, run_dir, log=print):
     Nothing is written before the config, the model and every data file are checked.
 
     Raises:
-        ValueError: bad data, an incompatible run folder, or sizes the model cannot take.
+        ValueError: bad data, an incompatible run folder, sizes the model cannot take, or a model
+            too big for the memory.
     """
     require_tensorflow("hinet train (tf.data, tf.distribute)")
     run_dir = Path(run_dir)
@@ -316,7 +318,7 @@ def setup(config, run_dir, log=print):
     strategy = make_strategy()
     replicas = strategy.num_replicas_in_sync
     check_replicas(train_config, replicas)
-    with strategy.scope():
+    with strategy.scope(), _memory_named():
         jit_compile = train_config.jit_compile
         if jit_compile == "auto":
             batch_shape = (train_config.batch_size, train_config.crop_size, train_config.crop_size, 3)
@@ -381,10 +383,12 @@ def fit(run):
     Raises:
         NonFiniteLoss: the loss became NaN or infinite; nothing of that epoch was saved. The
             message names the last finite checkpoint.
-        ValueError: an image that a check of headers only let through does not decode.
+        ValueError: an image that a check of headers only let through does not decode, or the
+            model and batch do not fit in memory.
     """
     try:
-        run.model.fit(**run.fit_arguments)
+        with _memory_named():
+            run.model.fit(**run.fit_arguments)
     except tf.errors.InvalidArgumentError as error:
         reason = _decoding_failure(error)
         if reason is None:
@@ -402,6 +406,19 @@ def fit(run):
         else:
             kept = "no epoch finished, so no checkpoint was saved"
         raise NonFiniteLoss(f"{error}; training stopped and no model was saved: {kept}") from None
+
+
+@contextlib.contextmanager
+def _memory_named():
+    """Turns TensorFlow's out-of-memory error (a traceback) into one line saying which settings set the size."""
+    try:
+        yield
+    except tf.errors.ResourceExhaustedError as error:
+        found = re.search(r"OOM when allocating tensor with shape\[[^\]]*\]", error.message)
+        what = found.group(0) if found else first_line(error.message)
+        raise ValueError(
+            f"out of memory ({what}): lower model.width, train.batch_size or train.crop_size"
+        ) from None
 
 
 def _decoding_failure(error):

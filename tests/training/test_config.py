@@ -91,6 +91,8 @@ def test_overrides_are_read_as_yaml():
         ("train:\n  steps: 100\n  steps_per_epoch: 30\n", r"'train.steps' \(100\) must be a multiple"),
         ("data:\n  layout: photos\n", r"'data.degradations' must not be empty"),
         ("data:\n  scales: [1, 8]\n", r"'data.scales' must be <= 4.0, got 8"),
+        ("train:\n  steps: 1.0e+30\n", r"'train.steps' must be <= 2147483647, got 1e\+30"),
+        ("optimizer:\n  beta_2: 1\n", r"'optimizer.beta_2' must be < 1, got 1"),  # Adam would divide by zero
         ("data:\n  layout: gopro\n  scales: [2]\n", r"'data.scales' applies to layout 'photos' only, not 'gopro'"),
         ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),
         ("model: [1, 2]\n", r"section 'model' must be a mapping"),

@@ -689,3 +689,22 @@ def test_xla_over_several_replicas_is_refused_in_one_line():
     with pytest.raises(ValueError, match="must be a multiple of the 3 replicas"):
         trainer.check_replicas(config.train, 3)
     trainer.check_replicas(config.replace(train={"jit_compile": "auto"}).train, 2)  # auto chooses no XLA there
+
+
+def test_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, capsys, monkeypatch):
+    import tensorflow as tf
+
+    from hinet_tf.training import trainer
+
+    def out_of_memory(*args, **kwargs):  # what TensorFlow raises for model.width=1e9
+        message = "{{node X}} OOM when allocating tensor with shape[3,3,3,1000000000] and type float"
+        raise tf.errors.ResourceExhaustedError(None, None, message)
+
+    monkeypatch.setattr(trainer, "build_model", out_of_memory)
+    photos = _photo_folder(tmp_path / "photos")
+    assert _train_in_process(photos, tmp_path / "run", *QUICK) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        "hinet: error: out of memory (OOM when allocating tensor with shape[3,3,3,1000000000]): "
+        "lower model.width, train.batch_size or train.crop_size"
+    )
