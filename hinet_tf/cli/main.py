@@ -67,7 +67,8 @@ def interrupts_stop_writes():
     """Turns Ctrl-C and SIGTERM into KeyboardInterrupt and stops every later write (`atomic.request_stop`).
 
     A terminated command removes its temporary files, and writes nothing more even where the
-    interrupt is swallowed (raised inside a garbage-collection callback, as while TensorFlow loads).
+    interrupt is swallowed (raised inside a garbage-collection callback or a `__del__`, as while
+    TensorFlow loads or frees a function); Python's report of such a swallowed one is not printed.
     """
 
     def interrupt(signum, frame):
@@ -75,14 +76,20 @@ def interrupts_stop_writes():
         if may_interrupt():  # else it comes at the end of the folder swap under way
             raise KeyboardInterrupt
 
+    def unraisable(report):
+        if not isinstance(report.exc_value, KeyboardInterrupt):
+            previous_hook(report)
+
     try:
         previous = {number: signal.signal(number, interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         try:
             for number, handler in previous.items():
                 signal.signal(number, handler)

@@ -109,3 +109,22 @@ def test_reported_turns_only_the_named_errors_into_cli_errors():
     with reported(ValueError):
         value = 1
     assert value == 1
+
+
+def test_an_interrupt_that_a_finalizer_swallows_is_not_reported_but_other_errors_are(monkeypatch):
+    from hinet_tf.cli.main import interrupts_stop_writes
+
+    class Finalized:
+        def __init__(self, error):
+            self.error = error
+
+        def __del__(self):
+            raise self.error
+
+    reports = []
+    monkeypatch.setattr(sys, "unraisablehook", reports.append)
+    with interrupts_stop_writes():
+        Finalized(KeyboardInterrupt())  # a Ctrl-C landing in a __del__, as in TensorFlow's AtomicFunction
+        Finalized(RuntimeError("a bug"))
+    assert [type(report.exc_value) for report in reports] == [RuntimeError]
+    assert sys.unraisablehook == reports.append  # restored after the command
