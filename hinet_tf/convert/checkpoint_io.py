@@ -89,7 +89,7 @@ def _read_pth(path):
     except Exception as error:  # torch reports corrupt files as RuntimeError, UnpicklingError, EOFError, ...
         # torch's advice to load with weights_only=False, running the file's code, is not passed on.
         objects = "Weights only load failed" in str(error)
-        details = ": safe (weights-only) loading refused it" if objects else f": {first_line(error)}"
+        details = ": safe (weights-only) loading refused it" if objects else f": {type(error).__name__} {first_line(error)}"
         raise CheckpointError(
             f"{path} is not a readable PyTorch checkpoint (truncated, corrupt, or not a plain state dict){details}"
         ) from error

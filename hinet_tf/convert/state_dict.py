@@ -112,8 +112,11 @@ def infer_config(state_dict, label="the state dict"):
     }
 
 
+LISTED = 5  # tensors named per kind of problem; a checkpoint of another model has hundreds
+
+
 def check_state_dict(model, state_dict, label="the state dict"):
-    """Raises a `CheckpointError` listing every missing, unexpected and wrongly shaped tensor."""
+    """Raises a one-line `CheckpointError` counting the missing, unexpected and wrongly shaped tensors, naming some."""
     expected = {key: _torch_shape(variable) for key, variable in variable_map(model).items()}
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
@@ -138,11 +141,10 @@ def check_state_dict(model, state_dict, label="the state dict"):
         if items
     ]
     if problems:
-        lines = [f"{label} does not fit {_describe(model)}:"]
-        for title, items in problems:
-            lines.append(f"  {title}:")
-            lines.extend(f"    {item}" for item in items)
-        raise CheckpointError("\n".join(lines))
+        listed = "; ".join(
+            f"{title}: {', '.join(items[:LISTED])}{', ...' if len(items) > LISTED else ''}" for title, items in problems
+        )
+        raise CheckpointError(f"{label} does not fit {_describe(model)}: {listed}")
 
 
 def _describe(model):

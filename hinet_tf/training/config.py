@@ -21,6 +21,7 @@ from hinet_tf.data.synthetic import build_degradation
 from hinet_tf.layers.normalization import NORMALIZATIONS
 from hinet_tf.losses import LOSSES
 from hinet_tf.models.hinet.hinet_backbone import check_arguments
+from hinet_tf.utils.messages import first_line
 
 
 class _Loader(yaml.SafeLoader):
@@ -315,7 +316,14 @@ def parse_override(text):
     try:
         return section, key, read_yaml(value) if value.strip() else None
     except yaml.YAMLError as error:
-        raise ValueError(f"cannot read the value of override {text!r}: {error}") from error
+        raise ValueError(f"cannot read the value of override {text!r}: {_yaml_problem(error)}") from error
+
+
+def _yaml_problem(error):
+    """PyYAML's error in one line: the problem and where (its message quotes the text over several lines)."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+    return f"{getattr(error, 'problem', None) or first_line(error)}{where}"
 
 
 def load_config(path, overrides=()):
@@ -331,7 +339,7 @@ def load_config(path, overrides=()):
     except OSError as error:
         raise ValueError(f"cannot read config {path}: {error.strerror}") from error
     except yaml.YAMLError as error:
-        raise ValueError(f"config {path} is not valid YAML: {error}") from error
+        raise ValueError(f"config {path} is not valid YAML: {_yaml_problem(error)}") from error
     if not isinstance(config, dict):
         raise ValueError(f"config {path} must be a mapping of sections, got {type(config).__name__}")
     sources = [(str(path), config)]  # each source and the config as it leaves it

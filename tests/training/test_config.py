@@ -96,7 +96,7 @@ def test_overrides_are_read_as_yaml():
         ("data:\n  layout: gopro\n  scales: [2]\n", r"'data.scales' applies to layout 'photos' only, not 'gopro'"),
         ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),
         ("model: [1, 2]\n", r"section 'model' must be a mapping"),
-        ("model:\n  width: [\n", r"not valid YAML"),
+        ("model:\n  width: [\n", r"not valid YAML: expected the node content, but found '<stream end>' \(line 3, column 1\)$"),
     ],
 )
 def test_bad_configs_name_the_key(tmp_path, text, message):
