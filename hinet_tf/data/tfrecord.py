@@ -95,14 +95,15 @@ def prepare_splits(data, layout, out_dir, splits=("train",), subset=None, num_sh
     for split in splits:
         if split == SIDD_BLOCKS:
             noisy, gt = sidd_blocks.read_validation_blocks(data)
-            records = array_records(noisy, gt, prefix="block")
+            records, size = array_records(noisy, gt, prefix="block"), len(noisy)
         else:
             pairs = layouts.list_pairs(data, layout, split, subset)
             log(f"{split}: checking {len(pairs)} pairs...")
             check.check_pairs(pairs, full=full_check)
-            records = file_records(pairs)
-        count = write_shards(records, out_dir, split, num_shards, overwrite=overwrite)
-        log(f"{split}: wrote {count} pairs into {num_shards} shard(s) in {out_dir}")
+            records, size = file_records(pairs), len(pairs)
+        shards = min(num_shards, size)  # no empty shards
+        count = write_shards(records, out_dir, split, shards, overwrite=overwrite)
+        log(f"{split}: wrote {count} pairs into {shards} shard(s) in {out_dir}")
 
 
 def read_index(folder, split):

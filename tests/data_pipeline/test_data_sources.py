@@ -120,6 +120,10 @@ def test_prepare_shards_then_train_from_them(tmp_path, capsys):
     assert "train: wrote 3 pairs into 2 shard(s)" in capsys.readouterr().out
     assert main(arguments) == 2
     assert "already holds split 'train'" in capsys.readouterr().err
+    assert main([*arguments[:-1], "8", "--overwrite"]) == 0  # more shards than pairs: one pair each, none empty
+    assert "train: wrote 3 pairs into 3 shard(s)" in capsys.readouterr().out
+    assert all(path.stat().st_size > 0 for path in shards.glob("train-*.tfrecord"))
+    assert len(list(shards.glob("train-*.tfrecord"))) == 3
     train, val, _ = build_datasets(_config("gopro", shards, "data.layout=tfrecord"))
     degraded, target = _first(train)
     np.testing.assert_allclose(degraded + target, 1.0, atol=1e-6)
