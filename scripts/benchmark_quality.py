@@ -87,6 +87,8 @@ from skimage.restoration import denoise_nl_means
 from skimage.restoration import estimate_sigma
 
 from hinet_tf import metrics
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.main import Parser
 from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
@@ -224,7 +226,10 @@ class ModelDenoiser:
         except (FileNotFoundError, ValueError) as error:
             raise SystemExit(str(error)) from None
         tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
-        self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
+        try:
+            self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
+        except ValueError as error:  # a tile that is no multiple of the model's
+            raise SystemExit(f"--model {path}@{tile}: {error}") from None
         self.backend = self.restorer.backend
         self(np.zeros((self.restorer.tile, self.restorer.tile, self.restorer.channels)))  # converts/traces the full tile untimed
 
@@ -305,19 +310,21 @@ def testset_benchmark(args):
     return [path.stem for path in paths], noisy_images, published_scores, tag
 
 
+def model_spec(spec):
+    """An argparse type: `LABEL=PATH[@TILE][+tta]` as `(label, path, tile or None, tta)`, checked before any work."""
+    label, separator, path = spec.partition("=")
+    path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
+    path, at, tile = path.partition("@")
+    if not separator or not _is_model(path) or at and not (tile.isdigit() and int(tile) > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be LABEL=PATH[@TILE][+tta] with a .keras file, a preset directory or a "
+            f"trained preset's name and a positive TILE, got {spec!r}"
+        )
+    return label, path, int(tile) if tile else None, tta
+
+
 def parse_models(specs, backend):
-    models = {}
-    for spec in specs:
-        label, separator, path = spec.partition("=")
-        path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
-        path, _, tile = path.partition("@")
-        if not separator or not _is_model(path) or not (tile == "" or tile.isdigit()):
-            raise SystemExit(
-                f"--model must be LABEL=PATH[@TILE][+tta] with a .keras file, a preset directory or a "
-                f"trained preset's name, got {spec!r}"
-            )
-        models[label] = ModelDenoiser(path, int(tile) if tile else None, tta, backend)
-    return models
+    return {label: ModelDenoiser(path, tile, tta, backend) for label, path, tile, tta in specs}
 
 
 def _is_model(path):
@@ -676,7 +683,7 @@ def save_rows(rows, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # one-line errors
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--testset", choices=tuple(TESTSETS), help="a standard test set, published protocol")
     parser.add_argument("--real", type=pathlib.Path, metavar="DIR",
@@ -686,17 +693,17 @@ def main(argv=None):
     parser.add_argument("--datasets", type=pathlib.Path, default=pathlib.Path("../shared/datasets"),
                         help="folder holding CBSD68/ and McMaster/")
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
-    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE][+tta]",
+    parser.add_argument("--model", action="append", default=[], type=model_spec, metavar="LABEL=PATH[@TILE][+tta]",
                         help="a .keras model (repeatable)")
     parser.add_argument("--methods", nargs="*", choices=("nlm", "cbm3d"),
                         help="classical denoisers to run (default: nlm and cbm3d; cbm3d with --testset)")
-    parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
-    parser.add_argument("--sigmas", type=int, nargs="+", default=SIGMAS)
+    parser.add_argument("--crop", type=at_least(0), default=256, help="centre crop side in pixels; 0: whole photos")
+    parser.add_argument("--sigmas", type=at_least(1), nargs="+", default=SIGMAS)
     parser.add_argument("--backend", choices=("auto", "keras", "litert", "onnx"), default="auto",
                         help="models' backend, as `hinet restore --backend` (default auto)")
-    parser.add_argument("--timing-images", type=int, default=3,
+    parser.add_argument("--timing-images", type=at_least(0), default=3,
                         help="images to rerun CBM3D on for its timing when its outputs are cached")
-    parser.add_argument("--jobs", type=int, default=1, help="processes to run CBM3D in, before the rest")
+    parser.add_argument("--jobs", type=at_least(1), default=1, help="processes to run CBM3D in, before the rest")
     parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
     run(parser.parse_args(argv))

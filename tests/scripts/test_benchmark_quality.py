@@ -4,6 +4,7 @@ import importlib.util
 import json
 import math
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -246,3 +247,26 @@ def test_a_model_that_does_not_return_its_input_shape_is_refused_by_name(benchma
         ])
     assert "\n" not in str(error.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--sigmas", "-5"], "argument --sigmas: must be at least 1, got -5"),
+        (["--crop", "-3"], "argument --crop: must be at least 0, got -3"),
+        (["--jobs", "0"], "argument --jobs: must be at least 1, got 0"),
+        (["--model", "T={model}@0"], "argument --model: .* and a positive TILE, got 'T=.*m.keras@0'"),
+        (["--model", "T={missing}"], "argument --model: .*, got 'T=.*missing.keras'"),
+    ],
+)
+def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality, tmp_path, capsys, arguments, message):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "m.keras").touch()  # a tile of 0 is refused before the file is read
+    arguments = [argument.format(model=tmp_path / "m.keras", missing=tmp_path / "missing.keras") for argument in arguments]
+    with pytest.raises(SystemExit) as error:
+        benchmark_quality.main(["--real", str(tmp_path / "real"), "--methods", "--out", str(tmp_path / "out"),
+                                "--cache", str(tmp_path / "cache"), *arguments])
+    assert error.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
