@@ -26,7 +26,8 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   rotations (`hinet restore --tta`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
-`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
+`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`. A
+report already there is refused before any work, unless `--overwrite` is given.
 
     python scripts/benchmark_quality.py --testset cbsd68 \
         --model "HINet=saved_models/hinet_photo_denoise"
@@ -92,6 +93,9 @@ from hinet_tf.cli.main import Parser
 from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import atomic_write_texts
+from hinet_tf.utils.atomic import check_replaceable
+from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.image_io import ImageError
 from hinet_tf.utils.image_io import eight_bit
 from hinet_tf.utils.image_io import read_stored
@@ -375,6 +379,8 @@ def real_cbm3d_key(name, sigma):
 
 def run_real(args):
     """The `--real` benchmark: per-camera and overall scores on a folder of real noisy / mean crops."""
+    stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
+    check_outputs(args, [f"{stem}.json", f"{stem}.md", f"{stem}.png"])
     crops = list(real_noise_crops(args.real))
     if args.methods is None:
         args.methods = ("nlm", "cbm3d")
@@ -441,13 +447,31 @@ def run_real(args):
         "mean": summary,
         "per_crop": per_crop,
     }
-    stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
     table = real_noise_table(summary, cameras, median_seconds, noise) + timing_host_line(report["host"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    atomic_write_text(args.out / f"{stem}.md", table)
-    save_real_figure(figure_images, args.out / f"{stem}.png", per_crop)
+    write_report(args, stem, report, table)
+    save_real_figure(figure_images, args.out / f"{stem}.png", per_crop, args.overwrite)
     print(table)
+
+
+def check_outputs(args, names):
+    """Refuses, before any work and in one line, what the reports `names` cannot be written to.
+
+    `--out` and `--cache` must be folders that can be written to, and the reports must not
+    exist in `--out` unless `--overwrite` is given.
+    """
+    try:
+        for folder in (args.out, args.cache):
+            check_writable(folder)
+        for name in names:
+            check_replaceable(args.out / name, args.overwrite)
+    except (ValueError, FileExistsError) as error:
+        raise SystemExit(str(error)) from None
+
+
+def write_report(args, stem, report, table):
+    """Writes `STEM.json` and `STEM.md` to `--out`, atomically, replacing old ones only with `--overwrite`."""
+    texts = {args.out / f"{stem}.json": json.dumps(report, indent=2) + "\n", args.out / f"{stem}.md": table}
+    atomic_write_texts(texts, args.overwrite)
 
 
 def camera_of(name):
@@ -493,6 +517,9 @@ def run(args):
     names, noisy_images, score, tag = testset_benchmark(args) if args.testset else photo_benchmark(args)
     if args.methods is None:
         args.methods = ("cbm3d",) if args.testset else ("nlm", "cbm3d")
+    stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
+    figure = any(name in names and sigma in args.sigmas for name, sigma, _ in FIGURE_CROPS)
+    check_outputs(args, [f"{stem}.json", f"{stem}.md"] + ["denoise_comparison.png"] * figure)
     tuning_photos = sorted(args.tuning_photos.glob("*.png"))
     if "nlm" in args.methods and not tuning_photos:
         raise SystemExit(f"no PNG photos to tune non-local means on in {args.tuning_photos}")
@@ -570,15 +597,12 @@ def run(args):
     }
     if not args.testset:
         report["crop"] = args.crop
-    stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
     table = markdown_table(summary, args.sigmas, median_seconds) + timing_host_line(report["host"])
     if args.testset:
         table = published_table(args.testset, len(names), table, summary)
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    atomic_write_text(args.out / f"{stem}.md", table)
+    write_report(args, stem, report, table)
     if figure_images:
-        save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
+        save_figure(figure_images, args.out / "denoise_comparison.png", per_photo, args.overwrite)
     print(table)
 
 
@@ -649,7 +673,7 @@ def figure_row(columns, corner):
     return row
 
 
-def save_figure(figure_images, path, per_photo):
+def save_figure(figure_images, path, per_photo, overwrite):
     """One row per (photo, sigma): crops of the clean photo and of every method, 2x, labelled."""
     rows = []
     for (name, sigma), (clean, outputs, corner) in sorted(figure_images.items(), key=lambda item: item[0][1]):
@@ -658,10 +682,10 @@ def save_figure(figure_images, path, per_photo):
             for method, image in list(outputs.items())[:4]
         ]
         rows.append(figure_row(columns, corner))
-    save_rows(rows, path)
+    save_rows(rows, path, overwrite)
 
 
-def save_real_figure(figure_images, path, per_crop):
+def save_real_figure(figure_images, path, per_crop, overwrite):
     """One row per camera, its noisiest crop's centre: noisy | CBM3D (true sigma) | the models | the mean, 2x."""
     rows = []
     for name, (mean, outputs) in sorted(figure_images.items()):
@@ -670,15 +694,15 @@ def save_real_figure(figure_images, path, per_crop):
         columns = [(f"{method} {per_crop[method][name]['psnr']:.2f} dB", image) for method, image in shown.items()]
         corner = (max(mean.shape[0] - FIGURE_CROP_SIZE, 0) // 2, max(mean.shape[1] - FIGURE_CROP_SIZE, 0) // 2)
         rows.append(figure_row([*columns, (f"{name[:28]} mean", mean)], corner))
-    save_rows(rows, path)
+    save_rows(rows, path, overwrite)
 
 
-def save_rows(rows, path):
+def save_rows(rows, path, overwrite):
     """Stacks figure rows into one PNG at `path`, written atomically."""
     figure = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     for index, row in enumerate(rows):
         figure.paste(row, (0, sum(r.height for r in rows[:index])))
-    with atomic_write(path) as temporary:
+    with atomic_write(path, overwrite) as temporary:
         figure.save(temporary, optimize=True)
 
 
@@ -706,6 +730,8 @@ def main(argv=None):
     parser.add_argument("--jobs", type=at_least(1), default=1, help="processes to run CBM3D in, before the rest")
     parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace reports already in --out (refused by default)")
     run(parser.parse_args(argv))
 
 

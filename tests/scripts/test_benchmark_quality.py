@@ -262,7 +262,8 @@ def test_a_model_that_does_not_return_its_input_shape_is_refused_by_name(benchma
 def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality, tmp_path, capsys, arguments, message):
     _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
     (tmp_path / "m.keras").touch()  # a tile of 0 is refused before the file is read
-    arguments = [argument.format(model=tmp_path / "m.keras", missing=tmp_path / "missing.keras") for argument in arguments]
+    paths = {"model": tmp_path / "m.keras", "missing": tmp_path / "missing.keras"}
+    arguments = [argument.format(**paths) for argument in arguments]
     with pytest.raises(SystemExit) as error:
         benchmark_quality.main(["--real", str(tmp_path / "real"), "--methods", "--out", str(tmp_path / "out"),
                                 "--cache", str(tmp_path / "cache"), *arguments])
@@ -270,3 +271,37 @@ def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and re.search(message, err), err
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("report", ["quality_real_real.md", "quality_real_real.png", "quality_cbsd68.json"])
+def test_an_existing_report_is_refused_before_any_work_unless_overwrite(
+    benchmark_quality, tmp_path, monkeypatch, report
+):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "datasets" / "CBSD68").mkdir(parents=True)
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "datasets" / "CBSD68" / "a.png")
+    benchmark = ["--testset", "cbsd68", "--datasets", str(tmp_path / "datasets"), "--sigmas", "15"] \
+        if "cbsd68" in report else ["--real", str(tmp_path / "real")]
+    arguments = [*benchmark, "--methods", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / report).write_text("the user's")
+    monkeypatch.setattr(benchmark_quality, "published_scores", lambda *images: pytest.fail("scored before refusing"))
+    with pytest.raises(SystemExit, match=rf"out/{report} already exists; .*`--overwrite`") as error:
+        benchmark_quality.main(arguments)
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "cache").exists()
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [report]
+    assert (tmp_path / "out" / report).read_text() == "the user's"
+    monkeypatch.undo()
+    benchmark_quality.main([*arguments, "--overwrite"])
+    assert (tmp_path / "out" / report).read_bytes() != b"the user's"
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(benchmark_quality, tmp_path):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "out").write_text("a file")
+    with pytest.raises(SystemExit, match=r"cannot write into .*out: .*out is a file, not a folder") as error:
+        benchmark_quality.main(["--real", str(tmp_path / "real"), "--methods", "--out", str(tmp_path / "out"),
+                                "--cache", str(tmp_path / "cache")])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "cache").exists()
