@@ -26,8 +26,9 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   rotations (`hinet restore --tta`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
-`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`. A
-report already there is refused before any work, unless `--overwrite` is given.
+`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`
+(`quality_results` by default; the committed reports are in `docs`). A report already
+there is refused before any work, unless `--overwrite` is given.
 
     python scripts/benchmark_quality.py --testset cbsd68 \
         --model "HINet=saved_models/hinet_photo_denoise"
@@ -729,7 +730,8 @@ def main(argv=None):
                         help="images to rerun CBM3D on for its timing when its outputs are cached")
     parser.add_argument("--jobs", type=at_least(1), default=1, help="processes to run CBM3D in, before the rest")
     parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("quality_results"),
+                        help="folder for the reports (default quality_results)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace reports already in --out (refused by default)")
     run(parser.parse_args(argv))

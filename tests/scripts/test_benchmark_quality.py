@@ -305,3 +305,13 @@ def test_an_out_that_is_a_file_is_refused_before_any_work(benchmark_quality, tmp
                                 "--cache", str(tmp_path / "cache")])
     assert "\n" not in str(error.value)
     assert not (tmp_path / "cache").exists()
+
+
+def test_reports_go_to_a_folder_of_their_own_by_default_not_over_the_committed_ones(
+    benchmark_quality, tmp_path, monkeypatch
+):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    monkeypatch.chdir(tmp_path)
+    benchmark_quality.main(["--real", "real", "--methods"])
+    assert (tmp_path / "quality_results" / "quality_real_real.json").exists()
+    assert not (tmp_path / "docs").exists()
