@@ -26,7 +26,9 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   rotations (`hinet restore --tta`).
 
 Writes `quality_benchmark.json`, `quality_benchmark.md` (the table) and
-`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`.
+`denoise_comparison.png` (crops: clean | noisy | NLM | CBM3D | first model) to `--out`
+(`quality_results` by default; the committed reports are in `docs`). A report already
+there is refused before any work, unless `--overwrite` is given.
 
     python scripts/benchmark_quality.py --testset cbsd68 \
         --model "HINet=saved_models/hinet_photo_denoise"
@@ -87,9 +89,14 @@ from skimage.restoration import denoise_nl_means
 from skimage.restoration import estimate_sigma
 
 from hinet_tf import metrics
+from hinet_tf.cli.arguments import at_least
+from hinet_tf.cli.main import Parser
 from hinet_tf.data.layouts import list_real_noise_pairs
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import atomic_write_texts
+from hinet_tf.utils.atomic import check_replaceable
+from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.image_io import ImageError
 from hinet_tf.utils.image_io import eight_bit
 from hinet_tf.utils.image_io import read_stored
@@ -224,7 +231,10 @@ class ModelDenoiser:
         except (FileNotFoundError, ValueError) as error:
             raise SystemExit(str(error)) from None
         tiling = {} if tile is None else {"tile": tile, "overlap": tile // 2}
-        self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
+        try:
+            self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
+        except ValueError as error:  # a tile that is no multiple of the model's
+            raise SystemExit(f"--model {path}@{tile}: {error}") from None
         self.backend = self.restorer.backend
         self(np.zeros((self.restorer.tile, self.restorer.tile, self.restorer.channels)))  # converts/traces the full tile untimed
 
@@ -305,19 +315,21 @@ def testset_benchmark(args):
     return [path.stem for path in paths], noisy_images, published_scores, tag
 
 
+def model_spec(spec):
+    """An argparse type: `LABEL=PATH[@TILE][+tta]` as `(label, path, tile or None, tta)`, checked before any work."""
+    label, separator, path = spec.partition("=")
+    path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
+    path, at, tile = path.partition("@")
+    if not separator or not _is_model(path) or at and not (tile.isdigit() and int(tile) > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be LABEL=PATH[@TILE][+tta] with a .keras file, a preset directory or a "
+            f"trained preset's name and a positive TILE, got {spec!r}"
+        )
+    return label, path, int(tile) if tile else None, tta
+
+
 def parse_models(specs, backend):
-    models = {}
-    for spec in specs:
-        label, separator, path = spec.partition("=")
-        path, tta = (path[: -len("+tta")], True) if path.endswith("+tta") else (path, False)
-        path, _, tile = path.partition("@")
-        if not separator or not _is_model(path) or not (tile == "" or tile.isdigit()):
-            raise SystemExit(
-                f"--model must be LABEL=PATH[@TILE][+tta] with a .keras file, a preset directory or a "
-                f"trained preset's name, got {spec!r}"
-            )
-        models[label] = ModelDenoiser(path, int(tile) if tile else None, tta, backend)
-    return models
+    return {label: ModelDenoiser(path, tile, tta, backend) for label, path, tile, tta in specs}
 
 
 def _is_model(path):
@@ -368,6 +380,8 @@ def real_cbm3d_key(name, sigma):
 
 def run_real(args):
     """The `--real` benchmark: per-camera and overall scores on a folder of real noisy / mean crops."""
+    stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
+    check_outputs(args, [f"{stem}.json", f"{stem}.md", f"{stem}.png"])
     crops = list(real_noise_crops(args.real))
     if args.methods is None:
         args.methods = ("nlm", "cbm3d")
@@ -434,13 +448,31 @@ def run_real(args):
         "mean": summary,
         "per_crop": per_crop,
     }
-    stem = "quality_real_" + re.sub(r"[^a-z0-9]+", "_", pathlib.Path(args.real).resolve().name.lower()).strip("_")
     table = real_noise_table(summary, cameras, median_seconds, noise) + timing_host_line(report["host"])
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    atomic_write_text(args.out / f"{stem}.md", table)
-    save_real_figure(figure_images, args.out / f"{stem}.png", per_crop)
+    write_report(args, stem, report, table)
+    save_real_figure(figure_images, args.out / f"{stem}.png", per_crop, args.overwrite)
     print(table)
+
+
+def check_outputs(args, names):
+    """Refuses, before any work and in one line, what the reports `names` cannot be written to.
+
+    `--out` and `--cache` must be folders that can be written to, and the reports must not
+    exist in `--out` unless `--overwrite` is given.
+    """
+    try:
+        for folder in (args.out, args.cache):
+            check_writable(folder)
+        for name in names:
+            check_replaceable(args.out / name, args.overwrite)
+    except (ValueError, FileExistsError) as error:
+        raise SystemExit(str(error)) from None
+
+
+def write_report(args, stem, report, table):
+    """Writes `STEM.json` and `STEM.md` to `--out`, atomically, replacing old ones only with `--overwrite`."""
+    texts = {args.out / f"{stem}.json": json.dumps(report, indent=2) + "\n", args.out / f"{stem}.md": table}
+    atomic_write_texts(texts, args.overwrite)
 
 
 def camera_of(name):
@@ -486,6 +518,9 @@ def run(args):
     names, noisy_images, score, tag = testset_benchmark(args) if args.testset else photo_benchmark(args)
     if args.methods is None:
         args.methods = ("cbm3d",) if args.testset else ("nlm", "cbm3d")
+    stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
+    figure = any(name in names and sigma in args.sigmas for name, sigma, _ in FIGURE_CROPS)
+    check_outputs(args, [f"{stem}.json", f"{stem}.md"] + ["denoise_comparison.png"] * figure)
     tuning_photos = sorted(args.tuning_photos.glob("*.png"))
     if "nlm" in args.methods and not tuning_photos:
         raise SystemExit(f"no PNG photos to tune non-local means on in {args.tuning_photos}")
@@ -563,15 +598,12 @@ def run(args):
     }
     if not args.testset:
         report["crop"] = args.crop
-    stem = f"quality_{args.testset}" if args.testset else "quality_benchmark"
     table = markdown_table(summary, args.sigmas, median_seconds) + timing_host_line(report["host"])
     if args.testset:
         table = published_table(args.testset, len(names), table, summary)
-    args.out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(args.out / f"{stem}.json", json.dumps(report, indent=2) + "\n")
-    atomic_write_text(args.out / f"{stem}.md", table)
+    write_report(args, stem, report, table)
     if figure_images:
-        save_figure(figure_images, args.out / "denoise_comparison.png", per_photo)
+        save_figure(figure_images, args.out / "denoise_comparison.png", per_photo, args.overwrite)
     print(table)
 
 
@@ -642,7 +674,7 @@ def figure_row(columns, corner):
     return row
 
 
-def save_figure(figure_images, path, per_photo):
+def save_figure(figure_images, path, per_photo, overwrite):
     """One row per (photo, sigma): crops of the clean photo and of every method, 2x, labelled."""
     rows = []
     for (name, sigma), (clean, outputs, corner) in sorted(figure_images.items(), key=lambda item: item[0][1]):
@@ -651,10 +683,10 @@ def save_figure(figure_images, path, per_photo):
             for method, image in list(outputs.items())[:4]
         ]
         rows.append(figure_row(columns, corner))
-    save_rows(rows, path)
+    save_rows(rows, path, overwrite)
 
 
-def save_real_figure(figure_images, path, per_crop):
+def save_real_figure(figure_images, path, per_crop, overwrite):
     """One row per camera, its noisiest crop's centre: noisy | CBM3D (true sigma) | the models | the mean, 2x."""
     rows = []
     for name, (mean, outputs) in sorted(figure_images.items()):
@@ -663,20 +695,20 @@ def save_real_figure(figure_images, path, per_crop):
         columns = [(f"{method} {per_crop[method][name]['psnr']:.2f} dB", image) for method, image in shown.items()]
         corner = (max(mean.shape[0] - FIGURE_CROP_SIZE, 0) // 2, max(mean.shape[1] - FIGURE_CROP_SIZE, 0) // 2)
         rows.append(figure_row([*columns, (f"{name[:28]} mean", mean)], corner))
-    save_rows(rows, path)
+    save_rows(rows, path, overwrite)
 
 
-def save_rows(rows, path):
+def save_rows(rows, path, overwrite):
     """Stacks figure rows into one PNG at `path`, written atomically."""
     figure = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows)), "white")
     for index, row in enumerate(rows):
         figure.paste(row, (0, sum(r.height for r in rows[:index])))
-    with atomic_write(path) as temporary:
+    with atomic_write(path, overwrite) as temporary:
         figure.save(temporary, optimize=True)
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = Parser(description=__doc__.splitlines()[0])  # one-line errors
     parser.add_argument("--photos", type=pathlib.Path, default=pathlib.Path("data/photos/eval"))
     parser.add_argument("--testset", choices=tuple(TESTSETS), help="a standard test set, published protocol")
     parser.add_argument("--real", type=pathlib.Path, metavar="DIR",
@@ -686,19 +718,22 @@ def main(argv=None):
     parser.add_argument("--datasets", type=pathlib.Path, default=pathlib.Path("../shared/datasets"),
                         help="folder holding CBSD68/ and McMaster/")
     parser.add_argument("--tuning-photos", type=pathlib.Path, default=pathlib.Path("data/photos/val"))
-    parser.add_argument("--model", action="append", default=[], metavar="LABEL=PATH[@TILE][+tta]",
+    parser.add_argument("--model", action="append", default=[], type=model_spec, metavar="LABEL=PATH[@TILE][+tta]",
                         help="a .keras model (repeatable)")
     parser.add_argument("--methods", nargs="*", choices=("nlm", "cbm3d"),
                         help="classical denoisers to run (default: nlm and cbm3d; cbm3d with --testset)")
-    parser.add_argument("--crop", type=int, default=256, help="centre crop side in pixels; 0: whole photos")
-    parser.add_argument("--sigmas", type=int, nargs="+", default=SIGMAS)
+    parser.add_argument("--crop", type=at_least(0), default=256, help="centre crop side in pixels; 0: whole photos")
+    parser.add_argument("--sigmas", type=at_least(1), nargs="+", default=SIGMAS)
     parser.add_argument("--backend", choices=("auto", "keras", "litert", "onnx"), default="auto",
                         help="models' backend, as `hinet restore --backend` (default auto)")
-    parser.add_argument("--timing-images", type=int, default=3,
+    parser.add_argument("--timing-images", type=at_least(0), default=3,
                         help="images to rerun CBM3D on for its timing when its outputs are cached")
-    parser.add_argument("--jobs", type=int, default=1, help="processes to run CBM3D in, before the rest")
+    parser.add_argument("--jobs", type=at_least(1), default=1, help="processes to run CBM3D in, before the rest")
     parser.add_argument("--cache", type=pathlib.Path, default=pathlib.Path("data/benchmark_cache"))
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("docs"))
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("quality_results"),
+                        help="folder for the reports (default quality_results)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace reports already in --out (refused by default)")
     run(parser.parse_args(argv))
 
 

@@ -4,6 +4,7 @@ import importlib.util
 import json
 import math
 import pathlib
+import re
 import sys
 
 import numpy as np
@@ -246,3 +247,71 @@ def test_a_model_that_does_not_return_its_input_shape_is_refused_by_name(benchma
         ])
     assert "\n" not in str(error.value)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--sigmas", "-5"], "argument --sigmas: must be at least 1, got -5"),
+        (["--crop", "-3"], "argument --crop: must be at least 0, got -3"),
+        (["--jobs", "0"], "argument --jobs: must be at least 1, got 0"),
+        (["--model", "T={model}@0"], "argument --model: .* and a positive TILE, got 'T=.*m.keras@0'"),
+        (["--model", "T={missing}"], "argument --model: .*, got 'T=.*missing.keras'"),
+    ],
+)
+def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality, tmp_path, capsys, arguments, message):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "m.keras").touch()  # a tile of 0 is refused before the file is read
+    paths = {"model": tmp_path / "m.keras", "missing": tmp_path / "missing.keras"}
+    arguments = [argument.format(**paths) for argument in arguments]
+    with pytest.raises(SystemExit) as error:
+        benchmark_quality.main(["--real", str(tmp_path / "real"), "--methods", "--out", str(tmp_path / "out"),
+                                "--cache", str(tmp_path / "cache"), *arguments])
+    assert error.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+@pytest.mark.parametrize("report", ["quality_real_real.md", "quality_real_real.png", "quality_cbsd68.json"])
+def test_an_existing_report_is_refused_before_any_work_unless_overwrite(
+    benchmark_quality, tmp_path, monkeypatch, report
+):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "datasets" / "CBSD68").mkdir(parents=True)
+    Image.fromarray(np.zeros((32, 32, 3), np.uint8)).save(tmp_path / "datasets" / "CBSD68" / "a.png")
+    benchmark = ["--testset", "cbsd68", "--datasets", str(tmp_path / "datasets"), "--sigmas", "15"] \
+        if "cbsd68" in report else ["--real", str(tmp_path / "real")]
+    arguments = [*benchmark, "--methods", "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / report).write_text("the user's")
+    monkeypatch.setattr(benchmark_quality, "published_scores", lambda *images: pytest.fail("scored before refusing"))
+    with pytest.raises(SystemExit, match=rf"out/{report} already exists; .*`--overwrite`") as error:
+        benchmark_quality.main(arguments)
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "cache").exists()
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [report]
+    assert (tmp_path / "out" / report).read_text() == "the user's"
+    monkeypatch.undo()
+    benchmark_quality.main([*arguments, "--overwrite"])
+    assert (tmp_path / "out" / report).read_bytes() != b"the user's"
+
+
+def test_an_out_that_is_a_file_is_refused_before_any_work(benchmark_quality, tmp_path):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    (tmp_path / "out").write_text("a file")
+    with pytest.raises(SystemExit, match=r"cannot write into .*out: .*out is a file, not a folder") as error:
+        benchmark_quality.main(["--real", str(tmp_path / "real"), "--methods", "--out", str(tmp_path / "out"),
+                                "--cache", str(tmp_path / "cache")])
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_reports_go_to_a_folder_of_their_own_by_default_not_over_the_committed_ones(
+    benchmark_quality, tmp_path, monkeypatch
+):
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    monkeypatch.chdir(tmp_path)
+    benchmark_quality.main(["--real", "real", "--methods"])
+    assert (tmp_path / "quality_results" / "quality_real_real.json").exists()
+    assert not (tmp_path / "docs").exists()
