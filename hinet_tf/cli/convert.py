@@ -58,6 +58,8 @@ def _check_paths(args):
         raise CLIError("give -o OUT.keras, --preset-dir DIR or both")
     elif output is not None and output.suffix != ".keras":
         raise CLIError(f"the output must end in .keras (or pass --to-pytorch); got {output}")
+    if source.is_dir():
+        raise CLIError(f"{source} is a folder, not a file")
     if not source.is_file():
         raise CLIError(f"{source}: no such file")
     if output is not None:

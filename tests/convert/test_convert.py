@@ -202,6 +202,8 @@ def test_truncated_files_fail_with_their_name(tmp_path):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(CheckpointError, match="absent.pth: no such file"):
         from_pytorch(tmp_path / "absent.pth")
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(tmp_path))} is a folder, not a file$"):
+        from_pytorch(tmp_path)
 
 
 def test_without_torch_pth_files_fail_with_the_install_hint(tmp_path, monkeypatch):
