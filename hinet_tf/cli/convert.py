@@ -2,6 +2,7 @@
 
 import pathlib
 
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
 
@@ -65,8 +66,9 @@ def _check_paths(args):
     if output is not None:
         if output.exists() and not args.overwrite:
             raise CLIError(f"{output} already exists; pass --overwrite to replace it")
-        if not output.parent.is_dir():
-            raise CLIError(f"{output.parent}: no such directory")
+        check_output_folder(output.parent)  # missing folders are created, as by every command
+    if args.preset_dir:
+        check_output_folder(pathlib.Path(args.preset_dir).parent)
     return source, output
 
 
