@@ -150,8 +150,7 @@ def evaluate_model(
     for report in reports:
         check_replaceable(report, overwrite)
     check_tile_before_loading(tile, overlap)
-    if not Path(root).is_dir():
-        raise FileNotFoundError(f"Dataset folder {root} does not exist.")
+    layouts.require_folder(root, "Dataset folder")
     check_writable(output)
     test_sets = list_test_sets(root, layout)
     check_model_source(model)  # before the imports below load TensorFlow

@@ -2,6 +2,7 @@
 
 import pathlib
 
+from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
 
@@ -58,13 +59,16 @@ def _check_paths(args):
         raise CLIError("give -o OUT.keras, --preset-dir DIR or both")
     elif output is not None and output.suffix != ".keras":
         raise CLIError(f"the output must end in .keras (or pass --to-pytorch); got {output}")
+    if source.is_dir():
+        raise CLIError(f"{source} is a folder, not a file")
     if not source.is_file():
         raise CLIError(f"{source}: no such file")
     if output is not None:
         if output.exists() and not args.overwrite:
             raise CLIError(f"{output} already exists; pass --overwrite to replace it")
-        if not output.parent.is_dir():
-            raise CLIError(f"{output.parent}: no such directory")
+        check_output_folder(output.parent)  # missing folders are created, as by every command
+    if args.preset_dir:
+        check_output_folder(pathlib.Path(args.preset_dir).parent)
     return source, output
 
 

@@ -1,7 +1,5 @@
 """`hinet prepare`: packs a data set's image pairs into TFRecord shards for fast input."""
 
-from pathlib import Path
-
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
@@ -39,8 +37,8 @@ def run(args):
         raise CLIError(f"unknown layout {args.layout!r}; choose one of: {', '.join(layouts.LAYOUTS)}")
     if args.shards < 1:
         raise CLIError(f"--shards must be at least 1, got {args.shards}")
-    if not Path(args.data).is_dir():
-        raise CLIError(f"Dataset folder {args.data} does not exist.")
+    with reported(ValueError):
+        layouts.require_folder(args.data, "Dataset folder")
     check_output_folder(args.out)  # before the shards' module imports TensorFlow
     from hinet_tf.data import tfrecord
 

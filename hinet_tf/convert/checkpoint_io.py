@@ -110,6 +110,8 @@ def read_state_dict(source):
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a path or a mapping of names to arrays, got {type(source).__name__}")
     path = pathlib.Path(source)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     if path.suffix.lower() == ".npz":

@@ -1,5 +1,7 @@
 """Official PyTorch HINet checkpoints to Keras backbones, `.keras` files and presets, and back."""
 
+from pathlib import Path
+
 from hinet_tf.convert.checkpoint_io import describe
 from hinet_tf.convert.checkpoint_io import read_state_dict
 from hinet_tf.convert.checkpoint_io import write_state_dict
@@ -14,6 +16,7 @@ from hinet_tf.models.hinet import hinet_presets
 from hinet_tf.models.loading import load_model
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import check_replaceable
+from hinet_tf.utils.atomic import check_writable
 
 # Arguments that only shape the Keras model: a checkpoint neither stores nor constrains them.
 BUILD_OPTIONS = ("relu_slope", "dtype", "name")
@@ -87,6 +90,8 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
         preset: a built-in preset name the checkpoint's configuration must match, or None.
         overwrite: replace an existing `output` file or `preset_dir` preset (a folder
             holding anything else is never replaced: `FileExistsError`, before converting).
+            Missing folders above either are created; one that cannot be is a `ValueError`,
+            before converting.
 
     Returns:
         The converted `HINetBackbone`.
@@ -96,10 +101,10 @@ def convert_checkpoint(source, output=None, preset_dir=None, preset=None, overwr
         if preset not in hinet_presets.architecture_presets():
             raise ValueError(f"unknown preset {preset!r}; choose one of: {', '.join(hinet_presets.architecture_presets())}")
         expected = hinet_presets.backbone_presets[preset]["config"]
-    if output is not None:
-        check_replaceable(output, overwrite)  # before the conversion
-    if preset_dir is not None:
-        check_replaceable(preset_dir, overwrite, preset_utils.PRESET)
+    for path, layout in ((output, None), (preset_dir, preset_utils.PRESET)):
+        if path is not None:  # before the conversion; missing folders are created
+            check_replaceable(path, overwrite, layout)
+            check_writable(Path(path).parent)
     backbone = from_pytorch(source, **expected)
     if output is not None:
         with atomic_write(output, overwrite=overwrite) as temporary:

@@ -23,6 +23,7 @@ Training also reads "photos" (clean images only, `list_images`, degraded on the 
 
 from pathlib import Path
 
+from hinet_tf.utils.messages import broken_link
 from hinet_tf.utils.messages import describe_names
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -73,16 +74,22 @@ def require_folder(folder, name):
 
 
 def image_files(folder):
-    """The image files (PNG or JPEG, any case) directly inside `folder`, sorted by name."""
+    """The image files (PNG or JPEG, any case) directly inside `folder`, sorted by name (`_is_image`)."""
     folder = require_folder(folder, "Dataset folder")
-    files = sorted(
-        path
-        for path in folder.iterdir()
-        if path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
-    )
+    files = sorted(path for path in folder.iterdir() if not path.name.startswith(".") and _is_image(path))
     if not files:
         raise ValueError(f"Dataset folder {folder} has no PNG or JPEG images.")
     return files
+
+
+def _is_image(path):
+    """Whether `path` is a PNG or JPEG file; a ValueError naming it if it is a broken link so named."""
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        return False
+    problem = broken_link(path)
+    if problem:
+        raise ValueError(f"{problem}: fix or remove it.")
+    return path.is_file()
 
 
 def match_by_name(degraded_dir, target_dir, key=lambda path: path.name):
@@ -210,9 +217,7 @@ def list_images(root):
     files = sorted(
         path
         for path in root.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
+        if not any(part.startswith(".") for part in path.relative_to(root).parts) and _is_image(path)
     )
     if not files:
         raise ValueError(f"Photo folder {root} has no PNG or JPEG images.")

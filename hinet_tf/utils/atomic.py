@@ -74,6 +74,11 @@ def temporary_prefix(path):
     return f".{Path(path).name}."
 
 
+def _temporary_start(path):
+    """How the names of `path`'s temporaries start, as `tempfile` spells them (for `_errors_naming`)."""
+    return os.path.join(path.parent, temporary_prefix(path))
+
+
 def previous_path(path):
     """Where `atomic_directory` keeps the folder it replaces until the new one is in place."""
     return Path(path).parent / f"{temporary_prefix(path)}old"
@@ -95,7 +100,8 @@ def atomic_write(path, overwrite=True):
     path = Path(path)
     check_replaceable(path, overwrite)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix="".join(path.suffixes))
+    with _errors_naming(path, _temporary_start(path)):
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=temporary_prefix(path), suffix="".join(path.suffixes))
     os.close(handle)
     temporary = Path(temporary)
     try:
@@ -159,7 +165,8 @@ def atomic_directory(path, layout, overwrite=True):
     recover_directory(path)
     check_replaceable(path, overwrite, layout)
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
+    with _errors_naming(path, _temporary_start(path)):
+        temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
     try:
         with _errors_naming(path, temporary):
             os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hinet_tf.utils.atomic import atomic_write_bytes
+from hinet_tf.utils.messages import broken_link
 from hinet_tf.utils.messages import first_line
 
 FORMATS = {
@@ -172,11 +173,12 @@ def format_names():
 def list_images(folder):
     """`(images, skipped)`: the files under `folder` taken as images and the others, sorted.
 
-    Images are the supported files and those refused by name (GIF). Hidden files are in neither list.
+    Images are the supported files and those refused by name (GIF), and broken links so named
+    (`read_header` reports them). Hidden files are in neither list.
     """
     images, skipped = [], []
     for file in sorted(Path(folder).rglob("*")):
-        if file.is_file() and not file.name.startswith("."):
+        if (file.is_file() or broken_link(file)) and not file.name.startswith("."):
             (images if file.suffix.lower() in (*FORMATS, *REFUSED_FORMATS) else skipped).append(file)
     return images, skipped
 
@@ -192,6 +194,8 @@ def read_header(path, max_pixels=DEFAULT_MAX_PIXELS):
     path = Path(path)
     if path.is_dir():
         raise ImageError(f"{path}: a folder, not an image file")
+    if broken_link(path):  # not "no such file": the link is there
+        raise ImageError(broken_link(path))
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     suffix = path.suffix.lower()

@@ -1,5 +1,7 @@
 """Error messages of one line: the gist of a library's error, a list of names cut short, text safe for a terminal."""
 
+import os
+
 # Keras wraps the error of a failed deserialization in a page of config after this marker.
 _KERAS_CAUSE = "Exception encountered: "
 
@@ -18,6 +20,13 @@ def describe_names(names, shown=5):
     names = list(names)
     listed = ", ".join(names[:shown])
     return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def broken_link(path):
+    """`PATH is a broken link to TARGET` if `path` is a symbolic link to nothing, else None."""
+    if os.path.islink(path) and not os.path.exists(path):
+        return f"{path} is a broken link to {os.readlink(path)}"
+    return None
 
 
 def one_line(text):

@@ -41,6 +41,11 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     (tmp_path / "model.tflite").write_bytes(b"the user's file")
     (tmp_path / "report.json").write_text("{}")
     (tmp_path / "a_file").write_text("where an output folder should go")
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "pairs" / "input").mkdir(parents=True)
+    (tmp_path / "pairs" / "target").mkdir()
+    Image.new("RGB", (20, 20)).save(tmp_path / "pairs" / "target" / "x1.png")
+    (tmp_path / "pairs" / "input" / "x1.png").symlink_to(tmp_path / "nowhere")
     Image.new("RGB", (20, 20)).save(tmp_path / "in2.png")  # a readable input: the model is checked next
     recipe = str(REPO_ROOT / "configs" / "photos_cpu.yaml")
     refusals = {
@@ -76,6 +81,15 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ("prepare", "pairs", "absent", "shards"): "hinet: error: Dataset folder absent does not exist.",
         ("convert", "absent.pth", "-o", "m.keras"): "hinet: error: absent.pth: no such file",
         ("benchmark", "-o", "report.json"): "hinet: error: report.json already exists; pass overwrite=True (`--overwrite`)",
+        # A file where a folder is read, or a folder where a file is, is called what it is.
+        ("prepare", "pairs", "a_file", "shards"): "hinet: error: Dataset folder a_file is a file, not a folder.",
+        ("evaluate", "--model", "m.keras", "--data", "a_file", "--layout", "pairs"): (
+            "hinet: error: Dataset folder a_file is a file, not a folder."
+        ),
+        ("convert", "photos", "-o", "m.keras"): "hinet: error: photos is a folder, not a file",
+        ("evaluate", "--model", "m.keras", "--data", "pairs", "--layout", "pairs"): (
+            f"hinet: error: pairs/input/x1.png is a broken link to {tmp_path / 'nowhere'}: fix or remove it."
+        ),
     }
     result = subprocess.run(
         [sys.executable, "-c", RUN_EACH, json.dumps(list(refusals))],
@@ -93,7 +107,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     assert outcomes[2][1] == ["hinet restore: error: argument --tile: must be at least 1, got 0 (see hinet restore --help)"]
     assert (tmp_path / "restored.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "a_file", "in.png", "in2.png", "model.tflite", "report.json", "restored.png"
+        "a_file", "in.png", "in2.png", "model.tflite", "pairs", "photos", "report.json", "restored.png"
     ]
 
 

@@ -13,6 +13,7 @@ import pytest
 from hinet_tf.models import HINetBackbone
 from hinet_tf.cli.main import main
 from hinet_tf.convert import CheckpointError
+from hinet_tf.convert import convert_checkpoint
 from hinet_tf.convert import from_pytorch
 from hinet_tf.convert import infer_config
 from hinet_tf.convert import read_state_dict
@@ -202,6 +203,8 @@ def test_truncated_files_fail_with_their_name(tmp_path):
 def test_a_missing_file_is_named(tmp_path):
     with pytest.raises(CheckpointError, match="absent.pth: no such file"):
         from_pytorch(tmp_path / "absent.pth")
+    with pytest.raises(CheckpointError, match=f"^{re.escape(str(tmp_path))} is a folder, not a file$"):
+        from_pytorch(tmp_path)
 
 
 def test_without_torch_pth_files_fail_with_the_install_hint(tmp_path, monkeypatch):
@@ -275,6 +278,34 @@ def test_cli_converts_both_ways(tmp_path, capsys):
     assert list(written) == list(official("hin3-4")[0])
     for key, array in official("hin3-4")[0].items():
         np.testing.assert_array_equal(written[key], array, err_msg=key)
+
+
+def test_cli_creates_missing_folders_as_every_command_does(tmp_path, capsys):
+    keras_path, preset, back = tmp_path / "a" / "b" / "x.keras", tmp_path / "c" / "d" / "p", tmp_path / "e" / "f" / "x.npz"
+    assert main(["convert", str(DATA / "hinet_wf8_hin3-4.npz"), "-o", str(keras_path), "--preset-dir", str(preset)]) == 0
+    assert main(["convert", str(keras_path), "--to-pytorch", "-o", str(back)]) == 0
+    assert keras_path.is_file() and (preset / "config.json").is_file() and back.is_file()
+
+
+def test_outputs_that_cannot_be_written_are_refused_before_converting(tmp_path, capsys):
+    source, keras_path = DATA / "hinet_wf8_hin3-4.npz", tmp_path / "x.keras"
+    assert main(["convert", str(source), "-o", str(keras_path)]) == 0
+    (tmp_path / "a_file").write_text("where a folder should be")
+    blocked = [tmp_path / "a_file" / "sub"] + ([pathlib.Path("/proc")] if sys.platform == "linux" else [])
+    for folder in blocked:
+        with pytest.raises(ValueError, match=f"^cannot write into {re.escape(str(folder))}: "):
+            convert_checkpoint(source, preset_dir=folder / "p")
+        for argv in (
+            [str(source), "-o", str(folder / "x.keras")],
+            [str(source), "--preset-dir", str(folder / "p")],
+            [str(keras_path), "--to-pytorch", "-o", str(folder / "x.npz")],
+        ):
+            capsys.readouterr()
+            assert main(["convert", *argv]) == 2, argv
+            out, err = capsys.readouterr()
+            assert "HINet" not in out, argv  # refused before converting: nothing loaded
+            assert err.startswith(f"hinet: error: cannot write into {folder}: ") and err.count("\n") == 1, err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a_file", "x.keras"]
 
 
 def test_cli_refuses_to_overwrite_and_checks_presets(tmp_path, capsys):

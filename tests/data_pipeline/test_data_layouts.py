@@ -118,6 +118,18 @@ def test_empty_and_missing_folders_are_named(tmp_path):
         layouts.list_pairs(tmp_path, "lmdb")
 
 
+def test_a_broken_link_is_named_not_taken_for_a_missing_file(tmp_path):
+    _touch(tmp_path / "target", "x1.png")
+    (tmp_path / "input").mkdir()
+    (tmp_path / "input" / "notes.txt").symlink_to(tmp_path / "nowhere")  # not an image: ignored as before
+    (tmp_path / "input" / "x1.png").symlink_to(tmp_path / "nowhere")
+    broken = f"^{tmp_path / 'input' / 'x1.png'} is a broken link to {tmp_path / 'nowhere'}: fix or remove it.$"
+    with pytest.raises(ValueError, match=broken):  # not "target/x1.png has no partner in input"
+        layouts.list_pairs(tmp_path, "pairs")
+    with pytest.raises(ValueError, match=broken):  # not skipped: a photo folder
+        layouts.list_images(tmp_path)
+
+
 def test_sidd_validation_blocks_from_mat_files(tmp_path):
     rng = np.random.default_rng(0)
     noisy = rng.integers(0, 256, (2, 3, 16, 16, 3), dtype=np.uint8)

@@ -24,6 +24,16 @@ def test_plan_pairs_a_file_with_a_named_output_and_folders_with_their_layout(tmp
     assert jobs == [(single, tmp_path / "out" / "a.png"), (nested, tmp_path / "out" / "sub" / "b.png")]
 
 
+def test_a_broken_link_in_an_input_folder_is_reported_not_skipped(tmp_path):
+    photo = _photo(tmp_path / "in" / "a.png")
+    (tmp_path / "in" / "b.png").symlink_to(tmp_path / "nowhere")
+    jobs = image_files.plan_outputs([tmp_path / "in"], tmp_path / "out")
+    assert [source for source, _ in jobs] == [photo, tmp_path / "in" / "b.png"]
+    pending, failures = image_files.check_jobs(jobs)
+    assert pending == jobs[:1]
+    assert failures == [f"{tmp_path / 'in' / 'b.png'} is a broken link to {tmp_path / 'nowhere'}"]
+
+
 def test_plan_leaves_out_an_output_folder_inside_the_input_folder(tmp_path):
     photo = _photo(tmp_path / "in" / "a.png")
     _photo(tmp_path / "in" / "out" / "a.png")  # the first run's output

@@ -664,6 +664,14 @@ def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def test_a_broken_link_in_the_data_folder_is_named_before_anything_is_written(tmp_path, capsys):
+    photos = _photo_folder(tmp_path / "photos")
+    (photos / "photo_9.png").symlink_to(tmp_path / "nowhere")  # a damaged file stops the run: so does this
+    assert main(["train", "configs/photos_cpu.yaml", "--data", str(photos), "--out", str(tmp_path / "run"), *_options()]) == 2
+    assert f"{photos / 'photo_9.png'} is a broken link to {tmp_path / 'nowhere'}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_jit_compile_auto_gives_the_run_the_faster_setting_and_the_same_initial_weights(tmp_path, monkeypatch):
     from hinet_tf.training import trainer
     from hinet_tf.training import xla_choice

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 
 import keras
 import pytest
@@ -258,3 +259,12 @@ def test_a_full_disk_names_the_file_being_written(tmp_path):
         raise OSError(28, "No space left on device")  # what a write to a full disk raises: no file name
     assert str(error.value) == f"[Errno 28] No space left on device: {str(target)!r}"
     assert list(tmp_path.iterdir()) == []
+
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="/proc is a folder no file can be created in on Linux")
+@pytest.mark.parametrize("write", [atomic_write, lambda path: atomic_directory(path, LAYOUT)])
+def test_a_temporary_that_cannot_be_created_is_not_named(write):
+    with pytest.raises(OSError) as error, write("/proc/output"):
+        pass
+    assert str(error.value) == "[Errno 2] No such file or directory: '/proc/output'"  # not '/proc/.output.1x2y3z'
