@@ -64,8 +64,11 @@ def run(args):
 
 def _init_weights(spec):
     """`train.init_weights` as the run folder's config keeps it: a preset name, or an absolute path that exists."""
-    from hinet_tf.models.hinet.hinet_presets import backbone_presets  # pure Python: no TensorFlow yet
+    from hinet_tf.models.hinet.hinet_presets import architecture_presets  # pure Python: no TensorFlow yet
+    from hinet_tf.models.hinet.hinet_presets import backbone_presets
 
+    if spec in architecture_presets():
+        raise CLIError(f"train.init_weights: {spec} is an architecture without weights; leave init_weights out instead")
     if not spec or spec in backbone_presets:
         return spec
     path = Path(spec).resolve()

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from hinet_tf.utils.atomic import atomic_write
 from hinet_tf.utils.atomic import atomic_write_text
+from hinet_tf.utils.atomic import check_not_stopped
 from hinet_tf.utils.messages import first_line
 
 
@@ -46,25 +47,24 @@ class AtomicCheckpoint(keras.callbacks.Callback):
 def read_history(path):
     """`(columns, rows)` of a history CSV file; `([], [])` if there is none.
 
-    A damaged file (edited by hand, say) is read as far as it can be, with one warning: rows
-    without an epoch number are left out, and a file without an `epoch` column is read as empty.
+    Raises:
+        ValueError: the file is no history (not UTF-8 CSV, no `epoch` column, or a row
+            without an epoch number: edited by hand, say).
     """
     path = Path(path)
     if not path.is_file():
         return [], []
     try:
-        with open(path, newline="", encoding="utf-8") as file:
+        with open(path, newline="", encoding="utf-8-sig") as file:  # a spreadsheet's save adds a BOM
             reader = csv.DictReader(file)
             columns, rows = list(reader.fieldnames or []), list(reader)
     except (UnicodeDecodeError, csv.Error) as error:
-        columns, rows = [], [error]
+        raise ValueError(f"{path} is not a CSV file ({first_line(error)})") from None
     if "epoch" not in columns:
-        warn(f"{path} is damaged (no epoch column); a new history starts in its place")
-        return [], []
-    kept = [row for row in rows if str(row.get("epoch")).isdigit()]
-    if len(kept) < len(rows):
-        warn(f"{path} is damaged: dropped {len(rows) - len(kept)} row(s) without an epoch number")
-    return columns, kept
+        raise ValueError(f"{path} has no epoch column")
+    if not all(str(row["epoch"]).isdigit() for row in rows):
+        raise ValueError(f"{path} has a row without an epoch number")
+    return columns, rows
 
 
 class HistoryLogger(keras.callbacks.Callback):
@@ -72,7 +72,7 @@ class HistoryLogger(keras.callbacks.Callback):
 
     Each epoch rewrites the (small) file atomically. A resumed run keeps the columns and rows
     of the file (`columns`, `rows`, read once), replacing the rows of epochs it repeats (those
-    after the backup it resumed from).
+    after the backup it resumed from); a file that is no history is renamed `NAME.damaged`.
 
     Args:
         path: the CSV file.
@@ -81,7 +81,13 @@ class HistoryLogger(keras.callbacks.Callback):
     def __init__(self, path):
         super().__init__()
         self.path = Path(path)
-        self.columns, self.rows = read_history(self.path)
+        try:
+            self.columns, self.rows = read_history(self.path)
+        except ValueError as error:  # kept aside, not overwritten: the rows are the user's record of the run
+            kept = self.path.with_name(f"{self.path.name}.damaged")
+            self.path.replace(kept)
+            warn(f"{error}; it is kept as {kept.name} and a new history starts")
+            self.columns, self.rows = [], []
 
     def on_epoch_end(self, epoch, logs=None):
         self.columns = self.columns or ["epoch", *sorted(logs or {})]
@@ -207,6 +213,17 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         if loss is not None and not math.isfinite(float(loss)):
             step = int(self.model.optimizer.iterations.numpy())
             raise NonFiniteLoss(f"the loss became {float(loss)} at optimizer step {step}")
+
+
+class StopWhenRequested(keras.callbacks.Callback):
+    """Raises KeyboardInterrupt after the batch under way once a stop was requested (`atomic.request_stop`).
+
+    The command line requests one on Ctrl-C or SIGTERM, whose KeyboardInterrupt Python drops
+    when it lands in a finalizer: without this check, training went on to the epoch's end.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        check_not_stopped()
 
 
 class StepScalars(keras.callbacks.Callback):

@@ -174,7 +174,7 @@ class TrainConfig(_Section):
     batch_size: int = _key(64, _number(1, integer=True))
     crop_size: int = _key(256, _number(16, integer=True))
     mixed_precision: bool = _key(False, _boolean)
-    seed: int = _key(0, _number(0, integer=True))
+    seed: int = _key(0, _number(0, 2**32 - 1, integer=True))  # NumPy's seed range
     steps_per_execution: int = _key(1, _number(1, integer=True))
     # XLA-compile the train step (`keras.Model.compile(jit_compile=...)`); "auto" times both (`xla_choice`).
     jit_compile: bool | str = _key(False, _boolean_or_auto)

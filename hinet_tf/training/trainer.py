@@ -31,6 +31,7 @@ from hinet_tf.training.callbacks import HistoryLogger
 from hinet_tf.training.callbacks import NonFiniteLoss
 from hinet_tf.training.callbacks import StepScalars
 from hinet_tf.training.callbacks import StopOnNonFiniteLoss
+from hinet_tf.training.callbacks import StopWhenRequested
 from hinet_tf.training.datasets import build_datasets
 from hinet_tf.training.schedules import CosineWithWarmup
 from hinet_tf.training.xla_choice import choose_jit_compile
@@ -158,7 +159,7 @@ def build_callbacks(config, run_dir, val_images, is_chief, backup_dir, log=print
     last: a kill between the callbacks of an epoch makes the resumed run repeat that epoch,
     never skip its checkpoints and history row.
     """
-    callbacks = [StopOnNonFiniteLoss()]
+    callbacks = [StopOnNonFiniteLoss(), StopWhenRequested()]
     if is_chief:
         log_dir = run_dir / "logs"
         monitor = "psnr"
@@ -417,7 +418,7 @@ def _memory_named():
         found = re.search(r"OOM when allocating tensor with shape\[[^\]]*\]", error.message)
         what = found.group(0) if found else first_line(error.message)
         raise ValueError(
-            f"out of memory ({what}): lower model.width, train.batch_size or train.crop_size"
+            f"out of memory ({what}): lower model.width, train.batch_size, train.crop_size or data.val_tile"
         ) from None
 
 

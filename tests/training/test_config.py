@@ -92,6 +92,7 @@ def test_overrides_are_read_as_yaml():
         ("data:\n  layout: photos\n", r"'data.degradations' must not be empty"),
         ("data:\n  scales: [1, 8]\n", r"'data.scales' must be <= 4.0, got 8"),
         ("train:\n  steps: 1.0e+30\n", r"'train.steps' must be <= 2147483647, got 1e\+30"),
+        ("train:\n  seed: 4294967296\n", r"'train.seed' must be <= 4294967295"),
         ("optimizer:\n  beta_2: 1\n", r"'optimizer.beta_2' must be < 1, got 1"),  # Adam would divide by zero
         ("data:\n  layout: gopro\n  scales: [2]\n", r"'data.scales' applies to layout 'photos' only, not 'gopro'"),
         ("data:\n  degradations: [{type: snow}]\n", r"'data.degradations'.*unknown type 'snow'"),

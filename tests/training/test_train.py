@@ -263,6 +263,7 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path, capsys):
         (tmp_path / "missing.keras", f"train.init_weights: {tmp_path / 'missing.keras'} does not exist; give a path"),
         ("missing.keras", f"missing.keras does not exist (a relative path is read from the working folder, {Path.cwd()})"),
         ("hinet_photo_denoise", "train.init_weights: hinet_photo_denoise does not fit this model"),  # a preset name
+        ("hinet_sidd_1x", "train.init_weights: hinet_sidd_1x is an architecture without weights; leave"),
         (tmp_path / "photos" / "photo_0.png", f"{tmp_path / 'photos' / 'photo_0.png'} is not a .keras file"),
     ):
         assert train(weights, "refused") == 2
@@ -329,34 +330,60 @@ def test_a_backup_that_does_not_load_gets_one_warning_and_the_run_starts_afresh(
     assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == 4
 
 
+class _StopAtEpoch(keras.callbacks.Callback):
+    """Interrupts `fit` as the epoch `epoch` begins, as a Ctrl-C there would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
 @pytest.mark.parametrize(
-    "damaged, warning, kept",
+    "damaged, problem",
     [
-        ("garbage\n", "is damaged (no epoch column); a new history starts in its place", []),
-        ("epoch,loss,psnr\n0,-9.0,9.0\nxx,2,\n", "is damaged: dropped 1 row(s) without an epoch number", [0]),
+        ("garbage\n", "has no epoch column"),
+        ("epoch,loss,psnr\n0,-9.0,9.0\nxx,2,\n", "has a row without an epoch number"),
+        (b"\xff\xfe\x00e", "is not a CSV file"),
     ],
 )
-def test_a_damaged_history_gets_one_warning_and_the_run_resumes(tmp_path, capsys, damaged, warning, kept):
+def test_a_damaged_history_is_kept_aside_with_one_warning_and_the_run_resumes(tmp_path, capsys, damaged, problem):
     from hinet_tf.training import trainer
 
     photos = _photo_folder(tmp_path / "photos")
     run_dir = tmp_path / "run"
     run = trainer.setup(_config(photos, *QUICK), run_dir)
-
-    class StopBeforeTheSecondEpoch(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == 1:
-                raise KeyboardInterrupt
-
-    run.fit_arguments["callbacks"].append(StopBeforeTheSecondEpoch())
+    run.fit_arguments["callbacks"].append(_StopAtEpoch(1))
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(run)
-    (run_dir / "history.csv").write_text(damaged)
+    damaged = damaged if isinstance(damaged, bytes) else damaged.encode()
+    (run_dir / "history.csv").write_bytes(damaged)
     capsys.readouterr()
     assert _train_in_process(photos, run_dir, *QUICK) == 0
     (line,) = _warnings(capsys.readouterr().err)
-    assert line == f"warning: {run_dir / 'history.csv'} {warning}"
-    assert [int(row["epoch"]) for row in _history(run_dir)] == [*kept, 1]
+    assert line.startswith(f"warning: {run_dir / 'history.csv'} {problem}")
+    assert line.endswith("; it is kept as history.csv.damaged and a new history starts")
+    assert (run_dir / "history.csv.damaged").read_bytes() == damaged
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [1]
+
+
+def test_a_history_saved_by_a_spreadsheet_resumes(tmp_path, capsys):
+    from hinet_tf.training import trainer
+
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    run = trainer.setup(_config(photos, *QUICK), run_dir)
+    run.fit_arguments["callbacks"].append(_StopAtEpoch(1))
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(run)
+    history = run_dir / "history.csv"
+    history.write_bytes(b"\xef\xbb\xbf" + history.read_bytes())  # the byte-order mark Excel writes
+    assert _train_in_process(photos, run_dir, *QUICK) == 0
+    assert _warnings(capsys.readouterr().err) == []
+    assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1]
 
 
 def test_a_broken_newest_backup_falls_back_to_the_previous_one(tmp_path, capsys):
@@ -714,5 +741,24 @@ def test_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, capsys, mo
     error = capsys.readouterr().err.strip()
     assert error == (
         "hinet: error: out of memory (OOM when allocating tensor with shape[3,3,3,1000000000]): "
-        "lower model.width, train.batch_size or train.crop_size"
+        "lower model.width, train.batch_size, train.crop_size or data.val_tile"
     )
+
+
+def test_a_stop_request_ends_training_after_the_step_under_way(tmp_path):
+    from hinet_tf.training import trainer
+    from hinet_tf.utils import atomic
+
+    class InterruptSwallowedByAFinalizer(keras.callbacks.Callback):  # the handler only set the stop request
+        def on_train_batch_begin(self, batch, logs=None):
+            atomic.request_stop()
+
+    run = trainer.setup(_config(_photo_folder(tmp_path / "photos"), *QUICK), tmp_path / "run")
+    run.fit_arguments["callbacks"].insert(0, InterruptSwallowedByAFinalizer())
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            trainer.fit(run)
+    finally:
+        atomic.request_stop(False)
+    assert int(run.model.optimizer.iterations.numpy()) == 1  # not the epoch's 2 steps
+    assert not (tmp_path / "run" / "history.csv").exists()
