@@ -14,6 +14,7 @@ from hinet_tf.inference.conversion_cache import fingerprint
 from hinet_tf.inference.errors import NonFiniteOutputError
 from hinet_tf.models import float32_restorer
 from hinet_tf.models import image_restorer
+from hinet_tf.utils.atomic import check_not_stopped
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.tiles import check_tile
@@ -107,6 +108,7 @@ class Restorer:
         samples = samples[..., None] if samples.ndim == 2 else samples  # a view: written through to the caller's array
         peak = np.iinfo(samples.dtype).max
         for top, rows in tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap):
+            check_not_stopped()  # a Ctrl-C that a finalizer swallowed ends a large photo here, not at its end
             rows = np.clip(rows, 0.0, 1.0, out=rows)  # in the band's own memory: no temporaries of its size
             rows *= peak
             samples[top : top + len(rows)] = np.round(rows, out=rows)

@@ -112,6 +112,28 @@ def test_restoring_in_place_rounds_the_result_in_memory_that_does_not_grow_with_
     assert growth < float_copy / 20, f"{growth} bytes more for the tall image; a float32 copy of its extra rows is {float_copy}"
 
 
+def test_a_stop_request_ends_restoring_in_place_at_the_next_row_of_tiles(restorer, monkeypatch):
+    from hinet_tf.inference import tiling
+    from hinet_tf.utils import atomic
+
+    restored_rows, rows = tiling.restored_rows, []
+
+    def rows_then_a_stop_request(*args):  # a Ctrl-C swallowed while the first row of tiles was restored
+        for top, band in restored_rows(*args):
+            rows.append(top)
+            atomic.request_stop()
+            yield top, band
+
+    monkeypatch.setattr(tiling, "restored_rows", rows_then_a_stop_request)
+    image = np.zeros((256, 64, 3), np.uint8)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            restorer.restore_in_place(image)
+    finally:
+        atomic.request_stop(False)
+    assert rows == [0]  # the first of the image's rows of tiles only
+
+
 def official_grid_starts(size, crop):
     """The tile starts along one axis of the official `grids()` (BasicSR's ImageRestorationModel)."""
     count = (size - 1) // crop + 1
