@@ -15,9 +15,7 @@ The quantization names, one vocabulary for the API and `hinet export --quantizat
   with instance norms is refused (a smoke run on one tile finds it before the file is written).
 """
 
-import tempfile
 import warnings
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -28,7 +26,7 @@ from hinet_tf.export.graph import input_shape
 from hinet_tf.models import float32_restorer
 from hinet_tf.utils.atomic import atomic_write_bytes
 from hinet_tf.utils.atomic import check_replaceable
-from hinet_tf.utils.atomic import temporary_prefix
+from hinet_tf.utils.atomic import temporary_directory
 from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.quiet import native_stderr_silenced
 
@@ -91,8 +89,7 @@ def convert_function(function, models, path, quantization="float32", overwrite=T
     augmentation and every model of an ensemble, this way). The intermediate SavedModel is a
     hidden temporary beside `path`, as every write's is, so a killed export leaves nothing elsewhere.
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=Path(path).parent, prefix=temporary_prefix(path)) as saved_model:
+    with temporary_directory(path) as saved_model:
         archive = keras.export.ExportArchive()
         for model in models:
             archive.track(model)

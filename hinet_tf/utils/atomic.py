@@ -146,6 +146,19 @@ def atomic_write_texts(texts, overwrite=True):
 
 
 @contextlib.contextmanager
+def temporary_directory(path):
+    """Yields a hidden temporary folder beside `path` (`.NAME.*`) for intermediate files; removed at the end."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _errors_naming(path, _temporary_start(path)):
+        folder = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def atomic_directory(path, layout, overwrite=True):
     """Yields an empty temporary folder beside `path` to fill; it becomes `path`, as a whole, if the block succeeds.
 

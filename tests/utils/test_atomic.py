@@ -16,6 +16,7 @@ from hinet_tf.utils.atomic import atomic_write_text
 from hinet_tf.utils.atomic import atomic_write_texts
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.atomic import current_umask
+from hinet_tf.utils.atomic import temporary_directory
 
 LAYOUT = FolderLayout("a SavedModel", "saved_model.pb", ("saved_model.pb", "variables"))
 
@@ -261,9 +262,8 @@ def test_a_full_disk_names_the_file_being_written(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-
 @pytest.mark.skipif(sys.platform != "linux", reason="/proc is a folder no file can be created in on Linux")
-@pytest.mark.parametrize("write", [atomic_write, lambda path: atomic_directory(path, LAYOUT)])
+@pytest.mark.parametrize("write", [atomic_write, lambda path: atomic_directory(path, LAYOUT), temporary_directory])
 def test_a_temporary_that_cannot_be_created_is_not_named(write):
     with pytest.raises(OSError) as error, write("/proc/output"):
         pass
