@@ -234,7 +234,7 @@ class ModelDenoiser:
         try:
             self.restorer = inference.Restorer(model, tta=tta, backend=backend, **tiling)
         except ValueError as error:  # a tile that is no multiple of the model's
-            raise SystemExit(f"--model {path}@{tile}: {error}") from None
+            raise SystemExit(f"--model {path}{'' if tile is None else f'@{tile}'}: {error}") from None
         self.backend = self.restorer.backend
         self(np.zeros((self.restorer.tile, self.restorer.tile, self.restorer.channels)))  # converts/traces the full tile untimed
 

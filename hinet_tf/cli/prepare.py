@@ -22,7 +22,7 @@ def add_parser(subparsers):
         "--splits", nargs="+", default=["train"], metavar="SPLIT", help="splits to pack (default: train)"
     )
     parser.add_argument("--subset", help="Rain13k test set, or 'all' for every REDS validation frame")
-    parser.add_argument("--shards", type=int, default=8, help="shards per split (default: 8)")
+    parser.add_argument("--shards", type=int, default=8, help="shards per split, at most one per pair (default: 8)")
     parser.add_argument(
         "--check", choices=("full", "header"), default="full", help="decode every file (full) or read headers only"
     )

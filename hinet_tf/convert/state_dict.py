@@ -141,8 +141,8 @@ def check_state_dict(model, state_dict, label="the state dict"):
         if items
     ]
     if problems:
-        listed = "; ".join(
-            f"{title}: {', '.join(items[:LISTED])}{', ...' if len(items) > LISTED else ''}" for title, items in problems
+        listed = " | ".join(
+            f"{title}: {'; '.join(items[:LISTED])}{'; ...' if len(items) > LISTED else ''}" for title, items in problems
         )
         raise CheckpointError(f"{label} does not fit {_describe(model)}: {listed}")
 

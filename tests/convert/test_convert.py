@@ -134,7 +134,7 @@ def test_missing_unexpected_and_misshaped_tensors_are_all_listed():
     with pytest.raises(CheckpointError) as error:
         from_pytorch(params)
     message = str(error.value)
-    assert "2 missing: down_path_2.3.norm.bias, last.bias; 1 unexpected: down_path_1.0.extra.weight; " in message
+    assert "2 missing: down_path_2.3.norm.bias; last.bias | 1 unexpected: down_path_1.0.extra.weight | " in message
     assert "1 with a wrong shape: sam12.conv2.weight: (4, 8, 3, 3), expected (3, 8, 3, 3)" in message
     assert "\n" not in message
 
