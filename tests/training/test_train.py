@@ -342,6 +342,18 @@ class _StopAtEpoch(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
+def _run_stopped_after_one_epoch(tmp_path):
+    """`(photos, run_dir)` of a QUICK run interrupted as its second epoch began."""
+    from hinet_tf.training import trainer
+
+    photos = _photo_folder(tmp_path / "photos")
+    run = trainer.setup(_config(photos, *QUICK), tmp_path / "run")
+    run.fit_arguments["callbacks"].append(_StopAtEpoch(1))
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(run)
+    return photos, tmp_path / "run"
+
+
 @pytest.mark.parametrize(
     "damaged, problem",
     [
@@ -351,14 +363,7 @@ class _StopAtEpoch(keras.callbacks.Callback):
     ],
 )
 def test_a_damaged_history_is_kept_aside_with_one_warning_and_the_run_resumes(tmp_path, capsys, damaged, problem):
-    from hinet_tf.training import trainer
-
-    photos = _photo_folder(tmp_path / "photos")
-    run_dir = tmp_path / "run"
-    run = trainer.setup(_config(photos, *QUICK), run_dir)
-    run.fit_arguments["callbacks"].append(_StopAtEpoch(1))
-    with pytest.raises(KeyboardInterrupt):
-        trainer.fit(run)
+    photos, run_dir = _run_stopped_after_one_epoch(tmp_path)
     damaged = damaged if isinstance(damaged, bytes) else damaged.encode()
     (run_dir / "history.csv").write_bytes(damaged)
     capsys.readouterr()
@@ -371,14 +376,7 @@ def test_a_damaged_history_is_kept_aside_with_one_warning_and_the_run_resumes(tm
 
 
 def test_a_history_saved_by_a_spreadsheet_resumes(tmp_path, capsys):
-    from hinet_tf.training import trainer
-
-    photos = _photo_folder(tmp_path / "photos")
-    run_dir = tmp_path / "run"
-    run = trainer.setup(_config(photos, *QUICK), run_dir)
-    run.fit_arguments["callbacks"].append(_StopAtEpoch(1))
-    with pytest.raises(KeyboardInterrupt):
-        trainer.fit(run)
+    photos, run_dir = _run_stopped_after_one_epoch(tmp_path)
     history = run_dir / "history.csv"
     history.write_bytes(b"\xef\xbb\xbf" + history.read_bytes())  # the byte-order mark Excel writes
     assert _train_in_process(photos, run_dir, *QUICK) == 0
