@@ -411,12 +411,17 @@ def fit(run):
 
 @contextlib.contextmanager
 def _memory_named():
-    """Turns TensorFlow's out-of-memory error (a traceback) into one line saying which settings set the size."""
+    """Turns TensorFlow's out-of-memory error (a traceback) into one line saying which settings set the size.
+
+    TensorFlow raises the same error for a full disk (a summary writer's): that becomes an `OSError`.
+    """
     try:
         yield
     except tf.errors.ResourceExhaustedError as error:
         found = re.search(r"OOM when allocating tensor with shape\[[^\]]*\]", error.message)
-        what = found.group(0) if found else first_line(error.message)
+        if not found:
+            raise OSError(re.sub(r"\{\{[^}]*\}\}\s*", "", first_line(error.message))) from None
+        what = found.group(0)
         raise ValueError(
             f"out of memory ({what}): lower model.width, train.batch_size, train.crop_size or data.val_tile"
         ) from None

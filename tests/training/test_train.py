@@ -724,7 +724,7 @@ def test_xla_over_several_replicas_is_refused_in_one_line():
     trainer.check_replicas(config.replace(train={"jit_compile": "auto"}).train, 2)  # auto chooses no XLA there
 
 
-def test_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, capsys, monkeypatch):
+def test_running_out_of_memory_names_the_sizes_and_a_full_disk_is_a_system_error(tmp_path, capsys, monkeypatch):
     import tensorflow as tf
 
     from hinet_tf.training import trainer
@@ -741,6 +741,14 @@ def test_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, capsys, mo
         "hinet: error: out of memory (OOM when allocating tensor with shape[3,3,3,1000000000]): "
         "lower model.width, train.batch_size, train.crop_size or data.val_tile"
     )
+
+    def full_disk(*args, **kwargs):  # what a summary writer raises on a full disk
+        message = "{{node W}} /runs/logs/events.out.tfevents.1; No space left on device"
+        raise tf.errors.ResourceExhaustedError(None, None, message)
+
+    monkeypatch.setattr(trainer, "build_model", full_disk)
+    assert _train_in_process(photos, tmp_path / "run", *QUICK) == 1
+    assert capsys.readouterr().err.strip() == "hinet: error: /runs/logs/events.out.tfevents.1; No space left on device"
 
 
 def test_a_stop_request_ends_training_after_the_step_under_way(tmp_path):
