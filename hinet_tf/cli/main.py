@@ -19,6 +19,7 @@ from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import warnings_as_messages
 from hinet_tf.utils.atomic import may_interrupt
 from hinet_tf.utils.atomic import request_stop
+from hinet_tf.utils.backend import BackendError
 from hinet_tf.utils.messages import one_line
 from hinet_tf.utils.quiet import native_stderr_silenced_while_importing
 from hinet_tf.utils.quiet import silence_native_stderr_at_exit
@@ -107,7 +108,7 @@ def main(argv=None):
     try:
         with interrupts_stop_writes(), quiet, warnings_as_messages():
             return args.func(args) or 0
-    except CLIError as error:
+    except (CLIError, BackendError) as error:
         print(f"hinet: error: {one_line(error)}", file=sys.stderr)
         return 2
     except OSError as error:  # of the system (a full disk, no permission): it names its file

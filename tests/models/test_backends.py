@@ -56,3 +56,15 @@ def test_tensorflow_only_parts_say_so_on_another_backend():
     env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert "SavedModel export runs on TensorFlow only, and the Keras backend is 'torch'" in result.stdout, result.stderr
+
+
+
+@pytest.mark.slow
+def test_the_command_line_says_so_in_one_line_on_another_backend(tmp_path):
+    env = {**os.environ, "KERAS_BACKEND": "torch", "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "hinet_tf.cli.main", "export", "hinet_camera_denoise", "--format", "onnx",
+               "-o", str(tmp_path / "m.onnx")]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("hinet: error: ONNX export runs on TensorFlow only")
+    assert "Traceback" not in result.stderr
