@@ -51,6 +51,7 @@ SCALARS_PER_EPOCH = 20  # TensorBoard points of the training metrics per epoch
 BACKUP_DIR = "backup"
 # The files a run writes atomically; their temporary files (`.NAME.*`) are the run's too.
 ATOMIC_FILES = (CONFIG_FILE, "best.keras", "last.keras", MODEL_FILE, HISTORY_FILE)
+LOCK_FILE = ".hinet-train.lock"  # held by the process training in the folder
 
 
 def make_strategy():
@@ -270,7 +271,7 @@ def prepare_run_dir(config, run_dir):
     check_run_dir(config, run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     for path in run_dir.iterdir():
-        if path.is_file() and _is_run_scratch(path):
+        if path.is_file() and _is_run_scratch(path) and path.name != LOCK_FILE:
             path.unlink()  # a temporary file of a killed run
     config_path = run_dir / CONFIG_FILE
     if not config_path.exists():
@@ -279,7 +280,36 @@ def prepare_run_dir(config, run_dir):
 
 def _is_run_scratch(path):
     """Whether `path` in a run folder is the workers' folder or a temporary file of the run's own."""
-    return path.name == "workers" or path.name.startswith(tuple(temporary_prefix(name) for name in ATOMIC_FILES))
+    temporaries = tuple(temporary_prefix(name) for name in ATOMIC_FILES)
+    return path.name in ("workers", LOCK_FILE) or path.name.startswith(temporaries)
+
+
+def _lock_folder(folder):
+    """Holds `folder` for this process with an advisory lock (released when the process ends) and returns its file.
+
+    Raises:
+        ValueError: another process holds it: a second `hinet train` with the same `--out`.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: runs are not locked
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    file = open(folder / LOCK_FILE, "a+")
+    try:
+        fcntl.lockf(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.seek(0)
+        holder = file.read().strip() or "unknown"
+        file.close()
+        raise ValueError(
+            f"{folder} is in use by another hinet train (process {holder}); wait for it or choose another --out"
+        )
+    file.seek(0)
+    file.truncate()
+    file.write(str(os.getpid()))
+    file.flush()
+    return file
 
 
 @dataclasses.dataclass
@@ -290,6 +320,7 @@ class TrainingRun:
     fit_arguments: dict
     out_dir: Path
     backup_dir: Path
+    lock: object = None  # the open lock file of `out_dir`, held while the run lives
 
 
 def check_replicas(train_config, replicas):
@@ -336,10 +367,9 @@ def setup(config, run_dir, log=print):
 
     is_chief, worker_index = worker_role(strategy)
     out_dir = run_dir if is_chief else run_dir / "workers" / f"worker_{worker_index}"
+    lock = _lock_folder(out_dir)  # before anything in it is cleared up or written
     if is_chief:
         prepare_run_dir(config, run_dir)
-    else:
-        out_dir.mkdir(parents=True, exist_ok=True)
     steps_per_epoch = train_config.steps_per_epoch
     epochs = train_config.steps // steps_per_epoch
     backup_dir = out_dir / BACKUP_DIR
@@ -359,7 +389,7 @@ def setup(config, run_dir, log=print):
         # The progress bar redraws its line with control characters: a log file gets a line per epoch.
         "verbose": 1 if is_chief and sys.stdout.isatty() else 2,
     }
-    run = TrainingRun(model, fit_arguments, out_dir, backup_dir)
+    run = TrainingRun(model, fit_arguments, out_dir, backup_dir, lock)
     with strategy.scope():
         if continuing:
             _continue_finished_run(run, config, saved_steps, log)

@@ -674,7 +674,7 @@ def test_kills_at_random_instants_leave_loadable_files_and_the_rerun_resumes(tmp
     assert len(_history(run_dir)) == epochs
     # The step counter came back with the weights.
     assert int(keras.saving.load_model(run_dir / "model.keras").optimizer.iterations.numpy()) == epochs
-    assert not list(run_dir.glob(".*")), "a temporary file was left behind"
+    assert [path.name for path in run_dir.glob(".*")] == [".hinet-train.lock"], "a temporary file was left behind"
 
 
 def test_a_missing_data_folder_is_refused_at_once(tmp_path, capsys):
@@ -768,3 +768,24 @@ def test_a_stop_request_ends_training_after_the_step_under_way(tmp_path):
         atomic.request_stop(False)
     assert int(run.model.optimizer.iterations.numpy()) == 1  # not the epoch's 2 steps
     assert not (tmp_path / "run" / "history.csv").exists()
+
+
+def test_a_second_process_training_in_the_same_folder_is_refused(tmp_path):
+    photos = _photo_folder(tmp_path / "photos")
+    run_dir = tmp_path / "run"
+    holder = subprocess.Popen(  # holds the run folder's lock as a training process would, then waits
+        [sys.executable, "-c", "import sys, pathlib; from hinet_tf.training.trainer import _lock_folder; "
+         "lock = _lock_folder(pathlib.Path(sys.argv[1])); print('locked', flush=True); sys.stdin.read()", str(run_dir)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=_env(),
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = subprocess.run(_train_command(photos, run_dir, *QUICK), env=_env(), capture_output=True, text=True,
+                                timeout=600)
+        assert result.returncode == 2
+        assert f"hinet: error: {run_dir} is in use by another hinet train (process {holder.pid})" in result.stderr
+        assert sorted(path.name for path in run_dir.iterdir()) == [".hinet-train.lock"]  # nothing of a run written
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    assert subprocess.run(_train_command(photos, run_dir, *QUICK), env=_env(), timeout=600).returncode == 0
