@@ -61,6 +61,7 @@ class LiteRTTileRunner:
         self._log = log
         self._shape = None
         self._run = None
+        self._building = None  # the weight cache XNNPACK writes on the first run, under this process's name
         self.path = None
 
     def path_for(self, shape):
@@ -74,9 +75,11 @@ class LiteRTTileRunner:
         self._load(tiles.shape)
         with native_stderr_silenced():  # LiteRT creates its environment, logging each accelerator, on the first run
             restored = self._run(tiles)
-        weights = self.path.with_suffix(".xnnpack_cache")
-        if weights.is_file() and not record_path(weights).exists():  # XNNPACK has written it: complete now
+        if self._building is not None and self._building.is_file():  # XNNPACK has written it: complete now
+            building, self._building = self._building, None
+            weights = self.path.with_suffix(".xnnpack_cache")
             with contextlib.suppress(OSError):  # unrecorded, it is only rebuilt on the next load
+                os.replace(building, weights)  # whole: another process may map it
                 record_entry(weights)
         return restored
 
@@ -95,13 +98,24 @@ class LiteRTTileRunner:
             derived=[weights, record_path(weights)],
         )
         drop_unless_recorded(weights)  # XNNPACK maps it as it is: a damaged one would crash the process
+        self._building = None
+        if not weights.is_file():  # built under this process's own name, so no process maps a half-written one
+            self._building = weights.with_name(_building_name(weights))
+            self._building.unlink(missing_ok=True)
         with native_stderr_silenced():  # LiteRT prints "INFO: Created ... XNNPACK delegate" when it applies it
-            self._run = _compiled_model(path, self._threads) or _interpreter(path, self._threads)
+            self._run = _compiled_model(path, self._building or weights, self._threads) or _interpreter(
+                path, self._threads
+            )
         self._shape, self.path = shape, path
 
 
-def _compiled_model(path, threads):
-    """A function running `path` on `CompiledModel`, its packed weights in a cache file; None without the API."""
+def _building_name(weights):
+    """The hidden name under which this process has XNNPACK build the weight cache `weights`."""
+    return f".{weights.name}.{os.getpid()}"
+
+
+def _compiled_model(path, weights, threads):
+    """A function running `path` on `CompiledModel`, its packed weights in the file `weights`; None without the API."""
     try:
         from ai_edge_litert.compiled_model import CompiledModel
         from ai_edge_litert.options import Options
@@ -109,7 +123,7 @@ def _compiled_model(path, threads):
         return None
     options = Options()
     options.cpu_options.num_threads = threads
-    options.cpu_options.xnnpack_weight_cache_path = str(path.with_suffix(".xnnpack_cache"))
+    options.cpu_options.xnnpack_weight_cache_path = str(weights)
     model = CompiledModel.from_file(str(path), options=options)
     inputs, outputs = model.create_input_buffers(0), model.create_output_buffers(0)
 

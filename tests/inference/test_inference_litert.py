@@ -14,6 +14,7 @@ from hinet_tf.inference import Restorer
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
 from hinet_tf.inference import litert_backend
+from hinet_tf.inference.conversion_cache import entry_problem
 from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.litert_backend import fingerprint
 
@@ -33,7 +34,9 @@ def test_litert_matches_tensorflow_with_tta_and_an_ensemble(models):
     np.testing.assert_allclose(litert(smaller), keras_restorer(smaller), atol=1e-4)
 
 
-def test_each_fed_tile_shape_is_converted_once_and_cached(models):
+def test_each_fed_tile_shape_is_converted_once_and_cached(models, monkeypatch):
+    compiled_model, loads = litert_backend._compiled_model, []
+    monkeypatch.setattr(litert_backend, "_compiled_model", lambda *args: loads.append(args) or compiled_model(*args))
     messages = []
     image = np.random.default_rng(1).random((40, 70, 3), np.float32)  # 32 x 32 tiles
     small = np.random.default_rng(2).random((13, 24, 3), np.float32)  # padded to the size multiple, 4: one 16 x 24 tile
@@ -43,6 +46,10 @@ def test_each_fed_tile_shape_is_converted_once_and_cached(models):
     assert len(messages) == 1 and "Converting" in messages[0] and "1x32x32x3" in messages[0]
     full = first._run_batch.path
     assert full.is_file() and full.with_suffix(".xnnpack_cache").is_file()
+    # XNNPACK built the weight cache under this process's hidden name; it was moved into place whole and recorded.
+    assert entry_problem(full.with_suffix(".xnnpack_cache")) is None
+    assert not list(full.parent.glob(f".{full.stem}.xnnpack_cache.*"))
+    assert loads[0][1].name == f".{full.stem}.xnnpack_cache.{os.getpid()}"  # no other process maps it half-written
     wide = np.random.default_rng(3).random((33, 90, 3), np.float32)  # tiles of 32 x 32 again
     first(wide)
     assert len(messages) == 1
