@@ -177,25 +177,19 @@ def atomic_directory(path, layout, overwrite=True):
     path = Path(path)
     recover_directory(path)
     check_replaceable(path, overwrite, layout)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _errors_naming(path, _temporary_start(path)):
-        temporary = Path(tempfile.mkdtemp(dir=path.parent, prefix=temporary_prefix(path)))
-    try:
-        with _errors_naming(path, temporary):
-            os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
-            yield temporary
-            _sync_tree(temporary)
-            check_not_stopped()
-            try:
-                os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
-            except OSError as error:
-                if error.errno not in _TAKEN:
-                    raise
-                check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
-                _swap(temporary, path)
-            _sync_folder(path.parent)
-    finally:
-        shutil.rmtree(temporary, ignore_errors=True)
+    with temporary_directory(path) as temporary, _errors_naming(path, temporary):
+        os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
+        yield temporary
+        _sync_tree(temporary)
+        check_not_stopped()
+        try:
+            os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
+        except OSError as error:
+            if error.errno not in _TAKEN:
+                raise
+            check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
+            _swap(temporary, path)
+        _sync_folder(path.parent)
 
 
 def _swap(new, path):
