@@ -734,7 +734,12 @@ def main(argv=None):
                         help="folder for the reports (default quality_results)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace reports already in --out (refused by default)")
-    run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    labels = [label for label, *_ in args.model]
+    repeated = next((label for index, label in enumerate(labels) if label in labels[:index]), None)
+    if repeated is not None:  # the reports key models by label: the later one would silently replace the earlier
+        parser.error(f"argument --model: the label {repeated!r} is given twice: give each model its own LABEL")
+    run(args)
 
 
 if __name__ == "__main__":

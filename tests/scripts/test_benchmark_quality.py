@@ -257,6 +257,8 @@ def test_a_model_that_does_not_return_its_input_shape_is_refused_by_name(benchma
         (["--jobs", "0"], "argument --jobs: must be at least 1, got 0"),
         (["--model", "T={model}@0"], "argument --model: .* and a positive TILE, got 'T=.*m.keras@0'"),
         (["--model", "T={missing}"], "argument --model: .*, got 'T=.*missing.keras'"),
+        (["--model", "T={model}", "--model", "U={model}", "--model", "T={model}@8"],
+         "argument --model: the label 'T' is given twice: give each model its own LABEL"),
     ],
 )
 def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality, tmp_path, capsys, arguments, message):
