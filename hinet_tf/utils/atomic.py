@@ -5,7 +5,8 @@ configs, shards) or `atomic_directory` (folders: a SavedModel, a preset, swapped
 kill at any instant leaves the previous output or the new one, never a part of one; at worst a
 hidden temporary (`.NAME.*`) stays behind. Without `overwrite`, the replace rule
 (`check_replaceable`) holds at the rename itself, not only at a check before it. After
-`request_stop` (the command line's Ctrl-C and SIGTERM) no write lands.
+`request_stop` (the command line's Ctrl-C and SIGTERM) no write lands. Processes that swap or
+recover the same folder at once take turns (`_swaps_locked`).
 """
 
 import contextlib
@@ -15,6 +16,11 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: swaps of one folder by several processes at once are not locked
+    fcntl = None
 
 from hinet_tf.utils.messages import describe_names
 
@@ -169,7 +175,8 @@ def atomic_directory(path, layout, overwrite=True):
     line's Ctrl-C and SIGTERM wait for both), when a kill leaves it missing and the old folder whole under
     `previous_path`: the next `atomic_directory` or `recover_directory` of `path` renames it
     back (or, once the new folder is in place, deletes it). On an error the temporary folder
-    is removed.
+    is removed. Processes writing `path` at once each put their folder in place in turn: the
+    last one stays.
 
     Raises:
         FileExistsError: `path` is not replaceable (`check_replaceable`).
@@ -181,14 +188,16 @@ def atomic_directory(path, layout, overwrite=True):
         os.chmod(temporary, 0o777 & ~_UMASK)  # mkdtemp makes folders private
         yield temporary
         _sync_tree(temporary)
-        check_not_stopped()
-        try:
-            os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
-        except OSError as error:
-            if error.errno not in _TAKEN:
-                raise
-            check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
-            _swap(temporary, path)
+        with _swaps_locked(path):
+            check_not_stopped()
+            _recover(path)  # a swap killed since the start
+            try:
+                os.rename(temporary, path)  # succeeds only onto a free name or an empty folder
+            except OSError as error:
+                if error.errno not in _TAKEN:
+                    raise
+                check_replaceable(path, overwrite, layout)  # again: the folder may have changed meanwhile
+                _swap(temporary, path)
         _sync_folder(path.parent)
 
 
@@ -204,7 +213,35 @@ def _swap(new, path):
 
 def recover_directory(path):
     """Finishes a swap of `atomic_directory` that a kill interrupted: `path` is then the old folder or the new one."""
-    path, previous = Path(path), previous_path(path)
+    path = Path(path)
+    if os.path.lexists(previous_path(path)):  # else nothing to finish, without waiting for a lock
+        with _swaps_locked(path):
+            _recover(path)
+
+
+@contextlib.contextmanager
+def _swaps_locked(path):
+    """Holds an advisory lock on `path`'s parent folder, so that processes swapping folders there take turns.
+
+    Without it, a swap could rename `path` or the old folder from under another's, or put back
+    as a killed swap's the old folder of a swap under way. Where folders cannot be locked (not
+    POSIX, some network file systems) swaps do not wait.
+    """
+    if fcntl is None:
+        yield
+        return
+    descriptor = os.open(path.parent, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError):
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when the descriptor closes, or the process ends
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _recover(path):
+    """`recover_directory` once the lock is held."""
+    previous = previous_path(path)
     if previous.is_symlink() or not previous.is_dir():
         return
     if os.path.lexists(path):

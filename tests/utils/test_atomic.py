@@ -3,6 +3,8 @@
 import os
 import signal
 import sys
+import threading
+import time
 
 import keras
 import pytest
@@ -251,6 +253,41 @@ def test_a_folder_swap_killed_at_any_rename_leaves_the_old_folder_or_the_new_one
             break
     assert completed == 3  # the old folder aside, the new one in: each rename killed once, then the whole swap
     assert (target / "saved_model.pb").read_text() == "new"
+
+
+def test_folders_swapped_in_at_once_take_turns_and_the_last_stays_whole(tmp_path, monkeypatch):
+    target = tmp_path / "preset"
+    with atomic_directory(target, LAYOUT) as temporary:
+        (temporary / "saved_model.pb").write_text("old")
+    rename = atomic.os.rename
+
+    def slow_rename(source, destination):  # a wide window after each rename, where another swap used to cut in
+        rename(source, destination)
+        time.sleep(0.05)
+
+    monkeypatch.setattr(atomic.os, "rename", slow_rename)
+    filled, errors = threading.Barrier(3), []
+
+    def write(name):  # threads lock apart as processes do: each opens the folder itself
+        try:
+            with atomic_directory(target, LAYOUT) as temporary:
+                (temporary / "saved_model.pb").write_text(name)
+                (temporary / "variables").write_text(name)
+                filled.wait()
+        except Exception as error:
+            errors.append(error)
+
+    writers = [threading.Thread(target=write, args=(name,)) for name in "abc"]
+    for writer in writers:
+        writer.start()
+    while any(writer.is_alive() for writer in writers):  # a reader, which recovers a killed swap first
+        atomic.recover_directory(target)
+    for writer in writers:
+        writer.join()
+    assert errors == []
+    contents = {path.name: path.read_text() for path in target.iterdir()}
+    assert contents in [{"saved_model.pb": name, "variables": name} for name in "abc"]
+    assert [path.name for path in tmp_path.iterdir()] == ["preset"]
 
 
 def test_a_full_disk_names_the_file_being_written(tmp_path):
