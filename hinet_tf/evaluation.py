@@ -29,6 +29,7 @@ from hinet_tf.data.sidd_blocks import read_validation_blocks
 from hinet_tf.metrics import psnr
 from hinet_tf.metrics import ssim
 from hinet_tf.models.model_source import check_model_source
+from hinet_tf.models.model_source import size_multiple
 from hinet_tf.utils.atomic import atomic_write_texts
 from hinet_tf.utils.atomic import check_replaceable
 from hinet_tf.utils.atomic import check_writable
@@ -149,7 +150,7 @@ def evaluate_model(
     reports = [output / "metrics.csv", output / "metrics.json"]
     for report in reports:
         check_replaceable(report, overwrite)
-    check_tile_before_loading(tile, overlap)
+    check_tile_before_loading(tile, overlap, size_multiple([model]))
     layouts.require_folder(root, "Dataset folder")
     check_writable(output)
     test_sets = list_test_sets(root, layout)

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from hinet_tf.inference.errors import ConversionError
 from hinet_tf.inference.errors import NonFiniteOutputError
+from hinet_tf.models.model_source import check_model_source
+from hinet_tf.models.model_source import size_multiple
 from hinet_tf.utils.atomic import check_writable
 from hinet_tf.utils.image_io import DEFAULT_MAX_PIXELS
 from hinet_tf.utils.image_io import SUPPORTED_SUFFIXES
@@ -64,7 +66,7 @@ def restore_paths(
         FileNotFoundError, ImportError: a model or a backend's package is missing.
         NonFiniteOutputError, ConversionError: the model or backend would fail every file.
     """
-    check_tile_before_loading(tile, overlap)
+    check_tile_before_loading(tile, overlap, size_multiple(models))
     jobs = plan_outputs(inputs, output)
     if not jobs:
         raise ValueError(f"no {format_names()} images found in {', '.join(map(str, inputs))}")
@@ -83,8 +85,6 @@ def restore_paths(
 
 def _restorer(models, tile, overlap, tta, backend, log):
     """The `Restorer` of `restore_paths`: the models' names are checked before TensorFlow loads."""
-    from hinet_tf.models.model_source import check_model_source
-
     if backend == "onnx":
         from hinet_tf.inference import onnx_backend
 

@@ -14,6 +14,7 @@ import numpy as np
 from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
 from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.models.model_source import DEFAULT_PRESET
 from hinet_tf.models.model_source import check_model_source
 from hinet_tf.models.preset_utils import CONFIG_FILE
 from hinet_tf.models.preset_utils import shipped_preset_dir
@@ -21,7 +22,6 @@ from hinet_tf.utils.messages import first_line
 
 
 PROBE_SIDE = 16  # pixels: the blank image a loaded model must return at its own size
-DEFAULT_PRESET = "hinet_camera_denoise"  # camera photos; hinet_photo_denoise for Gaussian noise
 
 
 def default_model_path():

@@ -2,13 +2,20 @@
 
 The command line calls `check_model_source` before it imports TensorFlow, so a missing or
 misnamed model is refused at once; `loading.load_model` calls it too, and checks the rest.
+`size_multiple` reads a HINet's size multiple from its config, for the tile to be checked too.
 """
 
+import json
+import math
 import zipfile
 from pathlib import Path
 
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.models.preset_utils import CONFIG_FILE
+from hinet_tf.models.preset_utils import shipped_preset_dir
 from hinet_tf.utils.atomic import recover_directory
+
+DEFAULT_PRESET = "hinet_camera_denoise"  # camera photos; hinet_photo_denoise for Gaussian noise
 
 
 def check_model_source(spec):
@@ -33,3 +40,29 @@ def check_model_source(spec):
         raise ValueError(f"Model {path} is not a .keras file.")
     if not zipfile.is_zipfile(path):
         raise ValueError(f"Model {path} is not a valid .keras file (not a zip archive: damaged or of another kind).")
+
+
+def size_multiple(specs):
+    """The size multiple of the models `specs` name together (None: the default), from their configs.
+
+    Returns None unless each is a shipped preset, a preset folder or a `.keras` file whose
+    config is a HINet's (its multiple is `2 ** (depth - 1)`): other models are loaded first.
+    """
+    multiples = []
+    for spec in specs:
+        try:
+            if spec is None or str(spec) in backbone_presets:
+                config = json.loads((shipped_preset_dir(str(spec or DEFAULT_PRESET)) / CONFIG_FILE).read_bytes())
+            elif zipfile.is_zipfile(spec):
+                with zipfile.ZipFile(spec) as archive:
+                    config = json.loads(archive.read(CONFIG_FILE))
+            else:
+                config = json.loads((Path(spec) / CONFIG_FILE).read_bytes())
+            if config["registered_name"] == "hinet_tf>HINetImageRestorer":
+                config = config["config"]["backbone"]
+            if config["registered_name"] != "hinet_tf>HINetBackbone":
+                return None
+            multiples.append(2 ** (config["config"].get("depth", 5) - 1))
+        except Exception:  # not readable so (a damaged file, another kind of config): the loading says why
+            return None
+    return math.lcm(*multiples)

@@ -3,6 +3,7 @@
 `save_backbone` writes one, `load_backbone` reads a directory or a built-in name of a table
 of presets (HINet's: `hinet_presets.backbone_presets`). Built-in presets with weights are
 directories looked up in the source checkout's `saved_models/`, then in the installed data files.
+Keras is imported where a backbone is written or built, so that finding a preset does not load it.
 """
 
 import datetime
@@ -11,8 +12,6 @@ import os
 import sys
 import warnings
 from pathlib import Path
-
-import keras
 
 from hinet_tf.utils.atomic import FolderLayout
 from hinet_tf.utils.atomic import atomic_directory
@@ -53,6 +52,8 @@ def save_backbone(backbone, preset_dir, overwrite=True):
         FileExistsError: `preset_dir` exists and is not a preset (`PRESET`: other files
             would be lost), or is a preset and `overwrite` is false.
     """
+    import keras
+
     config = keras.saving.serialize_keras_object(backbone)
     for key in ("compile_config", "build_config"):
         config.pop(key, None)
@@ -78,6 +79,8 @@ def load_backbone(cls, preset, presets, load_weights=True, **kwargs):
             architecture-only preset, or weights that are damaged or do not fit the config;
             the message is one line and names the file.
     """
+    import keras
+
     if not isinstance(preset, (str, os.PathLike)):
         raise ValueError(f"A preset is a name or a directory, got {preset!r}; the built-in names: {', '.join(presets)}.")
     if str(preset) in presets and "config" in presets[str(preset)]:

@@ -17,11 +17,14 @@ def check_tile(tile, multiple=1, overlap=0):
         raise ValueError(f"The overlap ({overlap}) must be smaller than the tile ({tile}).")
 
 
-def check_tile_before_loading(tile, overlap):
-    """What `check_tile` can say before the model is loaded: the overlap of a tile of the usual multiple.
+def check_tile_before_loading(tile, overlap, multiple=None):
+    """What `check_tile` can say before the model is loaded: all of it if the models' `multiple` is known.
 
-    Any other tile is checked once the model is loaded, against its own multiple first, so
-    that `--tile 15` is told that it is no multiple of 16, not that it is below the overlap.
+    Otherwise, only the overlap of a tile of the usual multiple: any other tile is checked once
+    the model is loaded, against its own multiple first, so that `--tile 15` is told that it
+    is no multiple of 16, not that it is below the overlap.
     """
-    if isinstance(tile, numbers.Integral) and tile % USUAL_MULTIPLE == 0:
+    if multiple is not None:
+        check_tile(tile, multiple, overlap)
+    elif isinstance(tile, numbers.Integral) and tile % USUAL_MULTIPLE == 0:
         check_tile(tile, overlap=overlap)

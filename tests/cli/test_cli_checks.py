@@ -7,6 +7,7 @@ machine) that importing TensorFlow and Keras costs.
 import json
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,13 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     (tmp_path / "pairs" / "input" / "x1.png").symlink_to(tmp_path / "nowhere")
     Image.new("RGB", (20, 20)).save(tmp_path / "in2.png")  # a readable input: the model is checked next
     recipe = str(REPO_ROOT / "configs" / "photos_cpu.yaml")
+    backbone = {"registered_name": "hinet_tf>HINetBackbone", "config": {"depth": 3}}  # size multiple 4
+    with zipfile.ZipFile(tmp_path / "small.keras", "w") as archive:  # the config is read, nothing else
+        archive.writestr("config.json", json.dumps({
+            "registered_name": "hinet_tf>HINetImageRestorer", "config": {"backbone": backbone}
+        }))
+    (tmp_path / "preset").mkdir()
+    (tmp_path / "preset" / "config.json").write_text(json.dumps({**backbone, "config": {"depth": 4}}))
     refusals = {
         ("restore", "absent.png", "-o", "out"): "hinet: error: absent.png: no such file",
         ("restore", "in.png", "-o", "restored.png"): (
@@ -70,6 +78,22 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet: error: Model absent.keras does not exist; pass a .keras file, a preset directory or a preset"
         ),
         ("restore", "in2.png", "-o", "out", "--model", "a_file"): "hinet: error: Model a_file is not a .keras file.",
+        # A tile that no HINet preset or .keras file of a readable config takes (the default model's too).
+        ("restore", "in2.png", "-o", "out", "--tile", "20"): (
+            "hinet: error: The tile size must be a positive multiple of 16, got 20."
+        ),
+        ("restore", "in2.png", "-o", "out", "--model", "hinet_photo_denoise", "--tile", "24"): (
+            "hinet: error: The tile size must be a positive multiple of 16, got 24."
+        ),
+        ("restore", "in2.png", "-o", "out", "--model", "small.keras", "--tile", "18"): (
+            "hinet: error: The tile size must be a positive multiple of 4, got 18."
+        ),
+        ("restore", "in2.png", "-o", "out", "--model", "preset", "--tile", "20"): (
+            "hinet: error: The tile size must be a positive multiple of 8, got 20."
+        ),
+        ("evaluate", "--model", "hinet_camera_denoise", "--data", "pairs", "--layout", "pairs", "--tile", "20"): (
+            "hinet: error: The tile size must be a positive multiple of 16, got 20."
+        ),
         ("train", "absent.yaml", "--out", "run"): "hinet: error: cannot read config absent.yaml: not a file",
         ("train", recipe, "--data", "absent", "--out", "run"): (
             "hinet: error: the training data folder absent does not exist"
@@ -105,9 +129,12 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         assert any(line.startswith(message) for line in errors), (argv, errors)
         assert loaded == [], f"hinet {' '.join(argv)} imported {', '.join(loaded)} before refusing"
     assert outcomes[2][1] == ["hinet restore: error: argument --tile: must be at least 1, got 0 (see hinet restore --help)"]
+    tile = list(refusals).index(("restore", "in2.png", "-o", "out", "--tile", "20"))
+    assert outcomes[tile][1] == ["hinet: error: The tile size must be a positive multiple of 16, got 20."]
     assert (tmp_path / "restored.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
-        "a_file", "in.png", "in2.png", "model.tflite", "pairs", "photos", "report.json", "restored.png"
+        "a_file", "in.png", "in2.png", "model.tflite", "pairs", "photos", "preset", "report.json", "restored.png",
+        "small.keras",
     ]
 
 
