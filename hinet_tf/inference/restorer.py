@@ -26,7 +26,8 @@ class Restorer:
     """Restores (H, W, C) float images in [0, 1] of any height and width.
 
     Each image is cut into overlapping tiles (so memory depends on `tile`, not on the
-    image) at the positions of the official evaluation grid on the image itself; a side
+    image) at the positions of the official evaluation grid on the image itself, blended
+    towards each tile's interior (`inference.tiling`); a side
     shorter than a tile is reflect-padded to the models' size multiple and cropped back. Every tile goes
     through one traced `tf.function` with a dynamic spatial shape, which averages, as in
     the paper, the outputs of all `models` and, with `tta`, of the 8 flips and rotations
@@ -49,13 +50,17 @@ class Restorer:
         tile: tile size in pixels, a multiple of the models' size multiple; tiles are
             smaller only when the image is.
         overlap: minimum overlap of neighbouring tiles, in pixels.
+        blend: "interior" (pixels near a tile's edge inside the image count less) or
+            "average" (the official evaluation's equal weights).
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert", "onnx" or "auto".
         log: called with progress messages (the one-off conversions and backend measurement).
         threads: threads of the LiteRT or onnxruntime backend; all cores by default.
     """
 
-    def __init__(self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None):
+    def __init__(
+        self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None, blend="interior"
+    ):
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not models:
@@ -70,8 +75,10 @@ class Restorer:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
         check_tile(tile, self.size_multiple, overlap)
+        tiling.check_blend(blend)
         self.tile = tile
         self.overlap = overlap
+        self.blend = blend
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
@@ -94,7 +101,7 @@ class Restorer:
         squeeze = image.ndim == 2
         if squeeze:
             image = image[..., None]
-        restored = tiling.restore_tiled(self._tile_function(image), image, self.tile, self.overlap)
+        restored = tiling.restore_tiled(self._tile_function(image), image, self.tile, self.overlap, self.blend)
         return restored[..., 0] if squeeze else restored
 
     def restore_in_place(self, samples):
@@ -107,7 +114,8 @@ class Restorer:
         samples = _checked_image(samples, integers_only=True)
         samples = samples[..., None] if samples.ndim == 2 else samples  # a view: written through to the caller's array
         peak = np.iinfo(samples.dtype).max
-        for top, rows in tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap):
+        bands = tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap, self.blend)
+        for top, rows in bands:
             check_not_stopped()  # a Ctrl-C that a finalizer swallowed ends a large photo here, not at its end
             rows = np.clip(rows, 0.0, 1.0, out=rows)  # in the band's own memory: no temporaries of its size
             rows *= peak

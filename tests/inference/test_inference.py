@@ -158,9 +158,9 @@ def test_tile_grid_is_the_official_one_without_overlap():
 
 
 def test_tiles_lie_on_the_unpadded_image_at_the_official_positions(tiny_model):
-    """A 70 x 83 image in 32-pixel tiles: neither side is a multiple of 16, and nothing is padded."""
+    """A 70 x 83 image in 32-pixel tiles, averaged as the official evaluation: neither side is a multiple of 16."""
     image = random_image(70, 83)
-    restored = Restorer(tiny_model, tile=32, overlap=0)(image)
+    restored = Restorer(tiny_model, tile=32, overlap=0, blend="average")(image)
     total, count = np.zeros_like(image), np.zeros(image.shape[:2] + (1,), np.float32)
     for top in official_grid_starts(70, 32):
         for left in official_grid_starts(83, 32):
@@ -168,6 +168,45 @@ def test_tiles_lie_on_the_unpadded_image_at_the_official_positions(tiny_model):
             total[top : top + 32, left : left + 32] += tiny_model(tile[None])[-1][0].numpy()
             count[top : top + 32, left : left + 32] += 1
     np.testing.assert_allclose(restored, total / count, atol=1e-5)
+
+
+def tile_numbers():
+    """A tile function that returns each tile filled with its number: 0, 1, 2, ..."""
+    count = iter(range(1000))
+    return lambda window: np.full(window.shape, next(count), np.float32)
+
+
+def test_overlaps_are_averaged_or_taken_from_the_tile_that_holds_them_further_inside():
+    image = np.zeros((64, 208, 1), np.float32)  # one row of tiles of 64 at 0, 48, 96, 144
+    assert tiling.tile_starts(208, 64, 16) == [0, 48, 96, 144]
+    average = tiling.restore_tiled(tile_numbers(), image, 64, 16, blend="average")
+    interior = tiling.restore_tiled(tile_numbers(), image, 64, 16, blend="interior")
+    # Columns 64-95 are in tile 1 only; 144-159 in tiles 2 and 3.
+    assert np.all(average[:, 64:96] == 1) and np.all(interior[:, 64:96] == 1)
+    np.testing.assert_allclose(average[:, 144:160], 2.5)
+    # Column 159 is tile 2's edge inside the image, weight (1 / 33) ** 4, and 15 pixels inside
+    # tile 3, weight (16 / 33) ** 4. Tile 3's last column is the image's: it takes weight 1.
+    np.testing.assert_allclose(interior[:, 159], (2 + 3 * 16**4) / (1 + 16**4), rtol=1e-6)
+    np.testing.assert_allclose(interior[:, -1], 3)
+    # Across each overlap the result moves monotonically from one tile's number to the next.
+    assert np.all(np.diff(interior[0, :, 0]) > -1e-6) and np.all(np.diff(interior[:, 0, 0]) == 0)
+
+
+def test_interior_blending_is_closer_to_the_whole_image_for_a_model_that_errs_at_tile_edges():
+    """A stand-in for a network that lacks context near a cut: its error falls with the distance to the tile's edge."""
+
+    def errs_at_edges(window):
+        rows, columns = np.arange(window.shape[0]), np.arange(window.shape[1])
+        distance = np.minimum.outer(np.minimum(rows, rows[::-1]), np.minimum(columns, columns[::-1]))
+        return window + (1 / (1 + distance) ** 2)[..., None]
+
+    image = random_image(300, 300)
+    inner = (slice(16, -16), slice(16, -16))  # away from the image's own border, which every blend shares
+    error = {
+        blend: np.abs(tiling.restore_tiled(errs_at_edges, image, 128, 32, blend) - image)[inner].max()
+        for blend in tiling.BLENDS
+    }
+    assert error["average"] > 0.4 and error["interior"] < error["average"] / 10, error
 
 
 def test_same_function_for_every_tile_size(restorer):
@@ -219,6 +258,8 @@ def test_bad_settings_raise(tiny_model, restorer):
         Restorer(tiny_model, tile=100)
     with pytest.raises(ValueError, match="overlap"):
         Restorer(tiny_model, tile=64, overlap=64)
+    with pytest.raises(ValueError, match="Unknown blend 'mean'; choose one of interior, average"):
+        Restorer(tiny_model, tile=64, blend="mean")
     for tile in (None, 64.0):  # not a TypeError from the arithmetic
         with pytest.raises(ValueError, match=f"positive multiple of 16, got {tile!r}"):
             Restorer(tiny_model, tile=tile)
