@@ -63,6 +63,8 @@ def _check_paths(args):
         raise CLIError(f"{source} is a folder, not a file")
     if not source.is_file():
         raise CLIError(f"{source}: no such file")
+    if not args.to_pytorch and source.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise CLIError(f"{source} is no checkpoint: expected a .pth, .pt or .npz file (or a .keras model with --to-pytorch)")
     if output is not None:
         if output.exists() and not args.overwrite:
             raise CLIError(f"{output} already exists; pass --overwrite to replace it")
