@@ -232,6 +232,16 @@ def test_a_file_of_another_type_is_refused_naming_the_accepted_suffixes(tmp_path
     assert sorted(path.name for path in tmp_path.iterdir()) == ["README.md"]
 
 
+def test_cli_without_torch_refuses_a_pth_output_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    keras_path = tmp_path / "w.keras"
+    HINetBackbone(width=4, depth=3).save(keras_path)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert main(["convert", str(keras_path), "--to-pytorch", "-o", str(tmp_path / "w.pth")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and 'pip install "hinet-tf[torch]"' in err and err.count("\n") == 1, (out, err)
+    assert main(["convert", str(keras_path), "--to-pytorch", "-o", str(tmp_path / "w.npz")]) == 0  # needs no torch
+
+
 def test_explicit_arguments_are_checked_against_the_checkpoint():
     params = params_of("hin3-4")
     with pytest.raises(CheckpointError, match="width=64 was asked for, the checkpoint has 8"):
