@@ -7,6 +7,7 @@ from hinet_tf.layers.padding import CropToMatch
 from hinet_tf.layers.padding import ReflectPadToMultiple
 from hinet_tf.metrics import PSNR
 from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
+from hinet_tf.models.hinet.hinet_backbone import check_float_images
 from hinet_tf.models.hinet.hinet_backbone import check_model_keywords
 from hinet_tf.optimizers import TorchAdam
 
@@ -115,6 +116,10 @@ class HINetImageRestorer(keras.Model):
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
+
+    def call(self, inputs, training=None, mask=None):
+        check_float_images(inputs)  # before the functional call casts them to the input's float32
+        return super().call(inputs, training=training, mask=mask)
 
     def stage_outputs(self, images, training=None):
         """Every stage's restored image, each cropped to the input's size."""

@@ -33,6 +33,16 @@ def test_sizes_that_are_multiples_pass_through_unpadded():
     assert [tuple(output.shape) for output in restorer.stage_outputs(_images(1, 20, 36))] == [(1, 20, 36, 3)] * 2
 
 
+def test_integer_images_are_refused_not_restored_as_if_in_0_1():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    pixels = (_images(1, 16, 16) * 255).astype("uint8")
+    for restore in (restorer, lambda images: restorer.predict(images, verbose=0)):
+        for images in (pixels, pixels.astype("int32")):
+            with pytest.raises(ValueError, match="float images in \\[0, 1\\], got u?int.*`images / 255` as float32"):
+                restore(images)
+    assert restorer.predict(pixels / 255, verbose=0).shape == (1, 16, 16, 3)  # float64 is cast as before
+
+
 def test_compute_loss_is_the_weighted_sum_over_the_stages():
     restorer = HINetImageRestorer(HINetBackbone(width=4))
     restorer.compile(loss="l1", stage_weights=(0.25, 1.0))
