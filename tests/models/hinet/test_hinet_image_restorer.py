@@ -74,10 +74,23 @@ def test_sample_weights_weigh_each_image_s_loss_in_evaluate_and_fit():
 
 def test_compile_names_what_it_takes_instead_of_metrics_and_loss_weights():
     restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
-    with pytest.raises(ValueError, match="logs the PSNR of each stage and of the final image; it takes no metrics"):
+    with pytest.raises(ValueError, match="takes no metrics: it logs the PSNR of each stage .* never update others"):
         restorer.compile(metrics=["mae"])
     with pytest.raises(ValueError, match="Use `stage_weights` for the loss weight of each stage"):
         restorer.compile(loss_weights=[0.5, 0.5])
+
+
+def test_keras_loss_names_are_summed_over_the_stages_as_the_own_ones():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    restorer.compile(optimizer="adam", loss="mse", stage_weights=(0.25, 1.0))
+    degraded, target = _images(2, 16, 16, seed=1), _images(2, 16, 16, seed=2)
+    stage1, stage2 = restorer.backbone(degraded)
+    mse = keras.losses.MeanSquaredError()
+    expected = 0.25 * float(mse(target, stage1)) + float(mse(target, stage2))
+    assert float(restorer.compute_loss(degraded, target)) == pytest.approx(expected, rel=1e-5)
+    assert np.isfinite(restorer.fit(degraded, target, verbose=0).history["loss"][0])
+    with pytest.raises(ValueError, match="Unknown loss 'ssim'; choose one of psnr, psnr_y, l1 or a Keras loss"):
+        restorer.compile(loss="ssim")
 
 
 def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
@@ -133,7 +146,7 @@ def test_a_one_stage_model_trains_and_evaluates():
 def test_compile_and_training_refuse_what_cannot_work_in_one_line():
     restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
     for empty in ({"metrics": []}, {"weighted_metrics": []}):  # Keras would build metrics that never update
-        with pytest.raises(ValueError, match="it takes no metrics"):
+        with pytest.raises(ValueError, match="takes no metrics"):
             restorer.compile(**empty)
     with pytest.raises(ValueError, match=r"stage_weights needs 2 values \(one per stage\), got 0.5"):
         restorer.compile(stage_weights=0.5)
