@@ -103,6 +103,10 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             f"{tmp_path / 'a_file'} is a file, not a folder"
         ),
         ("prepare", "pairs", "absent", "shards"): "hinet: error: Dataset folder absent does not exist.",
+        ("evaluate", "--model", "m.keras", "--data", "photos", "--layout", "pairs"): (
+            "hinet: error: Dataset folder photos/test/input does not exist: pairs are DIR/test/input + DIR/test/target "
+            "(DIR/input + DIR/target is the train split, and hinet evaluate's test set)."
+        ),
         ("convert", "absent.pth", "-o", "m.keras"): "hinet: error: absent.pth: no such file",
         ("benchmark", "-o", "report.json"): "hinet: error: report.json already exists; pass overwrite=True (`--overwrite`)",
         # A file where a folder is read, or a folder where a file is, is called what it is.
