@@ -65,6 +65,9 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet restore: error: argument --tile: must be at least 1, got 0"
         ),
         ("restore", "in2.png", "-o", "out.heic"): "hinet: error: out.heic: cannot write '.heic' images",
+        ("restore", "in2.png", "in.png", "-o", "two.png"): (
+            "hinet: error: two.png: with several inputs or a folder, -o names a folder; give one without an image suffix"
+        ),
         ("restore", "in.png", "-o", "out", "--tile", "32"): (
             "hinet: error: The overlap (32) must be smaller than the tile (32)."
         ),
