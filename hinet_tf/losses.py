@@ -47,15 +47,18 @@ class L1Loss(keras.losses.Loss):
 
 
 _LOSSES = {"psnr": PSNRLoss, "psnr_y": lambda: PSNRLoss(y_channel=True), "l1": L1Loss}
-LOSSES = tuple(_LOSSES)  # the names `get` takes
+LOSSES = tuple(_LOSSES)  # hinet-tf's names; `get` also takes Keras' own
 
 
 def get(identifier):
-    """Returns a loss from "psnr", "psnr_y" or "l1", or the given loss object itself."""
+    """Returns a loss from "psnr", "psnr_y" or "l1", a Keras loss identifier (e.g. "mse"), or the given callable."""
     if isinstance(identifier, str):
-        if identifier not in _LOSSES:
-            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(LOSSES)}.")
-        return _LOSSES[identifier]()
+        if identifier in _LOSSES:
+            return _LOSSES[identifier]()
+        try:
+            return keras.losses.get(identifier)
+        except ValueError:
+            raise ValueError(f"Unknown loss {identifier!r}; choose one of {', '.join(LOSSES)} or a Keras loss.") from None
     if callable(identifier):
         return identifier
     raise ValueError(f"A loss must be a name or a callable, got {identifier!r}.")

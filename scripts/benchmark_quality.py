@@ -1,5 +1,7 @@
 """Denoising quality on real photos: noisy input, non-local means, CBM3D and HINet models.
 
+Needs the benchmark extra (scikit-image and bm3d): `pip install -e ".[benchmark]"`.
+
     python scripts/benchmark_quality.py \
         --model "HINet (HIN)=saved_models/hinet_photo_denoise" \
         --model "HINet (no norm)=runs/photo_none/model.keras"
@@ -20,7 +22,8 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
   first, on N images at a time.
 - HINet: each `--model LABEL=PATH[@TILE][+tta]`, not told sigma, run by
   `hinet_tf.inference.Restorer` with the tiling and backend of `hinet restore` (`--backend`,
-  auto by default: LiteRT on a CPU for models of up to 25 M parameters): 256-pixel tiles
+  auto by default: the fastest of the installed backends, timed on this machine's CPU, as
+  `hinet restore` picks it): 256-pixel tiles
   overlapping by 32 by default, or TILE-pixel tiles overlapping by TILE / 2
   (`hinet restore --tile TILE --overlap TILE/2`); `+tta` averages the 8 flips and
   rotations (`hinet restore --tta`).
@@ -70,6 +73,7 @@ camera's noisiest crop, noisy | CBM3D told the true level | the models | the mea
 
 import argparse
 import functools
+import importlib.util
 import itertools
 import json
 import multiprocessing
@@ -83,10 +87,6 @@ import zlib
 import numpy as np
 from PIL import Image
 from PIL import ImageDraw
-from skimage.metrics import peak_signal_noise_ratio
-from skimage.metrics import structural_similarity
-from skimage.restoration import denoise_nl_means
-from skimage.restoration import estimate_sigma
 
 from hinet_tf import metrics
 from hinet_tf.cli.arguments import at_least
@@ -146,6 +146,9 @@ def add_noise(clean, sigma, name):
 
 
 def scores(clean, image):
+    from skimage.metrics import peak_signal_noise_ratio
+    from skimage.metrics import structural_similarity
+
     return {
         "psnr": float(peak_signal_noise_ratio(clean, image, data_range=1.0)),
         "ssim": float(
@@ -158,6 +161,8 @@ def scores(clean, image):
 
 
 def nl_means(noisy, sigma, h, patch_size, patch_distance):
+    from skimage.restoration import denoise_nl_means
+
     sigma = sigma / 255.0
     return denoise_nl_means(
         noisy, h=h * sigma, sigma=sigma, patch_size=patch_size, patch_distance=patch_distance, fast_mode=True,
@@ -386,6 +391,8 @@ def run_real(args):
     if args.methods is None:
         args.methods = ("nlm", "cbm3d")
     args.cache.mkdir(parents=True, exist_ok=True)
+    from skimage.restoration import estimate_sigma
+
     noise = {  # sigma on the 0-255 scale
         name: {
             "true": float(np.std(noisy / 255.0 - mean / 255.0)) * 255,
@@ -739,6 +746,10 @@ def main(argv=None):
     repeated = next((label for index, label in enumerate(labels) if label in labels[:index]), None)
     if repeated is not None:  # the reports key models by label: the later one would silently replace the earlier
         parser.error(f"argument --model: the label {repeated!r} is given twice: give each model its own LABEL")
+    needed = ("skimage", "bm3d") if args.methods is None or "cbm3d" in args.methods else ("skimage",)
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SystemExit(f"{' and '.join(missing)} missing: install the benchmark extra, pip install -e \".[benchmark]\"")
     run(args)
 
 

@@ -46,6 +46,13 @@ def test_the_readme_s_layout_table_names_paths_that_exist_and_every_subpackage()
     assert packages <= set(paths), packages - set(paths)
 
 
+def test_the_training_guide_gives_list_pairs_the_layouts_it_takes():
+    from hinet_tf.data import layouts
+
+    said = re.search(r"`hinet_tf\.data\.layouts\.list_pairs\(.*?\n\n", (ROOT / "docs" / "training.md").read_text(), re.S)
+    assert all(f"`{layout}`" in said.group() for layout in layouts.LAYOUTS), said.group()
+
+
 def test_the_documentation_tells_no_development_history_by_issue_number():
     for path in documents():
         found = re.findall(r"\bissues?[- ]\d+", path.read_text(), re.I)

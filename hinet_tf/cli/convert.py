@@ -1,5 +1,6 @@
 """`hinet convert`: official PyTorch checkpoints to `.keras` models or presets, and back."""
 
+import importlib.util
 import pathlib
 
 from hinet_tf.cli.arguments import check_output_folder
@@ -55,6 +56,8 @@ def _check_paths(args):
             raise CLIError(f"the output of --to-pytorch must end in .pth or .npz; got {output}")
         if args.preset:
             raise CLIError("--preset checks a PyTorch checkpoint; it does not apply with --to-pytorch")
+        if output.suffix.lower() != ".npz" and importlib.util.find_spec("torch") is None:
+            raise CLIError(f'writing {output} needs PyTorch: install it with `pip install "hinet-tf[torch]"`, or write a .npz')
     elif output is None and not args.preset_dir:
         raise CLIError("give -o OUT.keras, --preset-dir DIR or both")
     elif output is not None and output.suffix != ".keras":
@@ -63,6 +66,8 @@ def _check_paths(args):
         raise CLIError(f"{source} is a folder, not a file")
     if not source.is_file():
         raise CLIError(f"{source}: no such file")
+    if not args.to_pytorch and source.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise CLIError(f"{source} is no checkpoint: expected a .pth, .pt or .npz file (or a .keras model with --to-pytorch)")
     if output is not None:
         if output.exists() and not args.overwrite:
             raise CLIError(f"{output} already exists; pass --overwrite to replace it")

@@ -3,24 +3,24 @@
 `from_pytorch(path_or_mapping)` builds a `HINetBackbone` from an official checkpoint,
 `convert_checkpoint` writes it as a `.keras` file or a preset directory;
 `to_pytorch_state_dict(model)` and `save_pytorch_checkpoint(model, path)` go back.
+
+The names below load their module on first use: the package loads no Keras, whose import
+registers `legacy`, so `python -m hinet_tf.convert.legacy` runs without runpy's warning.
 """
 
-from hinet_tf.convert.checkpoint_io import read_state_dict
-from hinet_tf.convert.converter import convert_checkpoint
-from hinet_tf.convert.converter import from_pytorch
-from hinet_tf.convert.converter import load_backbone_file
-from hinet_tf.convert.converter import save_pytorch_checkpoint
-from hinet_tf.convert.errors import CheckpointError
-from hinet_tf.convert.state_dict import infer_config
-from hinet_tf.convert.state_dict import to_pytorch_state_dict
+from hinet_tf.utils.lazy import lazy_getattr
 
-__all__ = [
-    "CheckpointError",
-    "convert_checkpoint",
-    "from_pytorch",
-    "infer_config",
-    "load_backbone_file",
-    "read_state_dict",
-    "save_pytorch_checkpoint",
-    "to_pytorch_state_dict",
-]
+_PUBLIC = {
+    "CheckpointError": "hinet_tf.convert.errors",
+    "convert_checkpoint": "hinet_tf.convert.converter",
+    "from_pytorch": "hinet_tf.convert.converter",
+    "infer_config": "hinet_tf.convert.state_dict",
+    "load_backbone_file": "hinet_tf.convert.converter",
+    "read_state_dict": "hinet_tf.convert.checkpoint_io",
+    "save_pytorch_checkpoint": "hinet_tf.convert.converter",
+    "to_pytorch_state_dict": "hinet_tf.convert.state_dict",
+}
+
+__all__ = list(_PUBLIC)
+
+__getattr__ = lazy_getattr(__name__, _PUBLIC)

@@ -20,6 +20,7 @@ TORCH_MISSING = (
     ".pth files need PyTorch: install it with `pip install \"hinet-tf[torch]\"`, "
     "or use a .npz archive of the same tensors instead"
 )
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".npz")
 NPZ_PARAMS_PREFIX = "params/"  # the fixtures store `params/<key>` next to reference inputs and outputs.
 DATA_PARALLEL_PREFIX = "module."
 
@@ -102,8 +103,8 @@ def read_state_dict(source):
     """Returns `{official key: numpy array}` (PyTorch layout) from a `.pth`/`.npz` path or a mapping.
 
     Raises:
-        CheckpointError: the file is missing, truncated, not a state dict, or a `.pth`
-            without PyTorch installed.
+        CheckpointError: the file is missing, has another suffix than `CHECKPOINT_SUFFIXES`,
+            is truncated, not a state dict, or a `.pth` without PyTorch installed.
     """
     if isinstance(source, collections.abc.Mapping):
         return _state_dict_from_mapping(source, describe(source))
@@ -114,6 +115,8 @@ def read_state_dict(source):
         raise CheckpointError(f"{path} is a folder, not a file")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
+    if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
+        raise CheckpointError(f"{path} is no checkpoint: expected a .pth, .pt or .npz file")
     if path.suffix.lower() == ".npz":
         return _read_npz(path)
     return _read_pth(path)

@@ -142,9 +142,13 @@ def _check_split(layout, split, allowed):
 
 
 def _pairs(root, split, subset):
-    if (root / split / "input").is_dir() or split != "train":
-        return match_by_name(root / split / "input", root / split / "target")
-    return match_by_name(root / "input", root / "target")
+    folder = root / split if (root / split / "input").is_dir() or split != "train" else root
+    problem = folder_problem(folder / "input")
+    if problem:  # name every form the layout reads, not only the one looked for
+        flat = "DIR/input + DIR/target"
+        flat = f"or {flat}" if split == "train" else f"({flat} is the train split, and hinet evaluate's test set)"
+        raise ValueError(f"Dataset folder {folder / 'input'} {problem}: pairs are DIR/{split}/input + DIR/{split}/target {flat}.")
+    return match_by_name(folder / "input", folder / "target")
 
 
 def _gopro(root, split, subset):

@@ -116,7 +116,8 @@ def plan_outputs(inputs, output):
     would otherwise restore its own outputs.
 
     Raises:
-        ValueError: `output` is an image file of a format that cannot be written.
+        ValueError: `output` is an image file of a format that cannot be written, or a folder yet
+            to be made for several inputs or a folder, named like an image file (`out.png`).
     """
     output = Path(output)
     inputs = [Path(path) for path in inputs]
@@ -124,6 +125,8 @@ def plan_outputs(inputs, output):
         if not is_supported(output):
             raise ValueError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         return [(inputs[0], output)]
+    if is_supported(output) and not output.exists():
+        raise ValueError(f"{output}: with several inputs or a folder, -o names a folder; give one without an image suffix")
     jobs = []
     resolved_output = output.resolve()
     for path in inputs:

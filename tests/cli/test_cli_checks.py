@@ -65,6 +65,9 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet restore: error: argument --tile: must be at least 1, got 0"
         ),
         ("restore", "in2.png", "-o", "out.heic"): "hinet: error: out.heic: cannot write '.heic' images",
+        ("restore", "in2.png", "in.png", "-o", "two.png"): (
+            "hinet: error: two.png: with several inputs or a folder, -o names a folder; give one without an image suffix"
+        ),
         ("restore", "in.png", "-o", "out", "--tile", "32"): (
             "hinet: error: The overlap (32) must be smaller than the tile (32)."
         ),
@@ -103,6 +106,10 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             f"{tmp_path / 'a_file'} is a file, not a folder"
         ),
         ("prepare", "pairs", "absent", "shards"): "hinet: error: Dataset folder absent does not exist.",
+        ("evaluate", "--model", "m.keras", "--data", "photos", "--layout", "pairs"): (
+            "hinet: error: Dataset folder photos/test/input does not exist: pairs are DIR/test/input + DIR/test/target "
+            "(DIR/input + DIR/target is the train split, and hinet evaluate's test set)."
+        ),
         ("convert", "absent.pth", "-o", "m.keras"): "hinet: error: absent.pth: no such file",
         ("benchmark", "-o", "report.json"): "hinet: error: report.json already exists; pass overwrite=True (`--overwrite`)",
         # A file where a folder is read, or a folder where a file is, is called what it is.

@@ -220,6 +220,28 @@ def test_without_torch_pth_files_fail_with_the_install_hint(tmp_path, monkeypatc
     assert not output.exists()
 
 
+def test_a_file_of_another_type_is_refused_naming_the_accepted_suffixes(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # not the install hint: the file is no checkpoint at all
+    notes = tmp_path / "README.md"
+    notes.write_text("# notes")
+    with pytest.raises(CheckpointError, match=r"README.md is no checkpoint: expected a .pth, .pt or .npz file$"):
+        from_pytorch(notes)
+    assert main(["convert", str(notes), "-o", str(tmp_path / "r.keras")]) == 2
+    err = capsys.readouterr().err
+    assert "README.md is no checkpoint: expected a .pth, .pt or .npz file" in err and err.count("\n") == 1, err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["README.md"]
+
+
+def test_cli_without_torch_refuses_a_pth_output_before_loading_the_model(tmp_path, capsys, monkeypatch):
+    keras_path = tmp_path / "w.keras"
+    HINetBackbone(width=4, depth=3).save(keras_path)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    assert main(["convert", str(keras_path), "--to-pytorch", "-o", str(tmp_path / "w.pth")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and 'pip install "hinet-tf[torch]"' in err and err.count("\n") == 1, (out, err)
+    assert main(["convert", str(keras_path), "--to-pytorch", "-o", str(tmp_path / "w.npz")]) == 0  # needs no torch
+
+
 def test_explicit_arguments_are_checked_against_the_checkpoint():
     params = params_of("hin3-4")
     with pytest.raises(CheckpointError, match="width=64 was asked for, the checkpoint has 8"):

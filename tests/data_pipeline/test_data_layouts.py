@@ -28,6 +28,15 @@ def test_generic_pairs_fall_back_to_split_folder(tmp_path):
     assert layouts.list_pairs(tmp_path, "pairs", split="test")[0][0] == tmp_path / "test" / "input" / "x.png"
 
 
+def test_missing_pairs_name_both_forms_the_layout_reads(tmp_path):
+    with pytest.raises(ValueError, match=r"^Dataset folder .*input does not exist: pairs are DIR/train/input \+ "
+                                         r"DIR/train/target or DIR/input \+ DIR/target\.$"):
+        layouts.list_pairs(tmp_path, "pairs")
+    with pytest.raises(ValueError, match=r"test/input does not exist: pairs are DIR/test/input \+ DIR/test/target "
+                                         r"\(DIR/input \+ DIR/target is the train split, and hinet evaluate's test set\)"):
+        layouts.list_pairs(tmp_path, "pairs", split="test")
+
+
 def test_gopro_train_and_test(tmp_path):
     for split, names in (("train", ("GOPR0372_07_00_000047.png", "GOPR0372_07_00_000048.png")), ("test", ("t.png",))):
         _touch(tmp_path / split / "input", *names)

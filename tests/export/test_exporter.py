@@ -37,6 +37,8 @@ def test_exports_a_model_file_and_reports_what_it_wrote(tmp_path):
         ({"export_format": "tflite"}, FileNotFoundError, "no_model.keras"),
         ({"export_format": "onnx", "output": "out.tflite"}, ValueError, "--format onnx must end in .onnx; got .*out"),
         ({"export_format": "tflite", "output": "out.png"}, ValueError, "--format tflite must end in .tflite"),
+        ({"export_format": "savedmodel", "output": "x.keras"}, ValueError, "savedmodel is a folder, not a .keras"),
+        ({"export_format": "savedmodel", "output": "x.ONNX"}, ValueError, "savedmodel is a folder, not a .ONNX"),
     ],
 )
 def test_refusals_come_before_the_model_loads(tmp_path, options, error, message):

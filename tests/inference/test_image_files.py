@@ -43,11 +43,15 @@ def test_plan_leaves_out_an_output_folder_inside_the_input_folder(tmp_path):
     assert (photo, photo) in same
 
 
-def test_plan_refuses_an_output_format_it_cannot_write(tmp_path):
+def test_plan_refuses_an_output_format_it_cannot_write_and_a_folder_named_as_an_image(tmp_path):
     with pytest.raises(ValueError, match=r"out.gif: cannot write '.gif' images"):
         image_files.plan_outputs([_photo(tmp_path / "a.png")], tmp_path / "out.gif")
     with pytest.raises(ValueError, match=r"out.heic: cannot write '.heic' images"):  # not made a folder
         image_files.plan_outputs([tmp_path / "a.png"], tmp_path / "out.heic")
+    for inputs in ([tmp_path / "a.png", tmp_path / "b.png"], [tmp_path]):  # not a folder named two.png
+        with pytest.raises(ValueError, match=r"two.png: with several inputs or a folder, -o names a folder; give one"):
+            image_files.plan_outputs(inputs, tmp_path / "two.png")
+    assert not (tmp_path / "two.png").exists()
     (tmp_path / "photos.jpg").mkdir()  # an existing folder is a folder, whatever its name
     assert image_files.plan_outputs([tmp_path / "a.png"], tmp_path / "photos.jpg") == [
         (tmp_path / "a.png", tmp_path / "photos.jpg" / "a.png")

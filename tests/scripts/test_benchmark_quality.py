@@ -275,6 +275,23 @@ def test_bad_arguments_are_refused_in_one_line_before_any_work(benchmark_quality
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
 
 
+def test_without_the_benchmark_extra_help_works_and_a_run_says_what_to_install(tmp_path, capsys, monkeypatch):
+    for name in ("skimage", "skimage.metrics", "skimage.restoration", "bm3d"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
+    spec = importlib.util.spec_from_file_location("benchmark_quality_without_extra", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(SystemExit) as error:
+        module.main(["--help"])
+    assert error.value.code == 0 and "--testset" in capsys.readouterr().out
+    _real_noise_folder(tmp_path / "real", {"CamA_1": 5})
+    arguments = ["--real", str(tmp_path / "real"), "--out", str(tmp_path / "out"), "--cache", str(tmp_path / "cache")]
+    for methods, missing in ((["--methods", "nlm"], "skimage"), ([], "skimage and bm3d")):
+        with pytest.raises(SystemExit, match=rf'^{missing} missing: .*pip install -e "\.\[benchmark\]"$'):
+            module.main([*arguments, *methods])
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
 @pytest.mark.parametrize("report", ["quality_real_real.md", "quality_real_real.png", "quality_cbsd68.json"])
 def test_an_existing_report_is_refused_before_any_work_unless_overwrite(
     benchmark_quality, tmp_path, monkeypatch, report

@@ -113,6 +113,7 @@ class HINetBackbone(keras.Model):
         return 2 ** (self.depth - 1)
 
     def call(self, inputs, training=None, mask=None):
+        check_float_images(inputs)
         height, width = ops.shape(inputs)[1:3]
         if any(isinstance(size, int) and size % self.size_multiple for size in (height, width)):
             raise ValueError(
@@ -195,6 +196,13 @@ def check_model_keywords(class_name, kwargs):
     unknown = sorted(set(kwargs) - {"trainable"})
     if unknown:
         raise ValueError(f"Unrecognized keyword arguments passed to {class_name}: {', '.join(unknown)}.")
+
+
+def check_float_images(images):
+    """Raises a ValueError for images of an integer (or bool) dtype: the model takes floats in [0, 1]."""
+    dtype = keras.backend.standardize_dtype(images.dtype)
+    if not keras.backend.is_float_dtype(dtype):
+        raise ValueError(f"HINet takes float images in [0, 1], got {dtype}: convert them with `images / 255` as float32.")
 
 
 def check_arguments(width, depth, hin_levels, norm, num_stages, in_channels=3, num_extra_blocks=0):

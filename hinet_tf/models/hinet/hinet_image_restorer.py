@@ -7,6 +7,7 @@ from hinet_tf.layers.padding import CropToMatch
 from hinet_tf.layers.padding import ReflectPadToMultiple
 from hinet_tf.metrics import PSNR
 from hinet_tf.models.hinet.hinet_backbone import HINetBackbone
+from hinet_tf.models.hinet.hinet_backbone import check_float_images
 from hinet_tf.models.hinet.hinet_backbone import check_model_keywords
 from hinet_tf.optimizers import TorchAdam
 
@@ -77,14 +78,18 @@ class HINetImageRestorer(keras.Model):
                 recipes' PyTorch Adam, `TorchAdam(global_clipnorm=0.01)`. An optimizer's
                 own `global_clipnorm` (or `clipnorm`, `clipvalue`) acts on the gradient of
                 the whole batch, summed over replicas as the official step clips it.
-            loss: "psnr" (minus PSNR, the paper's Eq. 1), "psnr_y", "l1", or a Keras loss.
+            loss: "psnr" (minus PSNR, the paper's Eq. 1), "psnr_y", "l1", or a Keras loss or its name
+                ("mse"), summed over the stages.
             stage_weights: one weight per stage; defaults to 1 for each.
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`, `jit_compile`).
         """
         if kwargs.get("loss_weights") is not None:
             raise ValueError("Use `stage_weights` for the loss weight of each stage.")
         if kwargs.get("metrics") is not None or kwargs.get("weighted_metrics") is not None:
-            raise ValueError("HINetImageRestorer logs the PSNR of each stage and of the final image; it takes no metrics.")
+            raise ValueError(
+                "HINetImageRestorer takes no metrics: it logs the PSNR of each stage and of the final image, "
+                "and its training step would never update others."
+            )
         if isinstance(optimizer, str) and optimizer.lower() == "adam":
             optimizer = TorchAdam(global_clipnorm=DEFAULT_CLIP_NORM)
         stage_weights = (1.0,) * self.num_stages if stage_weights is None else stage_weights
@@ -115,6 +120,10 @@ class HINetImageRestorer(keras.Model):
         self.compile(**config)
         if self.built:
             self.optimizer.build(self.trainable_variables)
+
+    def call(self, inputs, training=None, mask=None):
+        check_float_images(inputs)  # before the functional call casts them to the input's float32
+        return super().call(inputs, training=training, mask=mask)
 
     def stage_outputs(self, images, training=None):
         """Every stage's restored image, each cropped to the input's size."""

@@ -56,6 +56,11 @@ def test_inputs_not_a_multiple_of_16_fail_with_the_rule():
     assert shallow(np.zeros((1, 12, 20, 3), "float32"))[1].shape == (1, 12, 20, 3)
 
 
+def test_integer_images_are_refused_with_the_conversion():
+    with pytest.raises(ValueError, match="float images in \\[0, 1\\], got uint8: convert them with `images / 255`"):
+        HINetBackbone(width=4, depth=3)(np.zeros((1, 16, 16, 3), "uint8"))
+
+
 def test_invalid_arguments_are_rejected():
     with pytest.raises(ValueError, match="Unknown norm"):
         HINetBackbone(width=4, norm="weird")

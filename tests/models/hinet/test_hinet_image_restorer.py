@@ -33,6 +33,16 @@ def test_sizes_that_are_multiples_pass_through_unpadded():
     assert [tuple(output.shape) for output in restorer.stage_outputs(_images(1, 20, 36))] == [(1, 20, 36, 3)] * 2
 
 
+def test_integer_images_are_refused_not_restored_as_if_in_0_1():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    pixels = (_images(1, 16, 16) * 255).astype("uint8")
+    for restore in (restorer, lambda images: restorer.predict(images, verbose=0)):
+        for images in (pixels, pixels.astype("int32")):
+            with pytest.raises(ValueError, match="float images in \\[0, 1\\], got u?int.*`images / 255` as float32"):
+                restore(images)
+    assert restorer.predict(pixels / 255, verbose=0).shape == (1, 16, 16, 3)  # float64 is cast as before
+
+
 def test_compute_loss_is_the_weighted_sum_over_the_stages():
     restorer = HINetImageRestorer(HINetBackbone(width=4))
     restorer.compile(loss="l1", stage_weights=(0.25, 1.0))
@@ -64,10 +74,23 @@ def test_sample_weights_weigh_each_image_s_loss_in_evaluate_and_fit():
 
 def test_compile_names_what_it_takes_instead_of_metrics_and_loss_weights():
     restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
-    with pytest.raises(ValueError, match="logs the PSNR of each stage and of the final image; it takes no metrics"):
+    with pytest.raises(ValueError, match="takes no metrics: it logs the PSNR of each stage .* never update others"):
         restorer.compile(metrics=["mae"])
     with pytest.raises(ValueError, match="Use `stage_weights` for the loss weight of each stage"):
         restorer.compile(loss_weights=[0.5, 0.5])
+
+
+def test_keras_loss_names_are_summed_over_the_stages_as_the_own_ones():
+    restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
+    restorer.compile(optimizer="adam", loss="mse", stage_weights=(0.25, 1.0))
+    degraded, target = _images(2, 16, 16, seed=1), _images(2, 16, 16, seed=2)
+    stage1, stage2 = restorer.backbone(degraded)
+    mse = keras.losses.MeanSquaredError()
+    expected = 0.25 * float(mse(target, stage1)) + float(mse(target, stage2))
+    assert float(restorer.compute_loss(degraded, target)) == pytest.approx(expected, rel=1e-5)
+    assert np.isfinite(restorer.fit(degraded, target, verbose=0).history["loss"][0])
+    with pytest.raises(ValueError, match="Unknown loss 'ssim'; choose one of psnr, psnr_y, l1 or a Keras loss"):
+        restorer.compile(loss="ssim")
 
 
 def test_compiled_task_round_trips_with_its_optimizer_state(tmp_path):
@@ -123,7 +146,7 @@ def test_a_one_stage_model_trains_and_evaluates():
 def test_compile_and_training_refuse_what_cannot_work_in_one_line():
     restorer = HINetImageRestorer(HINetBackbone(width=4, depth=3))
     for empty in ({"metrics": []}, {"weighted_metrics": []}):  # Keras would build metrics that never update
-        with pytest.raises(ValueError, match="it takes no metrics"):
+        with pytest.raises(ValueError, match="takes no metrics"):
             restorer.compile(**empty)
     with pytest.raises(ValueError, match=r"stage_weights needs 2 values \(one per stage\), got 0.5"):
         restorer.compile(stage_weights=0.5)
