@@ -4,7 +4,7 @@
 from hinet_tf.evaluation import evaluate_folder
 from hinet_tf.inference import Restorer, load_model
 
-restorer = Restorer(load_model("hinet_gopro.keras"), tile=256, overlap=0, blend="average")
+restorer = Restorer(load_model("hinet_gopro.keras"), tile=256, overlap=0, grid="official")
 result = evaluate_folder(restorer, "GoPro", "gopro")
 result.summary["mean"]            # {"psnr": ..., "ssim": ...}
 result.rows[0]                    # {"set": "gopro", "name": ..., "psnr": ..., "ssim": ...}
@@ -159,7 +159,7 @@ def evaluate_model(
     from hinet_tf.models.loading import load_model
     from hinet_tf.inference.restorer import Restorer
 
-    restorer = Restorer(load_model(model), tile=tile, overlap=overlap, tta=tta, blend="average")  # official
+    restorer = Restorer(load_model(model), tile=tile, overlap=overlap, tta=tta, grid="official")
     options = scoring(layout, y_channel)
     result = evaluate(restorer, test_sets, crop_border, on_image=on_image, **options)
     settings = {
@@ -171,7 +171,7 @@ def evaluate_model(
         "crop_border": crop_border,
         "tile": tile,
         "overlap": overlap,
-        "blend": "average",
+        "grid": "official",
         "tta": tta,
     }
     summary = json.dumps({**settings, **result.summary, "images": result.rows}, indent=2)

@@ -20,15 +20,17 @@ from hinet_tf.utils.backend import require_tensorflow
 from hinet_tf.utils.tiles import check_tile
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
+GRIDS = ("aligned", "official")
 
 
 class Restorer:
     """Restores (H, W, C) float images in [0, 1] of any height and width.
 
     Each image is cut into overlapping tiles (so memory depends on `tile`, not on the
-    image) at the positions of the official evaluation grid on the image itself, blended
-    towards each tile's interior (`inference.tiling`); a side
-    shorter than a tile is reflect-padded to the models' size multiple and cropped back. Every tile goes
+    image) that start at multiples of the models' size multiple, blended towards each tile's
+    interior (`grid="aligned"`, see `inference.tiling`), or at the positions of the official
+    evaluation grid, averaged (`grid="official"`). A tile's part on the image is
+    reflect-padded to the models' size multiple where needed and cropped back. Every tile goes
     through one traced `tf.function` with a dynamic spatial shape, which averages, as in
     the paper, the outputs of all `models` and, with `tta`, of the 8 flips and rotations
     (each inverted first; the four of each shape go through a model as one batch).
@@ -50,8 +52,7 @@ class Restorer:
         tile: tile size in pixels, a multiple of the models' size multiple; tiles are
             smaller only when the image is.
         overlap: minimum overlap of neighbouring tiles, in pixels.
-        blend: "interior" (pixels near a tile's edge inside the image count less) or
-            "average" (the official evaluation's equal weights).
+        grid: "aligned" or "official", as above.
         tta: average over the 8 dihedral transforms.
         backend: "keras", "litert", "onnx" or "auto".
         log: called with progress messages (the one-off conversions and backend measurement).
@@ -59,7 +60,7 @@ class Restorer:
     """
 
     def __init__(
-        self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None, blend="interior"
+        self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None, grid="aligned"
     ):
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]
@@ -75,10 +76,11 @@ class Restorer:
             raise ValueError(f"The models take different numbers of channels: {sorted(channels)}.")
         self.channels = channels.pop()
         check_tile(tile, self.size_multiple, overlap)
-        tiling.check_blend(blend)
+        if grid not in GRIDS:
+            raise ValueError(f"Unknown grid {grid!r}; choose one of {', '.join(GRIDS)}.")
         self.tile = tile
         self.overlap = overlap
-        self.blend = blend
+        self.grid = grid
         self.tta = tta
         spec = tf.TensorSpec((None, None, None, self.channels), tf.float32, name="images")
         self.restore_tile = tf.function(self._restore_batch, input_signature=[spec])
@@ -101,7 +103,7 @@ class Restorer:
         squeeze = image.ndim == 2
         if squeeze:
             image = image[..., None]
-        restored = tiling.restore_tiled(self._tile_function(image), image, self.tile, self.overlap, self.blend)
+        restored = tiling.restore_tiled(self._tile_function(image), image, self.tile, self.overlap, *self._tiling)
         return restored[..., 0] if squeeze else restored
 
     def restore_in_place(self, samples):
@@ -114,27 +116,32 @@ class Restorer:
         samples = _checked_image(samples, integers_only=True)
         samples = samples[..., None] if samples.ndim == 2 else samples  # a view: written through to the caller's array
         peak = np.iinfo(samples.dtype).max
-        bands = tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap, self.blend)
+        bands = tiling.restored_rows(self._tile_function(samples), samples, self.tile, self.overlap, *self._tiling)
         for top, rows in bands:
             check_not_stopped()  # a Ctrl-C that a finalizer swallowed ends a large photo here, not at its end
             rows = np.clip(rows, 0.0, 1.0, out=rows)  # in the band's own memory: no temporaries of its size
             rows *= peak
             samples[top : top + len(rows)] = np.round(rows, out=rows)
 
+    @property
+    def _tiling(self):
+        """`(multiple, blend)` of `inference.tiling` for this restorer's grid."""
+        return (self.size_multiple, "interior") if self.grid == "aligned" else (1, "average")
+
     def _tile_function(self, image):
         """Maps a window of `image` (H, W, C; integers are scaled to [0, 1]) to its restored float32 tile."""
-        height, width, channels = image.shape
+        channels = image.shape[-1]
         grey = channels == 1 and self.channels == 3
         if channels != self.channels and not grey:
             raise ValueError(f"The models take {self.channels}-channel images, got {channels} channels.")
         peak = np.float32(np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else 1)
-        # Whole tiles lie on the image itself, at the official grid positions; a side shorter
-        # than a tile is padded to the models' size multiple instead (numpy's reflect-padding,
-        # which the models' own in-graph padding equals, also repeats the reflection for sides
-        # of fewer than 9 pixels). Such a side is the whole tile's, so each tile is padded alone.
-        padding = [(0, -size % self.size_multiple if size < self.tile else 0) for size in (height, width)]
+        # A window shorter than a tile (a side of the image shorter than one, or the last tile
+        # of the aligned grid) is padded at its end to the models' size multiple, as the whole
+        # image would be (numpy's reflect-padding, which the models' own in-graph padding equals,
+        # also repeats the reflection for sides of fewer than 9 pixels).
 
         def restore(window):
+            padding = [(0, -size % self.size_multiple) for size in window.shape[:2]]
             tile = window.astype(np.float32) / peak
             tile = np.pad(np.repeat(tile, 3, axis=-1) if grey else tile, (*padding, (0, 0)), mode="reflect")
             restored = np.asarray(self._run_batch(tile[None])[0])[: window.shape[0], : window.shape[1]]

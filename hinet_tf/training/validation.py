@@ -40,7 +40,7 @@ class Validation(keras.callbacks.Callback):
         # One traced tile function for the whole run; the model's weights are read at each call.
         tile = self.tile or max(max(degraded.shape[:2]) for degraded, _ in self.images)
         tile = -(-tile // self.model.size_multiple) * self.model.size_multiple
-        self._restorer = Restorer(self.model, tile=tile, overlap=0, backend="keras", blend="average")
+        self._restorer = Restorer(self.model, tile=tile, overlap=0, backend="keras", grid="official")
 
     def on_epoch_end(self, epoch, logs=None):
         scores, strips = [], []

@@ -160,7 +160,7 @@ def test_tile_grid_is_the_official_one_without_overlap():
 def test_tiles_lie_on_the_unpadded_image_at_the_official_positions(tiny_model):
     """A 70 x 83 image in 32-pixel tiles, averaged as the official evaluation: neither side is a multiple of 16."""
     image = random_image(70, 83)
-    restored = Restorer(tiny_model, tile=32, overlap=0, blend="average")(image)
+    restored = Restorer(tiny_model, tile=32, overlap=0, grid="official")(image)
     total, count = np.zeros_like(image), np.zeros(image.shape[:2] + (1,), np.float32)
     for top in official_grid_starts(70, 32):
         for left in official_grid_starts(83, 32):
@@ -168,6 +168,36 @@ def test_tiles_lie_on_the_unpadded_image_at_the_official_positions(tiny_model):
             total[top : top + 32, left : left + 32] += tiny_model(tile[None])[-1][0].numpy()
             count[top : top + 32, left : left + 32] += 1
     np.testing.assert_allclose(restored, total / count, atol=1e-5)
+
+
+def test_aligned_tiles_start_on_the_multiple_and_keep_the_overlap():
+    for size in [100, 256, 257, 300, 321, 481, 511, 512, 513, 720, 1000, 3024, 4032]:
+        starts = tiling.tile_starts(size, 256, 32, multiple=16)
+        assert starts[0] == 0 and all(start % 16 == 0 for start in starts), size
+        assert size <= starts[-1] + 256 < size + 16 or starts == [0], size
+        assert all(0 < b - a <= 256 - 32 for a, b in zip(starts, starts[1:])), size
+    assert tiling.tile_starts(4032, 256, 32, multiple=16)[:3] == [0, 208, 432]  # the official grid: 0, 223, 446
+
+
+def test_aligned_tiles_meet_the_image_at_the_phase_of_the_whole_image():
+    def marks_its_own_grid(window):  # as a network that learnt where a camera's JPEG blocks lie
+        rows, columns = np.ogrid[: window.shape[0], : window.shape[1]]
+        return window + ((rows % 16 == 0) & (columns % 16 == 0))[..., None]
+
+    image = random_image(333, 517)
+    aligned = tiling.restore_tiled(marks_its_own_grid, image, 128, 32, multiple=16, blend="interior")
+    np.testing.assert_allclose(aligned, marks_its_own_grid(image), atol=1e-6)
+    official = tiling.restore_tiled(marks_its_own_grid, image, 128, 32)
+    assert not np.allclose(official, marks_its_own_grid(image), atol=0.1)
+
+
+def test_the_restorer_pads_the_last_aligned_tiles_so_the_model_sees_whole_tiles_only(tiny_model):
+    restorer = Restorer(tiny_model, tile=64, overlap=16)
+    seen, run_batch = [], restorer._run_batch
+    restorer._run_batch = lambda tiles: seen.append(tiles.shape[1:3]) or run_batch(tiles)
+    restored = restorer(random_image(100, 90))
+    assert restored.shape == (100, 90, 3) and np.isfinite(restored).all()
+    assert set(seen) == {(64, 64)} and len(seen) == 4  # starts 0 and 48 down (100 -> 112), 0 and 32 across (90 -> 96)
 
 
 def tile_numbers():
@@ -203,7 +233,7 @@ def test_interior_blending_is_closer_to_the_whole_image_for_a_model_that_errs_at
     image = random_image(300, 300)
     inner = (slice(16, -16), slice(16, -16))  # away from the image's own border, which every blend shares
     error = {
-        blend: np.abs(tiling.restore_tiled(errs_at_edges, image, 128, 32, blend) - image)[inner].max()
+        blend: np.abs(tiling.restore_tiled(errs_at_edges, image, 128, 32, blend=blend) - image)[inner].max()
         for blend in tiling.BLENDS
     }
     assert error["average"] > 0.4 and error["interior"] < error["average"] / 10, error
@@ -258,8 +288,8 @@ def test_bad_settings_raise(tiny_model, restorer):
         Restorer(tiny_model, tile=100)
     with pytest.raises(ValueError, match="overlap"):
         Restorer(tiny_model, tile=64, overlap=64)
-    with pytest.raises(ValueError, match="Unknown blend 'mean'; choose one of interior, average"):
-        Restorer(tiny_model, tile=64, blend="mean")
+    with pytest.raises(ValueError, match="Unknown grid 'even'; choose one of aligned, official"):
+        Restorer(tiny_model, tile=64, grid="even")
     for tile in (None, 64.0):  # not a TypeError from the arithmetic
         with pytest.raises(ValueError, match=f"positive multiple of 16, got {tile!r}"):
             Restorer(tiny_model, tile=tile)

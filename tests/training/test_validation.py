@@ -37,7 +37,7 @@ def test_val_psnr_is_the_official_score_of_tiled_whole_images(tmp_path, y_channe
     logs = {}
     validation.on_epoch_end(0, logs)
 
-    restorer = Restorer(model, tile=32, overlap=0, blend="average")  # the official protocol
+    restorer = Restorer(model, tile=32, overlap=0, grid="official")  # the official protocol
     scores = [psnr(restorer(degraded), target, y_channel=y_channel, quantize=quantize) for degraded, target in _pairs()]
     assert logs["val_psnr"] == pytest.approx(np.mean(scores), abs=1e-9)
     unrounded = [psnr(restorer(degraded), target, y_channel=y_channel, quantize=not quantize) for degraded, target in _pairs()]
