@@ -33,6 +33,7 @@ SHOT_NOISE_RANGE = (1e-4, 1.2e-2)
 # log(read) = READ_SLOPE * log(shot) + READ_INTERCEPT + N(0, READ_SPREAD), natural logarithms.
 READ_SLOPE, READ_INTERCEPT, READ_SPREAD = 2.18, 1.20, 0.26
 JPEG_QUALITY_RANGE = (80, 98)
+JPEG_GRIDS = ("fixed", "random")
 # The camera's noise reduction, each drawn uniformly: luma and chroma Gaussian sigmas (pixels), chroma gain.
 NOISE_REDUCTION = {"luma_sigma": (0.0, 1.0), "chroma_sigma": (0.0, 3.0), "chroma_gain": (0.25, 1.0)}
 # Full-range BT.601 RGB -> Y'CbCr (rows).
@@ -195,7 +196,9 @@ def jpeg(image, quality):
     return tf.reshape(tf.cast(decoded, tf.float32) / 255.0, tf.shape(image))
 
 
-def camera_noise(image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE, noise_reduction=None):
+def camera_noise(
+    image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE, noise_reduction=None, jpeg_grid="fixed"
+):
     """A clean sRGB image (H, W, 3) as a random camera would have photographed it, noise and JPEG included.
 
     Args:
@@ -204,6 +207,10 @@ def camera_noise(image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_R
         jpeg_quality: `(low, high)` integer range drawn uniformly, or None for no JPEG.
         noise_reduction: `reduce_noise`'s ranges, a dict like `NOISE_REDUCTION` (the default), or
             False for none.
+        jpeg_grid: where the JPEG's 16 x 16 blocks lie: "fixed", from the image's top-left
+            corner as in a camera's whole photo, or "random", 0-15 pixels off in each
+            direction, as in a photo cropped afterwards (a model trained on "fixed" learns
+            the blocks' place, and removes little noise from crops off it).
     """
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     even = tf.pad(image, [[0, height % 2], [0, width % 2], [0, 0]], mode="REFLECT")
@@ -223,5 +230,11 @@ def camera_noise(image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_R
         noise = reduce_noise(noise, **random_noise_reduction(noise_reduction))
     noisy = tf.clip_by_value(image + noise[:height, :width], 0.0, 1.0)
     if jpeg_quality is not None:
-        noisy = jpeg(noisy, tf.random.uniform([], int(jpeg_quality[0]), int(jpeg_quality[1]) + 1, dtype=tf.int32))
+        quality = tf.random.uniform([], int(jpeg_quality[0]), int(jpeg_quality[1]) + 1, dtype=tf.int32)
+        if jpeg_grid == "random":
+            offset = tf.random.uniform([2], 0, tf.minimum(16, tf.minimum(height, width)), dtype=tf.int32)
+            shifted = tf.pad(noisy, [[offset[0], 0], [offset[1], 0], [0, 0]], mode="SYMMETRIC")
+            noisy = jpeg(shifted, quality)[offset[0] :, offset[1] :]
+        else:
+            noisy = jpeg(noisy, quality)
     return tf.ensure_shape(noisy, image.shape)

@@ -175,6 +175,7 @@ class CameraNoise(Degradation):
     Args:
         shot_noise: `[low, high]` of the log-uniform shot noise level (the published range by default).
         jpeg_quality: `[low, high]` of the camera's JPEG quality, or None for no JPEG.
+        jpeg_grid: "fixed" or "random": where the JPEG's blocks lie (`camera_noise.camera_noise`).
         noise_reduction: `[low, high]` ranges of the camera's noise reduction by name (`luma_sigma`,
             `chroma_sigma` in pixels, `chroma_gain`; those left out keep their defaults), or None for none.
         gaussian_probability: the chance that an image gets today's white Gaussian noise instead.
@@ -185,6 +186,7 @@ class CameraNoise(Degradation):
         self,
         shot_noise=camera_noise.SHOT_NOISE_RANGE,
         jpeg_quality=camera_noise.JPEG_QUALITY_RANGE,
+        jpeg_grid="fixed",
         noise_reduction=camera_noise.NOISE_REDUCTION,
         gaussian_probability=0.0,
         gaussian_sigma=(0, 50),
@@ -194,6 +196,8 @@ class CameraNoise(Degradation):
         _check_range("camera shot_noise", shot_noise, 1e-6, 1, numbers=False)
         if jpeg_quality is not None:
             _check_range("camera jpeg_quality", jpeg_quality, 1, 100, numbers=False, integer=True)
+        if jpeg_grid not in camera_noise.JPEG_GRIDS:
+            raise ValueError(f"camera jpeg_grid must be one of {', '.join(camera_noise.JPEG_GRIDS)}, got {jpeg_grid!r}.")
         if noise_reduction is not None:
             if not isinstance(noise_reduction, dict) or set(noise_reduction) - set(camera_noise.NOISE_REDUCTION):
                 names = ", ".join(camera_noise.NOISE_REDUCTION)
@@ -205,13 +209,16 @@ class CameraNoise(Degradation):
         _check_range("camera gaussian_sigma", gaussian_sigma, 0, 255)
         self.shot_noise = tuple(shot_noise)
         self.jpeg_quality = None if jpeg_quality is None else tuple(jpeg_quality)
+        self.jpeg_grid = jpeg_grid
         self.noise_reduction = False if noise_reduction is None else noise_reduction
         self.gaussian_probability = gaussian_probability
         self.gaussian = GaussianNoise(gaussian_sigma, clip=False)
 
     def apply(self, image):
         def camera():
-            return camera_noise.camera_noise(image, self.shot_noise, self.jpeg_quality, self.noise_reduction)
+            return camera_noise.camera_noise(
+                image, self.shot_noise, self.jpeg_quality, self.noise_reduction, self.jpeg_grid
+            )
 
         if self.gaussian_probability <= 0:
             return camera()

@@ -226,6 +226,25 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
     assert never.max() <= 1
 
 
+def block_phase(image):
+    """The phase (mod 8) of the columns where the JPEG of a smooth ramp jumps most: where its blocks meet."""
+    jumps = np.abs(np.diff(image.mean(axis=(0, 2))))
+    return int(np.argmax([jumps[phase::8].mean() for phase in range(8)]))
+
+
+def test_a_random_jpeg_grid_puts_the_blocks_anywhere_in_the_image():
+    """Blocks start at the top-left corner ("fixed"), or 0-15 pixels off it ("random"), as in cropped photos."""
+    tf.random.set_seed(3)
+    columns = np.linspace(0.2, 0.8, 96, dtype=np.float32) ** 2  # smooth: each block's DCT rounds it to steps
+    image = tf.constant(np.broadcast_to(columns[None, :, None], (64, 96, 3)).copy())
+    settings = {"shot_range": (1e-6, 1.001e-6), "jpeg_quality": (20, 20), "noise_reduction": False}
+    fixed = {block_phase(camera_noise.camera_noise(image, **settings).numpy()) for _ in range(4)}
+    random = [block_phase(camera_noise.camera_noise(image, jpeg_grid="random", **settings).numpy()) for _ in range(12)]
+    assert len(fixed) == 1 and len(set(random)) >= 4, random
+    degraded = camera_noise.camera_noise(image[:5, :7], jpeg_grid="random", **settings)  # offsets fit a tiny image
+    assert degraded.shape == (5, 7, 3)
+
+
 @pytest.mark.parametrize(
     "spec, message",
     [
@@ -239,9 +258,10 @@ def test_camera_degradation_can_mix_in_unclipped_gaussian_noise():
         ({"shot_noise": ["low", 0.01]}, r"camera shot_noise must lie in \[1e-06, 1\], got \['low', 0.01\]"),
         (
             {"gaussian_probabilty": 0.5},
-            r"\(camera\): unknown setting 'gaussian_probabilty'; known: shot_noise, jpeg_quality, noise_reduction, "
+            r"\(camera\): unknown setting 'gaussian_probabilty'; known: shot_noise, jpeg_quality, jpeg_grid, noise_reduction, "
             r"gaussian_probability, gaussian_sigma, probability\.$",
         ),
+        ({"jpeg_grid": "shifted"}, r"camera jpeg_grid must be one of fixed, random, got 'shifted'"),
         ({"noise_reduction": {"strength": [0, 1]}}, r"camera noise_reduction must map some of luma_sigma, chroma_sigma"),
         ({"noise_reduction": {"chroma_gain": [0, 2]}}, r"camera noise_reduction chroma_gain must lie in \[0, 1\]"),
         ({"noise_reduction": {"luma_sigma": 1}}, r"camera noise_reduction luma_sigma must be a \[low, high\] range"),
