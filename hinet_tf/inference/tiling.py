@@ -13,7 +13,7 @@ PolyU-val 8 pixels off that phase, gains nothing over the noisy crop (2.5 dB les
 Overlapping pixels get a weighted average (`blend`). "average", the official evaluation's,
 weighs every tile alike. "interior" weighs each pixel of a tile by
 `((1 + d) / (1 + tile // 2)) ** 4`, `d` its distance to the nearest edge of the tile that
-lies inside the image: near such an edge the network lacks the context beyond it, and its
+lies inside the image, at most half a tile: near such an edge the network lacks the context beyond it, and its
 output there differs from the whole image's (by 1.2 levels of 8 bits on average at the edge,
 0.2 at 32 pixels, for the shipped camera model), so the neighbour that holds the pixel
 further inside counts more. The weights are separable, one factor per axis.
@@ -39,7 +39,7 @@ def tile_starts(size, tile, overlap, multiple=1):
         step = math.ceil((size - tile) / (count - 1))
         return [min(index * step, size - tile) for index in range(count)]
     span = -(-size // multiple) * multiple - tile  # the last start, on the multiple
-    largest_step = max((tile - overlap) // multiple, 1) * multiple
+    largest_step = (tile - overlap) // multiple * multiple  # at least `multiple` (`check_tile`)
     count = -(-span // largest_step) + 1
     # Rounded down, consecutive starts stay at most `largest_step` apart.
     return [index * span // (count - 1) // multiple * multiple for index in range(count)]

@@ -1,4 +1,4 @@
-"""The rule for tiles: a tile fits the model's size multiple, and neighbouring tiles overlap by less than a tile."""
+"""The rule for tiles: a tile fits the model's size multiple, and neighbouring tiles start at least that far apart."""
 
 import numbers
 
@@ -7,14 +7,18 @@ USUAL_MULTIPLE = 16
 
 
 def check_tile(tile, multiple=1, overlap=0):
-    """Raises a one-line ValueError unless `tile` is a positive multiple of `multiple` and `0 <= overlap < tile`.
+    """Raises a one-line ValueError unless `tile` is a positive multiple of `multiple` and `0 <= overlap <= tile - multiple`.
 
     The tile is checked first: with a tile that no model can take, the overlap is moot.
     """
     if not isinstance(tile, numbers.Integral) or tile <= 0 or tile % multiple:
         raise ValueError(f"The tile size must be a positive multiple of {multiple}, got {tile!r}.")
-    if not isinstance(overlap, numbers.Integral) or not 0 <= overlap < tile:
-        raise ValueError(f"The overlap ({overlap}) must be smaller than the tile ({tile}).")
+    if not isinstance(overlap, numbers.Integral) or not 0 <= overlap <= tile - multiple:
+        if multiple == 1:
+            raise ValueError(f"The overlap ({overlap}) must be smaller than the tile ({tile}).")
+        raise ValueError(
+            f"The overlap ({overlap}) must be at most {tile - multiple}, the tile ({tile}) minus the size multiple ({multiple})."
+        )
 
 
 def check_tile_before_loading(tile, overlap, multiple=None):

@@ -69,7 +69,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet: error: two.png: with several inputs or a folder, -o names a folder; give one without an image suffix"
         ),
         ("restore", "in.png", "-o", "out", "--tile", "32"): (
-            "hinet: error: The overlap (32) must be smaller than the tile (32)."
+            "hinet: error: The overlap (32) must be at most 16, the tile (32) minus the size multiple (16)."
         ),
         ("export", "hinet_1x", "--format", "tflite", "-o", "model.tflite"): (
             "hinet: error: model.tflite already exists; pass overwrite=True (`--overwrite`) to replace it"

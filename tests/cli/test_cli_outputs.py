@@ -161,7 +161,7 @@ def test_a_tile_that_is_no_multiple_of_the_models_is_named_so(tmp_path, identity
     assert main([*argv, "--tile", "15"]) == 2
     assert one_error(capsys) == "hinet: error: The tile size must be a positive multiple of 4, got 15."
     assert main([*argv, "--tile", "64", "--overlap", "64"]) == 2
-    assert one_error(capsys) == "hinet: error: The overlap (64) must be smaller than the tile (64)."
+    assert one_error(capsys) == "hinet: error: The overlap (64) must be at most 60, the tile (64) minus the size multiple (4)."
     assert not (tmp_path / "out").exists()
 
 

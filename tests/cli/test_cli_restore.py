@@ -299,7 +299,9 @@ def test_bad_model_files_and_settings_are_named_plainly(tmp_path, identity_model
         main(["restore", str(image), "-o", str(tmp_path / "out.png"), "--tile", "0"])
     assert "argument --tile: must be at least 1, got 0" in capsys.readouterr().err
     model = ["--model", str(identity_model_path)]
-    assert "The overlap (64) must be smaller than the tile (64)." in error("--tile", "64", "--overlap", "64", *model)
+    assert "The overlap (64) must be at most 60, the tile (64) minus the size multiple (4)." in error(
+        "--tile", "64", "--overlap", "64", *model
+    )
     assert not (tmp_path / "out.png").exists()
 
 

@@ -177,6 +177,9 @@ def test_aligned_tiles_start_on_the_multiple_and_keep_the_overlap():
         assert size <= starts[-1] + 256 < size + 16 or starts == [0], size
         assert all(0 < b - a <= 256 - 32 for a, b in zip(starts, starts[1:])), size
     assert tiling.tile_starts(4032, 256, 32, multiple=16)[:3] == [0, 208, 432]  # the official grid: 0, 223, 446
+    assert tiling.tile_starts(100, 32, 16, multiple=16) == [0, 16, 32, 48, 64, 80]  # the largest overlap on 16
+    with pytest.raises(ValueError, match=r"The overlap \(24\) must be at most 16, the tile \(32\) minus the size multiple \(16\)"):
+        tiling.tile_starts(100, 32, 24, multiple=16)  # tiles 8 apart would be off the multiple
 
 
 def test_aligned_tiles_meet_the_image_at_the_phase_of_the_whole_image():
