@@ -6,8 +6,7 @@ import pathlib
 from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
-
-CHECKPOINT_SUFFIXES = (".pth", ".pt", ".npz")
+from hinet_tf.convert.checkpoint_io import CHECKPOINT_SUFFIXES
 CONFIG_KEYS = ("width", "depth", "hin_levels", "in_channels", "relu_slope")
 
 

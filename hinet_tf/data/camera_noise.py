@@ -212,6 +212,8 @@ def camera_noise(
             direction, as in a photo cropped afterwards (a model trained on "fixed" learns
             the blocks' place, and removes little noise from crops off it).
     """
+    if jpeg_grid not in JPEG_GRIDS:
+        raise ValueError(f"jpeg_grid must be one of {', '.join(JPEG_GRIDS)}, got {jpeg_grid!r}.")
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     even = tf.pad(image, [[0, height % 2], [0, width % 2], [0, 0]], mode="REFLECT")
     camera = random_camera()

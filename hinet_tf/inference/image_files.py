@@ -125,7 +125,7 @@ def plan_outputs(inputs, output):
         if not is_supported(output):
             raise ValueError(f"{output}: cannot write {output.suffix!r} images; use one of {', '.join(SUPPORTED_SUFFIXES)}")
         return [(inputs[0], output)]
-    if is_supported(output) and not output.exists():
+    if is_image_suffix(output) and not output.exists():
         raise ValueError(f"{output}: with several inputs or a folder, -o names a folder; give one without an image suffix")
     jobs = []
     resolved_output = output.resolve()
