@@ -209,6 +209,6 @@ def restore_files(restorer, jobs, overwrite=False, max_pixels=DEFAULT_MAX_PIXELS
 def _restore_file(restorer, source, target, overwrite, max_pixels):
     """Restores one file; returns its colour channels."""
     image = read_stored(source, max_pixels)
-    restorer.restore_in_place(image.colour_samples)
+    restorer.restore_in_place(image.stored_colour_samples)  # on the grid of a camera JPEG's blocks
     write_stored(target, image, overwrite=overwrite)
     return image.colour_samples.shape[-1]

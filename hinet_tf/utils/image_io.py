@@ -109,12 +109,15 @@ class StoredImage:
     file's integers, whatever its size.
 
     Attributes:
-        samples: uint8 or uint16, (H, W, 1 to 4): grey, grey and alpha, RGB or RGBA.
+        samples: uint8 or uint16, (H, W, 1 to 4): grey, grey and alpha, RGB or RGBA, upright.
         icc_profile: the file's ICC colour profile (bytes), written with the image; or None.
+        upright: the transform (`hinet_tf.utils.dihedral`'s number) that turned the samples as
+            stored upright, by the file's EXIF or TIFF orientation; 0 if none.
     """
 
     samples: np.ndarray
     icc_profile: bytes | None = None
+    upright: int = 0
 
     @property
     def bit_depth(self):
@@ -124,6 +127,18 @@ class StoredImage:
     def colour_samples(self):
         """The grey or RGB channels: a view of `samples`, without the alpha."""
         return self.samples[..., : 1 if self.samples.shape[-1] <= 2 else 3]
+
+    @property
+    def stored_colour_samples(self):
+        """`colour_samples` as the file stores them, before `upright`: a view, which writes go through.
+
+        A camera's JPEG blocks lie on a grid from the stored image's top-left corner: a model
+        that learnt their place restores this view, not the upright one.
+        """
+        view = self.colour_samples
+        view = view.swapaxes(0, 1) if self.upright & 4 else view
+        view = view[:, ::-1] if self.upright & 2 else view
+        return view[::-1] if self.upright & 1 else view
 
     def to_image(self):
         """The same image as float32 `Image` arrays in [0, 1]."""
@@ -240,19 +255,19 @@ def read_stored(path, max_pixels=DEFAULT_MAX_PIXELS):
     data = path.read_bytes()
     try:
         if header.format == "PNG":
-            array, profile = _decode_png(data)
+            array, profile, upright = _decode_png(data)
         elif header.format == "TIFF":
-            array, profile = _decode_tiff(data)
+            array, profile, upright = _decode_tiff(data)
         elif header.format == "JPEG":
-            array, profile = _decode_jpeg(data)
+            array, profile, upright = _decode_jpeg(data)
         else:
-            array, profile = _decode_pillow(data, header.format)
+            array, profile, upright = _decode_pillow(data, header.format)
     except ImageError as error:
         raise ImageError(f"{path}: {error}") from None
     except Exception as error:  # each decoder raises its own types for corrupt data
         raise ImageError(f"{path}: cannot decode the {header.format} data ({first_line(error)})") from None
     del data
-    image = StoredImage(_checked_samples(array, path))
+    image = StoredImage(_checked_samples(array, path), upright=upright)
     if profile and _profile_fits(profile, image.colour_samples.shape[-1]):
         image.icc_profile = bytes(profile)
     return image
@@ -370,7 +385,8 @@ def _decode_png(data):
     except tf.errors.InvalidArgumentError as error:
         raise ImageError(f"cannot decode the PNG data, the file is damaged ({_tf_reason(error)})") from None
     with PIL.Image.open(io.BytesIO(data), formats=["PNG"]) as file:  # reads the chunks before the pixels only
-        return _upright(array, file.getexif().get(EXIF_ORIENTATION, 1)), file.info.get("icc_profile")
+        array, upright = _upright(array, file.getexif().get(EXIF_ORIENTATION, 1))
+        return array, file.info.get("icc_profile"), upright
 
 
 def _aligned_empty(shape, dtype):
@@ -432,7 +448,8 @@ def _decode_jpeg(data):
         except tf.errors.InvalidArgumentError as error:
             raise ImageError(f"cannot decode the JPEG data, the file is damaged ({_tf_reason(error)})") from None
         array[top : top + window[2]] = np.from_dlpack(strip)  # read in place, not copied first
-    return _upright(array, orientation), profile
+    array, upright = _upright(array, orientation)
+    return array, profile, upright
 
 
 def _encode_jpeg(array, icc_profile=None):
@@ -454,13 +471,13 @@ def _encode_jpeg(array, icc_profile=None):
 
 
 def _upright(array, orientation):
-    """`array` turned by an EXIF or TIFF orientation (1-8; others are taken as 1, upright)."""
+    """`(array turned upright, the transform's number)` for an EXIF or TIFF orientation (1-8; others are taken as 1)."""
     index = UPRIGHT_TRANSFORMS.get(orientation, 0)
     if not index:
-        return array
+        return array, 0
     array = array[::-1] if index & 1 else array
     array = array[:, ::-1] if index & 2 else array
-    return np.ascontiguousarray(array.swapaxes(0, 1) if index & 4 else array)
+    return np.ascontiguousarray(array.swapaxes(0, 1) if index & 4 else array), index
 
 
 def _decode_pillow(data, format_name):
@@ -470,12 +487,13 @@ def _decode_pillow(data, format_name):
 
     with _pillow_size_guard_off(), PIL.Image.open(io.BytesIO(data), formats=[format_name.upper()]) as file:
         profile = file.info.get("icc_profile")
+        upright = UPRIGHT_TRANSFORMS.get(file.getexif().get(EXIF_ORIENTATION, 1), 0)
         file = PIL.ImageOps.exif_transpose(file)  # phone photos: apply the EXIF orientation
         if file.mode == "1":
             file = file.convert("L")
         elif file.mode not in ("L", "LA", "RGB", "RGBA"):  # CMYK, palettes: converted by Pillow
             file = file.convert("RGBA" if "A" in file.mode or "transparency" in file.info else "RGB")
-        return np.asarray(file), profile
+        return np.asarray(file), profile, upright
 
 
 def _encode_pillow(array, format_name, icc_profile=None):
@@ -519,8 +537,8 @@ def _decode_tiff(data):
             raise ImageError(f"its compression ({page.compression.name}) needs imagecodecs: {TIFF_INSTALL}") from None
         if array.ndim == 3 and page.planarconfig == 2:
             array = np.moveaxis(array, 0, -1)  # planar (C, H, W) storage
-        array = _tiff_colours(array, page)
-        return _upright(array, page.tags.valueof(EXIF_ORIENTATION, 1)), page.iccprofile
+        array, upright = _upright(_tiff_colours(array, page), page.tags.valueof(EXIF_ORIENTATION, 1))
+        return array, page.iccprofile, upright
 
 
 def _tiff_colours(array, page):

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from PIL import Image
+from PIL import ImageOps
 
 from hinet_tf.inference import image_files
 from hinet_tf.inference.errors import NonFiniteOutputError
@@ -108,6 +109,34 @@ def test_restore_files_writes_each_output_and_reports_the_ones_that_fail(tmp_pat
     restored = np.asarray(Image.open(tmp_path / "out" / "good.png"))
     assert restored.shape == (20, 16, 3) and (restored == 255 - 64).all()
     assert not (tmp_path / "out" / "broken.png").exists()
+
+
+class MarksItsFirstRow:
+    """A stand-in restorer that sees where its image starts, as a model that learnt a camera's JPEG grid does."""
+
+    channels = 3
+
+    def restore_in_place(self, samples):
+        self.seen = samples.copy()
+        samples[0] = 255
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_an_exif_turned_photo_is_restored_as_stored_and_written_upright(tmp_path, orientation):
+    """Phone photos held sideways: the restorer gets the file's own samples, on its JPEG grid (PNG here: exact)."""
+    stored = np.random.default_rng(orientation).integers(0, 200, (20, 16, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(stored).save(tmp_path / "phone.png", exif=exif)
+    restorer = MarksItsFirstRow()
+    assert image_files.restore_files(restorer, [(tmp_path / "phone.png", tmp_path / "out.png")]) == []
+    np.testing.assert_array_equal(restorer.seen, stored)
+    marked = stored.copy()
+    marked[0] = 255  # what the restorer did, to the file's first row of samples
+    Image.fromarray(marked).save(tmp_path / "marked.png", exif=exif)
+    with Image.open(tmp_path / "marked.png") as file:
+        expected = np.asarray(ImageOps.exif_transpose(file))
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
 
 
 def test_grayscale_files_through_a_colour_model_get_one_warning_naming_them(tmp_path):
