@@ -197,7 +197,7 @@ def jpeg(image, quality):
 
 
 def camera_noise(
-    image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE, noise_reduction=None, jpeg_grid="fixed"
+    image, shot_range=SHOT_NOISE_RANGE, jpeg_quality=JPEG_QUALITY_RANGE, noise_reduction=None, jpeg_grid="random"
 ):
     """A clean sRGB image (H, W, 3) as a random camera would have photographed it, noise and JPEG included.
 
@@ -207,10 +207,10 @@ def camera_noise(
         jpeg_quality: `(low, high)` integer range drawn uniformly, or None for no JPEG.
         noise_reduction: `reduce_noise`'s ranges, a dict like `NOISE_REDUCTION` (the default), or
             False for none.
-        jpeg_grid: where the JPEG's 16 x 16 blocks lie: "fixed", from the image's top-left
-            corner as in a camera's whole photo, or "random", 0-15 pixels off in each
-            direction, as in a photo cropped afterwards (a model trained on "fixed" learns
-            the blocks' place, and removes little noise from crops off it).
+        jpeg_grid: where the JPEG's 16 x 16 blocks lie: "random", 0-15 pixels off the image's
+            top-left corner in each direction, as in a photo cropped after the camera, or
+            "fixed", from the corner (a model trained so learns the blocks' place, and
+            removes little noise from crops off it).
     """
     if jpeg_grid not in JPEG_GRIDS:
         raise ValueError(f"jpeg_grid must be one of {', '.join(JPEG_GRIDS)}, got {jpeg_grid!r}.")

@@ -186,7 +186,7 @@ class CameraNoise(Degradation):
         self,
         shot_noise=camera_noise.SHOT_NOISE_RANGE,
         jpeg_quality=camera_noise.JPEG_QUALITY_RANGE,
-        jpeg_grid="fixed",
+        jpeg_grid="random",
         noise_reduction=camera_noise.NOISE_REDUCTION,
         gaussian_probability=0.0,
         gaussian_sigma=(0, 50),
