@@ -62,7 +62,7 @@ def size_multiple(specs):
                 config = config["config"]["backbone"]
             if config["registered_name"] != "hinet_tf>HINetBackbone":
                 return None
-            multiples.append(2 ** (config["config"].get("depth", 5) - 1))
+            multiples.append(2 ** (config["config"]["depth"] - 1))  # get_config writes every argument
         except Exception:  # not readable so (a damaged file, another kind of config): the loading says why
             return None
     return math.lcm(*multiples)
