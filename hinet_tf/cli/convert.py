@@ -7,6 +7,9 @@ from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
 from hinet_tf.convert.checkpoint_io import CHECKPOINT_SUFFIXES
+from hinet_tf.convert.checkpoint_io import check_checkpoint_file
+from hinet_tf.convert.errors import CheckpointError
+
 CONFIG_KEYS = ("width", "depth", "hin_levels", "in_channels", "relu_slope")
 
 
@@ -49,8 +52,6 @@ def _check_paths(args):
     if args.to_pytorch:
         if output is None or args.preset_dir:
             raise CLIError("--to-pytorch writes one .pth or .npz file: give -o and no --preset-dir")
-        if source.suffix != ".keras":
-            raise CLIError(f"--to-pytorch converts a .keras model; got {source}")
         if output.suffix.lower() not in CHECKPOINT_SUFFIXES:
             raise CLIError(f"the output of --to-pytorch must end in .pth or .npz; got {output}")
         if args.preset:
@@ -61,12 +62,11 @@ def _check_paths(args):
         raise CLIError("give -o OUT.keras, --preset-dir DIR or both")
     elif output is not None and output.suffix != ".keras":
         raise CLIError(f"the output must end in .keras (or pass --to-pytorch); got {output}")
-    if source.is_dir():
-        raise CLIError(f"{source} is a folder, not a file")
-    if not source.is_file():
-        raise CLIError(f"{source}: no such file")
-    if not args.to_pytorch and source.suffix.lower() not in CHECKPOINT_SUFFIXES:
-        raise CLIError(f"{source} is no checkpoint: expected a .pth, .pt or .npz file (or a .keras model with --to-pytorch)")
+    with reported(CheckpointError):  # before TensorFlow loads
+        if args.to_pytorch:
+            check_checkpoint_file(source, (".keras",), kind="Keras model")
+        else:
+            check_checkpoint_file(source)
     if output is not None:
         if output.exists() and not args.overwrite:
             raise CLIError(f"{output} already exists; pass --overwrite to replace it")

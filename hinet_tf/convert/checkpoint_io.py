@@ -99,6 +99,19 @@ def _read_pth(path):
     return _state_dict_from_mapping(checkpoint, str(path))
 
 
+def check_checkpoint_file(path, suffixes=CHECKPOINT_SUFFIXES, kind="checkpoint"):
+    """Returns `path` as a `Path`; a CheckpointError unless it is a file ending in one of `suffixes`."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder, not a file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such file")
+    if path.suffix.lower() not in suffixes:
+        names = " or ".join([", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
+        raise CheckpointError(f"{path} is no {kind}: expected a {names} file")
+    return path
+
+
 def read_state_dict(source):
     """Returns `{official key: numpy array}` (PyTorch layout) from a `.pth`/`.npz` path or a mapping.
 
@@ -110,13 +123,7 @@ def read_state_dict(source):
         return _state_dict_from_mapping(source, describe(source))
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"source must be a path or a mapping of names to arrays, got {type(source).__name__}")
-    path = pathlib.Path(source)
-    if path.is_dir():
-        raise CheckpointError(f"{path} is a folder, not a file")
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such file")
-    if path.suffix.lower() not in CHECKPOINT_SUFFIXES:
-        raise CheckpointError(f"{path} is no checkpoint: expected a .pth, .pt or .npz file")
+    path = check_checkpoint_file(source)
     if path.suffix.lower() == ".npz":
         return _read_npz(path)
     return _read_pth(path)
@@ -129,7 +136,7 @@ def write_state_dict(state_dict, path, overwrite=False):
     if suffix == ".npz":
         with atomic_write(path, overwrite) as temporary, open(temporary, "wb") as file:
             np.savez(file, **state_dict)
-    elif suffix in (".pth", ".pt"):
+    elif suffix in CHECKPOINT_SUFFIXES:  # .pth or .pt
         torch = _import_torch()
         params = {key: torch.from_numpy(np.ascontiguousarray(array)) for key, array in state_dict.items()}
         with atomic_write(path, overwrite) as temporary:

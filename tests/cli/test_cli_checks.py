@@ -118,6 +118,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
             "hinet: error: Dataset folder a_file is a file, not a folder."
         ),
         ("convert", "photos", "-o", "m.keras"): "hinet: error: photos is a folder, not a file",
+        ("convert", "a_file", "--to-pytorch", "-o", "w.npz"): "hinet: error: a_file is no Keras model: expected a .keras file",
         ("evaluate", "--model", "m.keras", "--data", "pairs", "--layout", "pairs"): (
             f"hinet: error: pairs/input/x1.png is a broken link to {tmp_path / 'nowhere'}: fix or remove it."
         ),
