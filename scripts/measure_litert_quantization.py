@@ -33,13 +33,15 @@ import tensorflow as tf
 
 from hinet_tf.export import export_litert
 from hinet_tf.export.calibration import calibration_set
+from hinet_tf.export.calibration import stacked
+from hinet_tf.export.litert import CALIBRATED
+from hinet_tf.export.litert import QUANTIZATIONS
 from hinet_tf.inference import load_model
 from hinet_tf.inference import read_image
 from hinet_tf.metrics import psnr
 from hinet_tf.models import image_restorer
 from hinet_tf.utils.quiet import native_stderr_silenced
 
-VARIANTS = ("float32", "fp16", "int8_dynamic", "int8", "int16x8")
 SIGMAS = (15, 25, 50)
 
 
@@ -60,11 +62,6 @@ def run_tflite(path, tiles):
     with native_stderr_silenced():
         runner = Interpreter(model_path=str(path)).get_signature_runner("serving_default")
         return np.concatenate([runner(images=tile[None].astype(np.float32))["restored"] for tile in tiles])
-
-
-def stacked(tiles):
-    """The tiles as one tall image: one PSNR of the pooled error, as `psnr_against_float`."""
-    return tiles.reshape(-1, *tiles.shape[2:])
 
 
 def mean_psnr(restored, clean):
@@ -102,9 +99,9 @@ def main():
 
     variants = {}
     with tempfile.TemporaryDirectory() as folder:
-        for name in VARIANTS:
+        for name in QUANTIZATIONS:
             path = pathlib.Path(folder) / f"{name}.tflite"
-            tiles = calibration if name in ("int8", "int16x8") else None
+            tiles = calibration if name in CALIBRATED else None
             seconds = time.time()
             try:
                 export_litert(model, path, args.tile, name, tiles)

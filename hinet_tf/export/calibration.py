@@ -79,7 +79,7 @@ def psnr_against_float(model, path, tiles, batch_size=8):
     batches = [tiles[start : start + batch_size] for start in range(0, len(tiles), batch_size)]
     reference = np.concatenate([np.asarray(model(batch, training=False)) for batch in batches])
     # One pooled mean squared error over every tile: the tiles stacked into one tall image.
-    return psnr(_stacked(quantised), _stacked(reference), quantize=False)
+    return psnr(stacked(quantised), stacked(reference), quantize=False)
 
 
 def _random_tiles(images, tile, count, rng):
@@ -94,5 +94,6 @@ def _random_tiles(images, tile, count, rng):
     return np.stack(tiles).astype(np.float32)
 
 
-def _stacked(tiles):
+def stacked(tiles):
+    """Tiles (N, H, W, C) as one tall image (N * H, W, C): one PSNR of their pooled error."""
     return tiles.reshape(-1, *tiles.shape[2:])
