@@ -41,7 +41,7 @@ def _timings(function, runs, warmup):
     return {"median_s": statistics.median(seconds), "min_s": min(seconds), "max_s": max(seconds), "runs": runs}
 
 
-def _config(case):
+def case_config(case):
     """The config of a case: its recipe (`config`, a YAML path, or the defaults) at its width and the benchmark batch."""
     from hinet_tf.training.config import load_config
     from hinet_tf.training.config import validate
@@ -98,7 +98,7 @@ def _restorer(case, log=None, threads=None):
     from hinet_tf.models import HINetBackbone
 
     keras.utils.set_random_seed(0)
-    backbone = HINetBackbone(**_config(case).model.to_dict())
+    backbone = HINetBackbone(**case_config(case).model.to_dict())
     return Restorer(backbone, case.get("tile", TILE), OVERLAP, backend=case["path"], log=log, threads=threads)
 
 
@@ -135,9 +135,9 @@ def run_case(case, threads, runs, warmup):
         from hinet_tf import official_benchmark
 
         image = None if task == "train" else _image(case, rng)
-        step = official_benchmark.function(task, path, _config(case), threads, image, (case.get("tile", TILE), OVERLAP))
+        step = official_benchmark.function(task, path, case_config(case), threads, image, (case.get("tile", TILE), OVERLAP))
     elif task == "train":
-        step = _keras_train_step(_config(case))
+        step = _keras_train_step(case_config(case))
     elif task == "photo":
         step = _photo_step(_restorer(case, log=conversions.append, threads=threads), case)
     else:

@@ -22,17 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-FORWARD_SIZE = (256, 256)
-TRAIN_BATCH = (8, 128, 128)
-
-
-def _config(width):
-    from hinet_tf.training.config import validate
-
-    batch, crop, _ = TRAIN_BATCH
-    return validate({}).replace(
-        model={"width": width}, train={"batch_size": batch, "crop_size": crop, "steps_per_execution": 1}
-    )
+from hinet_tf.benchmark import LATENCY_SIZE as FORWARD_SIZE
+from hinet_tf.benchmark import TRAIN_BATCH
+from hinet_tf.benchmark import case_config
 
 
 def _top(times, total, limit=12):
@@ -46,15 +38,15 @@ def profile_tensorflow(width, threads):
 
     from hinet_tf.inference import Restorer
     from hinet_tf.training.trainer import build_model
+    from hinet_tf.training.xla_choice import random_batch
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     tf.config.threading.set_inter_op_parallelism_threads(threads)
     rng = np.random.default_rng(0)
-    model = build_model(_config(width))
+    model = build_model(case_config({"width": width}))
     restorer = Restorer(model.backbone, tile=FORWARD_SIZE[0])
     image = rng.random((*FORWARD_SIZE, 3), np.float32)
-    targets = rng.random((*TRAIN_BATCH, 3), np.float32)
-    degraded = targets + rng.normal(0, 0.1, targets.shape).astype(np.float32)
+    degraded, targets = random_batch((*TRAIN_BATCH, 3))
     runs = {"forward": lambda: restorer(image), "train_step": lambda: model.train_on_batch(degraded, targets)}
     report = {}
     for name, run in runs.items():
@@ -91,7 +83,7 @@ def profile_torch(width, threads):
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
     image = rng.random((*FORWARD_SIZE, 3), np.float32)
-    config = _config(width)
+    config = case_config({"width": width})
     runs = {
         "forward": official_benchmark.function("latency", "torch", config, threads, image, (FORWARD_SIZE[0], 32)),
         "train_step": official_benchmark.function("train", "torch", config, threads, None, None),

@@ -143,7 +143,7 @@ def test_both_training_steps_update_the_weights():
     """The training cases' steps, run here (the report test covers the processes around them)."""
     from hinet_tf import official_benchmark
 
-    config = benchmark._config({"width": 4}).replace(model={"depth": 3})  # 3 levels: tracing dominates
+    config = benchmark.case_config({"width": 4}).replace(model={"depth": 3})  # 3 levels: tracing dominates
     official = official_benchmark.function("train", "torch", config, 1, None, None)
     ours = benchmark._keras_train_step(config)
     for step in (official, ours):
