@@ -19,6 +19,8 @@ import tempfile
 import numpy as np
 
 from hinet_tf.utils.machine import cpu_label
+from hinet_tf.utils.tiles import DEFAULT_OVERLAP as OVERLAP
+from hinet_tf.utils.tiles import DEFAULT_TILE as TILE
 from hinet_tf.utils.timing import wall_times
 
 PATHS = ("keras", "litert", "onnx", "torch", "torch_onnx")
@@ -28,8 +30,6 @@ TASKS = ("latency", "frame", "train", "photo")
 DEFAULT_TASKS = ("latency", "frame", "train")  # photos of tens of megapixels take minutes per run
 LATENCY_SIZE = (256, 256)
 FRAME_SIZE = (720, 1280)
-TILE = 256  # `hinet restore`'s defaults
-OVERLAP = 32
 TRAIN_BATCH = (8, 128, 128)
 PHOTO_SIZES = {1: (816, 1224), 12: (2832, 4240), 24: (4000, 6000)}  # 3:2 photos, by megapixels
 CASE_FIELDS = ("task", "width", "path", "megapixels", "tile")  # what tells cases apart (the last two: photos only)

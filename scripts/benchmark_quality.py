@@ -23,8 +23,8 @@ Wang et al. (Gaussian window, sigma 1.5). Scores are means over the photos.
 - HINet: each `--model LABEL=PATH[@TILE][+tta]`, not told sigma, run by
   `hinet_tf.inference.Restorer` with the tiling and backend of `hinet restore` (`--backend`,
   auto by default: the fastest of the installed backends, timed on this machine's CPU, as
-  `hinet restore` picks it): 256-pixel tiles
-  overlapping by 32 by default, or TILE-pixel tiles overlapping by TILE / 2
+  `hinet restore` picks it): `hinet restore`'s tiles (384 pixels, overlapping by 32) by
+  default, or TILE-pixel tiles overlapping by TILE / 2
   (`hinet restore --tile TILE --overlap TILE/2`); `+tta` averages the 8 flips and
   rotations (`hinet restore --tta`).
 
@@ -447,7 +447,7 @@ def run_real(args):
         "noise_sigma_255": noise,
         "nlm_params": REAL_NLM,
         "models": {
-            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta, "backend": d.backend}
+            label: {"path": str(d.path), "tile": d.restorer.tile, "tta": d.tta, "backend": d.backend}
             for label, d in models.items()
         },
         "median_seconds_per_image": median_seconds,
@@ -595,7 +595,7 @@ def run(args):
         "host": host_description(),
         "nlm_params": {str(sigma): params for sigma, params in nlm_params.items()},
         "models": {
-            label: {"path": str(d.path), "tile": d.tile or 256, "tta": d.tta, "backend": d.backend}
+            label: {"path": str(d.path), "tile": d.restorer.tile, "tta": d.tta, "backend": d.backend}
             for label, d in models.items()
         },
         "median_seconds_per_image": median_seconds,

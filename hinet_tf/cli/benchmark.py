@@ -8,6 +8,7 @@ from hinet_tf.cli.arguments import check_output_folder
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.cli.errors import reported
 from hinet_tf.utils.atomic import check_replaceable
+from hinet_tf.utils.tiles import DEFAULT_TILE
 from hinet_tf.utils.tiles import USUAL_MULTIPLE
 from hinet_tf.utils.tiles import check_tile
 
@@ -23,7 +24,7 @@ def add_parser(subparsers):
         help="measure latency, training step time and memory against the official model",
         description=(
             "Time the paths `hinet restore` and `hinet train` run: the Restorer on each backend (keras, litert, "
-            "onnx) for one 256x256 image and one 720x1280 frame in 256-pixel tiles, and one training step "
+            "onnx) for one 256x256 image and one 720x1280 frame in `hinet restore`'s tiles, and one training step "
             "(batch 8 of 128x128) of the model the trainer compiles; with --tasks photo, photos of 1, 12 and 24 "
             "megapixels (seconds per megapixel, peak memory) in tiles of each --tiles size. With torch installed, "
             "the official PyTorch model (torch) and its ONNX export on onnxruntime (torch_onnx) side by side. Every case runs in its "
@@ -51,8 +52,8 @@ def add_parser(subparsers):
         "--tiles",
         type=at_least(16),
         nargs="+",
-        default=[256],
-        help="tile sizes of the photo task, multiples of 16, overlap 32 (default 256; the sweep: 256 384 512)",
+        default=[DEFAULT_TILE],
+        help=f"tile sizes of the photo task, multiples of 16, overlap 32 (default {DEFAULT_TILE}; the sweep: 256 384 512)",
     )
     parser.add_argument("--config", help="a training recipe (YAML) whose model, loss and optimizer to use (default: the defaults)")
     parser.add_argument("--rounds", type=at_least(1), default=3, help="processes per case, the paths taking turns (default 3)")

@@ -7,6 +7,8 @@ from hinet_tf.cli.arguments import at_least
 from hinet_tf.cli.errors import CLIError
 from hinet_tf.utils.messages import first_line
 from hinet_tf.utils.messages import one_line
+from hinet_tf.utils.tiles import DEFAULT_OVERLAP
+from hinet_tf.utils.tiles import DEFAULT_TILE
 
 
 def add_parser(subparsers):
@@ -36,10 +38,16 @@ def add_parser(subparsers):
     )
     models.add_argument("--ensemble", nargs="+", metavar="MODEL", help="average several models (.keras files)")
     parser.add_argument(
-        "--tile", type=at_least(1), default=256, help="tile size in pixels, a multiple of 16 (default 256)"
+        "--tile",
+        type=at_least(1),
+        default=DEFAULT_TILE,
+        help=f"tile size in pixels, a multiple of 16 (default {DEFAULT_TILE})",
     )
     parser.add_argument(
-        "--overlap", type=at_least(0), default=32, help="minimum overlap of neighbouring tiles (default 32)"
+        "--overlap",
+        type=at_least(0),
+        default=DEFAULT_OVERLAP,
+        help=f"minimum overlap of neighbouring tiles (default {DEFAULT_OVERLAP})",
     )
     parser.add_argument(
         "--max-pixels",

@@ -26,6 +26,8 @@ from hinet_tf.utils.image_io import read_header
 from hinet_tf.utils.image_io import read_stored
 from hinet_tf.utils.image_io import write_stored
 from hinet_tf.utils.messages import describe_names
+from hinet_tf.utils.tiles import DEFAULT_OVERLAP
+from hinet_tf.utils.tiles import DEFAULT_TILE
 from hinet_tf.utils.tiles import check_tile_before_loading
 
 
@@ -42,8 +44,8 @@ def restore_paths(
     inputs,
     output,
     models=(None,),
-    tile=256,
-    overlap=32,
+    tile=DEFAULT_TILE,
+    overlap=DEFAULT_OVERLAP,
     tta=False,
     backend="auto",
     overwrite=False,

@@ -17,6 +17,8 @@ from hinet_tf.models import image_restorer
 from hinet_tf.utils.atomic import check_not_stopped
 from hinet_tf.utils import dihedral
 from hinet_tf.utils.backend import require_tensorflow
+from hinet_tf.utils.tiles import DEFAULT_OVERLAP
+from hinet_tf.utils.tiles import DEFAULT_TILE
 from hinet_tf.utils.tiles import check_tile
 
 BACKENDS = ("keras", "litert", "onnx", "auto")
@@ -60,7 +62,15 @@ class Restorer:
     """
 
     def __init__(
-        self, models, tile=256, overlap=32, tta=False, backend="keras", log=None, threads=None, grid="aligned"
+        self,
+        models,
+        tile=DEFAULT_TILE,
+        overlap=DEFAULT_OVERLAP,
+        tta=False,
+        backend="keras",
+        log=None,
+        threads=None,
+        grid="aligned",
     ):
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]

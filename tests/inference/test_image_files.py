@@ -175,3 +175,18 @@ def test_restore_paths_checks_before_loading_restores_the_rest_and_reports(tmp_p
     assert len(report.failures) == 1 and "--overwrite" in report.failures[0]
     assert (np.asarray(Image.open(tmp_path / "out" / "a.png")) == 10).all()  # the identity model
     assert (np.asarray(Image.open(kept)) == 99).all()
+
+
+def test_hinet_restore_the_library_and_the_restorer_default_to_one_tile_and_overlap():
+    import inspect
+
+    from hinet_tf.cli.main import build_parser
+    from hinet_tf.inference import Restorer
+    from hinet_tf.utils.tiles import DEFAULT_OVERLAP
+    from hinet_tf.utils.tiles import DEFAULT_TILE
+
+    args = build_parser().parse_args(["restore", "in.png", "-o", "out"])
+    for function in (Restorer, image_files.restore_paths):
+        parameters = inspect.signature(function).parameters
+        assert (parameters["tile"].default, parameters["overlap"].default) == (DEFAULT_TILE, DEFAULT_OVERLAP)
+    assert (args.tile, args.overlap) == (DEFAULT_TILE, DEFAULT_OVERLAP) == (384, 32)
