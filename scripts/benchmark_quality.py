@@ -339,8 +339,9 @@ def parse_models(specs, backend):
 
 def _is_model(path):
     from hinet_tf.models import PRESETS
+    from hinet_tf.models.hinet.hinet_presets import is_architecture_preset
 
-    return pathlib.Path(path).exists() or bool(PRESETS.get(path, {}).get("weights"))
+    return pathlib.Path(path).exists() or path in PRESETS and not is_architecture_preset(path)
 
 
 def real_noise_crops(folder):

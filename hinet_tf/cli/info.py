@@ -25,11 +25,11 @@ def run(args):
     from hinet_tf.complexity import count_macs
     from hinet_tf.models import PRESETS
     from hinet_tf.models import HINetBackbone
-    from hinet_tf.models.loading import is_untrained_preset
+    from hinet_tf.models.hinet.hinet_presets import is_architecture_preset
     from hinet_tf.models.loading import load_model
 
     is_file = args.preset.endswith(".keras")
-    untrained = is_untrained_preset(args.preset)
+    untrained = is_architecture_preset(args.preset)
     # With the weights, and as `hinet restore` loads it: its backend choices are keyed so.
     with reported(ValueError, FileNotFoundError):
         model = None if untrained else load_model(args.preset)

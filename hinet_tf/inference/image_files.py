@@ -94,10 +94,10 @@ def _restorer(models, tile, overlap, tta, backend, log):
     for spec in models:
         if spec is not None:
             check_model_source(spec)
-    from hinet_tf.models.loading import is_untrained_preset
+    from hinet_tf.models.hinet.hinet_presets import is_architecture_preset
     from hinet_tf.models.loading import load_model
 
-    untrained = [str(spec) for spec in models if is_untrained_preset(spec)]
+    untrained = [str(spec) for spec in models if is_architecture_preset(spec)]
     if untrained:
         raise ValueError(
             f"preset {untrained[0]} is an architecture only, with random weights: its outputs are not restorations. "

@@ -14,6 +14,7 @@ import numpy as np
 from hinet_tf.models.hinet.hinet_image_restorer import HINetImageRestorer
 from hinet_tf.models.hinet.hinet_image_restorer import image_restorer
 from hinet_tf.models.hinet.hinet_presets import backbone_presets
+from hinet_tf.models.hinet.hinet_presets import is_architecture_preset
 from hinet_tf.models.model_source import DEFAULT_PRESET
 from hinet_tf.models.model_source import check_model_source
 from hinet_tf.models.preset_utils import CONFIG_FILE
@@ -50,7 +51,7 @@ def load_model(spec=None):
     if spec is None:
         spec = default_model_path()
     if str(spec) in backbone_presets:
-        if not is_untrained_preset(spec):
+        if not is_architecture_preset(spec):
             return HINetImageRestorer.from_preset(str(spec))
         warnings.warn(
             f"Preset {spec!r} has random (untrained) weights: its outputs are not restorations. "
@@ -74,11 +75,6 @@ def load_model(spec=None):
         raise ValueError(f"Model {path}: {error}") from None
     check_image_model(model, path)
     return model
-
-
-def is_untrained_preset(spec):
-    """Whether `spec` names a built-in preset without weights: an architecture only."""
-    return str(spec) in backbone_presets and not backbone_presets[str(spec)].get("weights")
 
 
 def check_image_model(model, name):

@@ -66,9 +66,14 @@ backbone_presets = {
 }
 
 
+def is_architecture_preset(name):
+    """Whether `name` is a built-in preset that is a configuration only, without weights."""
+    return "config" in backbone_presets.get(str(name), {})
+
+
 def architecture_presets():
     """Names of the presets that are configurations only."""
-    return [name for name, preset in backbone_presets.items() if "config" in preset]
+    return [name for name in backbone_presets if is_architecture_preset(name)]
 
 
 def matching_presets(backbone):
