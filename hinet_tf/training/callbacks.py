@@ -5,7 +5,7 @@ import csv
 import io
 import json
 import math
-import sys
+import warnings
 from pathlib import Path
 
 import keras
@@ -86,7 +86,7 @@ class HistoryLogger(keras.callbacks.Callback):
         except ValueError as error:  # kept aside, not overwritten: the rows are the user's record of the run
             kept = self.path.with_name(f"{self.path.name}.damaged")
             self.path.replace(kept)
-            warn(f"{error}; it is kept as {kept.name} and a new history starts")
+            warnings.warn(f"{error}; it is kept as {kept.name} and a new history starts")
             self.columns, self.rows = [], []
 
     def on_epoch_end(self, epoch, logs=None):
@@ -98,11 +98,6 @@ class HistoryLogger(keras.callbacks.Callback):
         writer.writeheader()
         writer.writerows(self.rows)
         atomic_write_text(self.path, text.getvalue())
-
-
-def warn(message):
-    """Prints a one-line warning to stderr."""
-    print(f"warning: {message}", file=sys.stderr, flush=True)
 
 
 KERAS_BACKUP_WEIGHTS = "latest.weights.h5"  # the weights file of Keras' own backup (and of runs before this one)
@@ -146,7 +141,7 @@ class AtomicBackup(keras.callbacks.Callback):
                 if state
             ]
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-            warn(f"the backup record {self.metadata_path} does not load ({first_line(error)}); starting afresh")
+            warnings.warn(f"the backup record {self.metadata_path} does not load ({first_line(error)}); starting afresh")
             return []
 
     def restore(self, model):
@@ -167,7 +162,7 @@ class AtomicBackup(keras.callbacks.Callback):
                 for variable, value in zip(state_variables, fresh):
                     variable.assign(value)  # undo a partial load
                 then = "falling back to the previous backup" if index + 1 < len(backups) else "starting afresh"
-                warn(f"the backup {path} does not load ({first_line(error)}); {then}")
+                warnings.warn(f"the backup {path} does not load ({first_line(error)}); {then}")
                 continue
             self._saved = state
             step = int(model.optimizer.iterations.numpy())

@@ -1,5 +1,6 @@
 """Builds the training and validation datasets a config describes."""
 
+import warnings
 from pathlib import Path
 
 import tensorflow as tf
@@ -10,7 +11,6 @@ from hinet_tf.data import paired
 from hinet_tf.data import sidd_blocks
 from hinet_tf.data import synthetic
 from hinet_tf.data import tfrecord
-from hinet_tf.training.callbacks import warn
 from hinet_tf.utils.backend import require_tensorflow
 
 
@@ -21,7 +21,7 @@ def _holdout(items, count, root):
     """`(training items, held-out items, what was done)`: the last `count` items, at most a fifth of them."""
     held = min(count, len(items) // HOLDOUT_SHARE)
     if not held:
-        warn(
+        warnings.warn(
             f"{root} has only {len(items)} images: too few to hold any out for validation, so the run trains on "
             f"all and is not validated (best.keras follows the training PSNR)"
         )

@@ -297,7 +297,7 @@ def _config(photos, *overrides):
 
 
 def _warnings(text):
-    return [line for line in text.splitlines() if line.startswith("warning:")]
+    return [line for line in text.splitlines() if line.startswith("hinet: warning:")]
 
 
 # Without validation or image logs: 2 epochs of 2 steps.
@@ -323,7 +323,7 @@ def test_a_backup_that_does_not_load_gets_one_warning_and_the_run_starts_afresh(
     assert _train_in_process(photos, run_dir, *QUICK) == 0
     captured = capsys.readouterr()
     (warning,) = _warnings(captured.err)
-    assert warning.startswith(f"warning: the backup {backup / 'latest.weights.h5'} does not load (")
+    assert warning.startswith(f"hinet: warning: the backup {backup / 'latest.weights.h5'} does not load (")
     assert warning.endswith("; starting afresh")
     assert "Resuming" not in captured.out
     assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1]
@@ -369,7 +369,7 @@ def test_a_damaged_history_is_kept_aside_with_one_warning_and_the_run_resumes(tm
     capsys.readouterr()
     assert _train_in_process(photos, run_dir, *QUICK) == 0
     (line,) = _warnings(capsys.readouterr().err)
-    assert line.startswith(f"warning: {run_dir / 'history.csv'} {problem}")
+    assert line.startswith(f"hinet: warning: {run_dir / 'history.csv'} {problem}")
     assert line.endswith("; it is kept as history.csv.damaged and a new history starts")
     assert (run_dir / "history.csv.damaged").read_bytes() == damaged
     assert [int(row["epoch"]) for row in _history(run_dir)] == [1]
@@ -409,7 +409,7 @@ def test_a_broken_newest_backup_falls_back_to_the_previous_one(tmp_path, capsys)
     assert _train_in_process(photos, run_dir, *overrides) == 0
     captured = capsys.readouterr()
     (warning,) = _warnings(captured.err)
-    assert warning.startswith(f"warning: the backup {newest} does not load (")
+    assert warning.startswith(f"hinet: warning: the backup {newest} does not load (")
     assert warning.endswith("; falling back to the previous backup")
     assert f"Resuming from the backup in {run_dir / 'backup'}: epoch 1, step 2." in captured.out
     assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1, 2]
@@ -537,7 +537,7 @@ def test_a_finished_mixed_precision_run_continues_from_its_last_epoch(tmp_path, 
     assert [int(row["epoch"]) for row in _history(run_dir)] == [0, 1, 2, 3]
 
 
-def test_the_hold_out_takes_at_most_a_fifth_of_a_small_folder(tmp_path, capsys):
+def test_the_hold_out_takes_at_most_a_fifth_of_a_small_folder(tmp_path):
     config = config_lib.load_config("configs/photos_cpu.yaml", ["train.crop_size=32", "data.val_crop=32"])
     photos = _photo_folder(tmp_path / "photos", count=10)
     _, val_images, description = build_datasets(config.replace(data={"root": str(photos)}))
@@ -545,10 +545,11 @@ def test_the_hold_out_takes_at_most_a_fifth_of_a_small_folder(tmp_path, capsys):
     assert description.endswith("data.val_images=8 capped at a fifth of the 10")
     assert len(list(val_images)) == 2
     few = _photo_folder(tmp_path / "few", count=4)
-    _, val_images, description = build_datasets(config.replace(data={"root": str(few)}))
+    with pytest.warns(UserWarning) as warned:
+        _, val_images, description = build_datasets(config.replace(data={"root": str(few)}))
     assert val_images is None and description.startswith("4 training photos")
-    (warning,) = _warnings(capsys.readouterr().err)
-    assert f"{few} has only 4 images: too few to hold any out for validation" in warning
+    (warning,) = [str(record.message) for record in warned]
+    assert warning.startswith(f"{few} has only 4 images: too few to hold any out for validation")
 
 
 def _free_ports(count):
