@@ -62,16 +62,9 @@ class Restorer:
     """
 
     def __init__(
-        self,
-        models,
-        tile=DEFAULT_TILE,
-        overlap=DEFAULT_OVERLAP,
-        tta=False,
-        backend="keras",
-        log=None,
-        threads=None,
+        self, models, tile=DEFAULT_TILE, overlap=DEFAULT_OVERLAP, tta=False, backend="keras", log=None, threads=None,
         grid="aligned",
-    ):
+    ):  # fmt: skip
         require_tensorflow("Restorer (tiled restoration)")
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if not models:
