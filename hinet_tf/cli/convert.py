@@ -65,6 +65,8 @@ def _check_paths(args):
     with reported(CheckpointError):  # before TensorFlow loads
         if args.to_pytorch:
             check_checkpoint_file(source, (".keras",), kind="Keras model")
+        elif source.suffix == ".keras" and source.is_file():
+            raise CheckpointError(f"{source} is a Keras model: pass --to-pytorch to write it as a checkpoint")
         else:
             check_checkpoint_file(source)
     if output is not None:

@@ -42,6 +42,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     (tmp_path / "model.tflite").write_bytes(b"the user's file")
     (tmp_path / "report.json").write_text("{}")
     (tmp_path / "a_file").write_text("where an output folder should go")
+    (tmp_path / "trained.keras").write_bytes(b"a model the user meant to convert back")
     (tmp_path / "photos").mkdir()
     (tmp_path / "pairs" / "input").mkdir(parents=True)
     (tmp_path / "pairs" / "target").mkdir()
@@ -119,6 +120,9 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
         ),
         ("convert", "photos", "-o", "m.keras"): "hinet: error: photos is a folder, not a file",
         ("convert", "a_file", "--to-pytorch", "-o", "w.npz"): "hinet: error: a_file is no Keras model: expected a .keras file",
+        ("convert", "trained.keras", "-o", "m.keras"): (
+            "hinet: error: trained.keras is a Keras model: pass --to-pytorch to write it as a checkpoint"
+        ),
         ("evaluate", "--model", "m.keras", "--data", "pairs", "--layout", "pairs"): (
             f"hinet: error: pairs/input/x1.png is a broken link to {tmp_path / 'nowhere'}: fix or remove it."
         ),
@@ -142,7 +146,7 @@ def test_refusals_come_before_tensorflow_is_imported(tmp_path):
     assert (tmp_path / "restored.png").read_bytes() == b"the user's file"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "a_file", "in.png", "in2.png", "model.tflite", "pairs", "photos", "preset", "report.json", "restored.png",
-        "small.keras",
+        "small.keras", "trained.keras",
     ]
 
 
