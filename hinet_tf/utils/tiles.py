@@ -4,7 +4,7 @@ import numbers
 
 # Every shipped preset and official HINet (depth 5) pads its inputs to multiples of 16.
 USUAL_MULTIPLE = 16
-# `hinet restore`'s tiles: 384 restored 12 and 24 MP photos 5-21% faster than 256 on both CPU kinds
+# `hinet restore`'s tiles: 384 restored 12 and 24 MP photos 3-21% faster than 256 on both CPU kinds
 # measured (docs/performance.md), with fewer seams, for about 200 MiB more at width 16.
 DEFAULT_TILE = 384
 DEFAULT_OVERLAP = 32
