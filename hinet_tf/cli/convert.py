@@ -62,11 +62,11 @@ def _check_paths(args):
         raise CLIError("give -o OUT.keras, --preset-dir DIR or both")
     elif output is not None and output.suffix != ".keras":
         raise CLIError(f"the output must end in .keras (or pass --to-pytorch); got {output}")
+    if not args.to_pytorch and source.suffix == ".keras" and source.is_file():
+        raise CLIError(f"{source} is a Keras model: pass --to-pytorch to write it as a checkpoint")
     with reported(CheckpointError):  # before TensorFlow loads
         if args.to_pytorch:
             check_checkpoint_file(source, (".keras",), kind="Keras model")
-        elif source.suffix == ".keras" and source.is_file():
-            raise CheckpointError(f"{source} is a Keras model: pass --to-pytorch to write it as a checkpoint")
         else:
             check_checkpoint_file(source)
     if output is not None:

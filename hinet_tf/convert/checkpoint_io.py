@@ -107,7 +107,8 @@ def check_checkpoint_file(path, suffixes=CHECKPOINT_SUFFIXES, kind="checkpoint")
     if not path.is_file():
         raise CheckpointError(f"{path}: no such file")
     if path.suffix.lower() not in suffixes:
-        names = " or ".join([", ".join(suffixes[:-1]), suffixes[-1]] if len(suffixes) > 1 else suffixes)
+        *others, last = suffixes
+        names = f"{', '.join(others)} or {last}" if others else last
         raise CheckpointError(f"{path} is no {kind}: expected a {names} file")
     return path
 
